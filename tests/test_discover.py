@@ -1,0 +1,107 @@
+"""flows.discover: listing, reading, and the ways a file can fail to be read."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import flows.discover as discover_module
+from flows.discover import DISCOVER_SCHEMA, InputError, discover, list_files, read_listed
+
+
+def _tree(root: Path) -> None:
+    (root / "b").mkdir()
+    (root / "a.txt").write_text("Title\n\nBody text.\n")
+    (root / "b" / "c.json").write_text('{"title": "t", "body": "b"}')
+    (root / "b" / "nested").mkdir()
+    (root / "b" / "nested" / "d.html").write_text("<p>Hello</p>")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "secret.txt").write_text("not an article")
+    (root / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (root / "b" / "Thumbs.db").write_bytes(b"\x00")
+    (root / "b" / "draft.txt~").write_text("editor backup")
+
+
+def test_lists_recursively_sorted_and_skips_hidden(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    df = discover(tmp_path)
+    assert df.schema == DISCOVER_SCHEMA
+    names = [Path(p).relative_to(tmp_path.resolve()).as_posix() for p in df["source_path"]]
+    assert names == ["a.txt", "b/c.json", "b/nested/d.html"]
+    assert all(Path(p).is_absolute() for p in df["source_path"])
+    row = df.row(0, named=True)
+    assert row["raw"] == b"Title\n\nBody text.\n"
+    assert row["size_bytes"] == len(row["raw"])
+    assert row["read_error"] is None
+    assert row["mtime"].tzinfo is not None and row["mtime"].utcoffset() == UTC.utcoffset(None)
+
+
+def test_empty_folder_gives_empty_frame(tmp_path: Path) -> None:
+    df = discover(tmp_path)
+    assert df.height == 0
+    assert df.schema == DISCOVER_SCHEMA
+
+
+def test_missing_or_not_a_folder_raises_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        discover(tmp_path / "nope")
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        discover(f)
+
+
+def test_oversized_file_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "big.txt").write_bytes(b"x" * 100)
+    (tmp_path / "small.txt").write_bytes(b"x" * 10)
+    df = discover(tmp_path, max_bytes=50)
+    big = df.filter(pl.col("source_path").str.ends_with("big.txt")).row(0, named=True)
+    assert big["raw"] is None
+    assert big["size_bytes"] == 100
+    assert big["read_error"] == "oversized: 100 bytes > max 50"
+    small = df.filter(pl.col("source_path").str.ends_with("small.txt")).row(0, named=True)
+    assert small["raw"] == b"x" * 10 and small["read_error"] is None
+
+
+def test_file_vanishing_between_listing_and_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "stays.txt").write_text("Title\n\nBody.")
+    (tmp_path / "goes.txt").write_text("Title\n\nBody.")
+    real_read = discover_module._read
+
+    def read_after_delete(path: Path, max_bytes: int) -> bytes:
+        if path.name == "goes.txt":
+            path.unlink()
+        return real_read(path, max_bytes)
+
+    monkeypatch.setattr(discover_module, "_read", read_after_delete)
+    df = discover(tmp_path)
+    assert df.height == 2
+    goes = df.filter(pl.col("source_path").str.ends_with("goes.txt")).row(0, named=True)
+    assert goes["raw"] is None
+    assert goes["read_error"] == "vanished: file disappeared between listing and reading"
+    stays = df.filter(pl.col("source_path").str.ends_with("stays.txt")).row(0, named=True)
+    assert stays["read_error"] is None
+
+
+def test_two_step_listing_then_reading(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text("hello")
+    [item] = list_files(tmp_path)
+    f.unlink()
+    raw, error = read_listed(item, 1000)
+    assert raw is None and error is not None and error.startswith("vanished:")
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "locked.txt").write_text("x")
+
+    def deny(path: Path, max_bytes: int) -> bytes:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(discover_module, "_read", deny)
+    row = discover(tmp_path).row(0, named=True)
+    assert row["raw"] is None
+    assert row["read_error"] == "unreadable: Permission denied"

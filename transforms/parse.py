@@ -1,0 +1,886 @@
+"""Parse discovered files into article units.
+
+:func:`parse_files` takes :func:`flows.discover.discover`'s frame (one row per file, raw bytes)
+and returns one row per *unit*: an article candidate, or a unit that goes to quarantine.
+
+It works in two stages:
+
+1. Per file, in Python (unavoidable: bytes have to be decoded and JSON / HTML parsed):
+   decode, detect binary / empty input, sniff the format, and split JSON arrays and JSON Lines
+   into records. Structured formats (JSON, JSON Lines, HTML) yield their fields here; plain
+   text yields its decoded text.
+2. On the whole frame, with polars expressions: split plain text into title, dateline,
+   body and trailing ``Original:`` / ``Statement:`` metadata; find datelines; parse dates;
+   detect the language (stopword profiles); quarantine units without text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+from typing import Any
+
+import polars as pl
+
+__all__ = ["UNIT_SCHEMA", "detect_language", "parse_files"]
+
+UNIT_SCHEMA = pl.Schema(
+    {
+        "source_path": pl.String,
+        "source_record": pl.Int64,
+        "content_sha256": pl.String,
+        "file_sha256": pl.String,
+        "size_bytes": pl.Int64,
+        "mtime": pl.Datetime("us", "UTC"),
+        "format": pl.String,
+        "encoding": pl.String,
+        "title": pl.String,
+        "outlet": pl.String,
+        "original_url": pl.String,
+        "dateline": pl.String,
+        "statement": pl.String,
+        "body": pl.String,
+        "published_date": pl.Date,
+        "date_precision": pl.String,
+        "date_source": pl.String,
+        "dateline_month": pl.Int8,
+        "dateline_day": pl.Int8,
+        "language": pl.String,
+        "quarantine_reason": pl.String,
+        "quarantine_detail": pl.String,
+    }
+)
+
+# What stage 1 hands to stage 2, one struct per unit.
+_RAW_UNIT = pl.Struct(
+    {
+        "source_record": pl.Int64,
+        "content_sha256": pl.String,
+        "file_sha256": pl.String,
+        "format": pl.String,  # NULL for plain text: stage 2 decides 'text' or 'bbc'
+        "encoding": pl.String,
+        "text": pl.String,  # decoded plain text (plain files only)
+        "title": pl.String,
+        "outlet": pl.String,
+        "original_url": pl.String,
+        "dateline": pl.String,
+        "statement": pl.String,
+        "body": pl.String,
+        "date_raw": pl.String,
+        "date_field": pl.String,
+        "quarantine_reason": pl.String,
+        "quarantine_detail": pl.String,
+    }
+)
+
+# --------------------------------------------------------------------------------------------
+# Stage 1: decoding and format sniffing (per file)
+# --------------------------------------------------------------------------------------------
+
+_ALLOWED_CTRL = b"\t\n\r\x0b\x0c"
+_TEXT_BYTES = bytes(b for b in range(256) if (b >= 0x20 and b != 0x7F) or b in _ALLOWED_CTRL)
+_C1_RANGE = re.compile(rb"[\x80-\x9f]")
+_BINARY_CTRL_RATIO = 0.05
+_SNIFF_BYTES = 8192
+
+
+class _Reject(Exception):
+    """Internal control flow: this unit goes to quarantine for ``reason``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    """Return ``(text, encoding)`` or raise :class:`_Reject` ('empty' / 'binary' / 'undecodable')."""
+    if not raw:
+        raise _Reject("empty", "file is empty (0 bytes)")
+    if raw.startswith(codecs.BOM_UTF8):
+        try:
+            return raw[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _Reject(
+                "undecodable", f"UTF-8 byte-order mark but invalid UTF-8 at byte {exc.start}"
+            ) from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _Reject(
+                "undecodable", f"UTF-16 byte-order mark but invalid UTF-16 at byte {exc.start}"
+            ) from exc
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise _Reject("binary", f"binary content: NUL byte at offset {nul}")
+    sample = raw[:_SNIFF_BYTES]
+    ctrl = len(sample.translate(None, _TEXT_BYTES))
+    if ctrl / len(sample) > _BINARY_CTRL_RATIO:
+        raise _Reject("binary", f"binary content: {ctrl} control bytes in the first {len(sample)} bytes")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _C1_RANGE.search(raw):
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1"), "latin-1"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical_sha(obj: Any) -> str:
+    return _sha(json.dumps(obj, sort_keys=True).encode("utf-8"))
+
+
+_HTML_SNIFF = re.compile(
+    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|article|meta|title)\b", re.I | re.S
+)
+_HTML_EXT = frozenset({".html", ".htm", ".xhtml"})
+_JSONL_EXT = frozenset({".jsonl", ".ndjson", ".jsonlines"})
+
+
+def _unit(**fields: Any) -> dict[str, Any]:
+    return fields
+
+
+def _bad(reason: str, detail: str, **fields: Any) -> dict[str, Any]:
+    return _unit(quarantine_reason=reason, quarantine_detail=detail, **fields)
+
+
+def _file_units(path: str, raw: bytes | None, read_error: str | None) -> list[dict[str, Any]]:
+    """Stage 1 for one file: the units it holds (each a dict of ``_RAW_UNIT`` fields)."""
+    if raw is None:
+        error = read_error or "unreadable: no bytes"
+        reason = "oversized" if error.startswith("oversized") else "unreadable"
+        return [_bad(reason, error)]
+    file_sha = _sha(raw)
+    try:
+        text, encoding = _decode(raw)
+    except _Reject as rej:
+        return [_bad(rej.reason, rej.detail, content_sha256=file_sha, file_sha256=file_sha)]
+    common = {"file_sha256": file_sha, "encoding": encoding}
+    if not text.strip():
+        return [_bad("empty", "file holds only whitespace", content_sha256=file_sha, format=None, **common)]
+
+    ext = PurePosixPath(path).suffix.lower()
+    head = text.lstrip()[:1]
+    if ext in _JSONL_EXT:
+        return _jsonl_units(text, common)
+    if ext == ".json" or head in ("{", "["):
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if _looks_like_jsonl(text):
+                return _jsonl_units(text, common)
+            if ext == ".json":
+                detail = f"invalid JSON: {_json_error(exc, with_line=True)}"
+                return [_bad("malformed", detail, content_sha256=file_sha, format="json", **common)]
+            obj = None  # a text file that merely starts with a bracket
+        else:
+            return _json_units(obj, file_sha, common)
+    if ext in _HTML_EXT or _HTML_SNIFF.match(text[:2000]):
+        return [_html_unit(text, file_sha, common)]
+    return [_unit(content_sha256=file_sha, format=None, text=text, **common)]
+
+
+def _json_error(exc: json.JSONDecodeError, *, with_line: bool) -> str:
+    where = f"line {exc.lineno} column {exc.colno}" if with_line else f"column {exc.colno}"
+    return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        return isinstance(json.loads(lines[0]), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _jsonl_units(text: str, common: dict[str, Any]) -> list[dict[str, Any]]:
+    units: list[dict[str, Any]] = []
+    lines = text.split("\n")
+    for lineno, line in enumerate(lines, start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        sha = _sha(line.encode("utf-8"))
+        base = {"source_record": lineno, "content_sha256": sha, "format": "jsonl", **common}
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            detail = f"line {lineno}: invalid JSON: {_json_error(exc, with_line=False)}"
+            units.append(_bad("malformed", detail, **base))
+            continue
+        units.append(_record_unit(obj, f"line {lineno}", base))
+    if not units:
+        units.append(_bad("empty", "JSON Lines file holds no records", format="jsonl", **common))
+    return units
+
+
+def _json_units(obj: Any, file_sha: str, common: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(obj, dict):
+        base = {"content_sha256": _canonical_sha(obj), "format": "json", **common}
+        return [_record_unit(obj, "JSON object", base)]
+    if isinstance(obj, list):
+        if not obj:
+            return [
+                _bad("empty", "JSON array holds no records", content_sha256=file_sha, format="json", **common)
+            ]
+        return [
+            _record_unit(
+                item,
+                f"element {i}",
+                {"source_record": i, "content_sha256": _canonical_sha(item), "format": "json", **common},
+            )
+            for i, item in enumerate(obj)
+        ]
+    kind = type(obj).__name__
+    return [
+        _bad(
+            "malformed",
+            f"top-level JSON value is a {kind}, expected an object or an array",
+            content_sha256=file_sha,
+            format="json",
+            **common,
+        )
+    ]
+
+
+# Field names accepted in JSON records, in order of preference (matched case-insensitively).
+TITLE_KEYS = ("title", "headline")
+BODY_KEYS = ("body", "text", "content", "article_body", "articlebody", "full_text", "fulltext", "maintext")
+URL_KEYS = ("url", "link", "original_url", "source_url", "canonical_url")
+DATE_KEYS = (
+    "published_at",
+    "published",
+    "date",
+    "pubdate",
+    "published_date",
+    "publish_date",
+    "date_published",
+    "datepublished",
+)
+OUTLET_KEYS = ("source", "outlet", "publisher", "site_name", "source_name", "publication")
+
+
+def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    lowered = {str(k).lower(): k for k in obj}
+    for key in keys:
+        if key in lowered:
+            value = obj[lowered[key]]
+            if value not in (None, "", [], {}):
+                return lowered[key], value
+    return None, None
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n\n".join(v.strip() for v in value if v.strip()) or None
+    if isinstance(value, dict):
+        return _as_text(value.get("name") or value.get("title"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _as_date_text(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            return None
+    return _as_text(value)
+
+
+def _record_unit(obj: Any, where: str, base: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        return _bad("malformed", f"{where}: expected a JSON object, got {type(obj).__name__}", **base)
+    _, body = _pick(obj, BODY_KEYS)
+    body = _as_text(body)
+    if body is None:
+        return _bad("no_text", f"{where}: no non-empty body/text/content field", **base)
+    date_key, date_value = _pick(obj, DATE_KEYS)
+    return _unit(
+        title=_as_text(_pick(obj, TITLE_KEYS)[1]),
+        outlet=_as_text(_pick(obj, OUTLET_KEYS)[1]),
+        original_url=_as_text(_pick(obj, URL_KEYS)[1]),
+        dateline=_as_text(_pick(obj, ("dateline",))[1]),
+        statement=_as_text(_pick(obj, ("statement",))[1]),
+        body=body,
+        date_raw=_as_date_text(date_value),
+        date_field=date_key,
+        **base,
+    )
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+_DROP = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "object", "canvas"})
+_BOILERPLATE = frozenset({"nav", "footer", "header", "aside", "form", "figcaption", "button", "select"})
+# class / id values of elements that hold page furniture, not article text
+_BOILER_CLASS = re.compile(
+    r"(?i)(?:^|[\s_-])(?:byline|author|dateline|share|social|related|promo|caption|credit|advert|ads?"
+    r"|newsletter|subscribe|cookie|breadcrumbs?|comments?|tags?)(?:$|[\s_-])"
+)
+_CONTAINERS = frozenset({"body", "div", "section", "article", "main", "td", "blockquote"})
+_BLOCKS = _CONTAINERS | frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "pre", "dt", "dd", "tr", "table", "br", "hr"}
+)
+_PARAGRAPHS = frozenset({"p", "blockquote", "pre", "h2", "h3", "h4", "li"})
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.date",
+    "parsely-pub-date",
+    "sailthru.date",
+)
+
+
+class _HTMLText(HTMLParser):
+    """Collect title, meta fields and text blocks (with where each block sits)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.title_parts: list[str] = []
+        self.in_title = False
+        self.drop = 0
+        self.boiler = 0
+        self.article = -1  # index of the <article> we are in, -1 outside
+        self.n_articles = 0
+        self.article_stack: list[int] = []
+        self.main = 0
+        self.containers: list[tuple[str, int]] = [("root", 0)]
+        self.n_containers = 0
+        self.block_tag = "root"
+        self.buf: list[str] = []
+        self.blocks: list[tuple[str, str, int, bool, int, bool]] = []
+        self.time_dates: list[tuple[bool, str]] = []
+        self.canonical: str | None = None
+        self.boiler_tags: list[str] = []  # open elements whose class/id marks them as boilerplate
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self.buf).split())
+        self.buf = []
+        if text:
+            self.blocks.append(
+                (self.block_tag, text, self.article, self.main > 0, self.containers[-1][1], self.boiler > 0)
+            )
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
+            if key and "content" in a and key not in self.meta:
+                self.meta[key] = a["content"].strip()
+            return
+        if tag == "link" and "canonical" in a.get("rel", "").lower():
+            self.canonical = self.canonical or a.get("href")
+            return
+        if tag == "time" and a.get("datetime"):
+            self.time_dates.append((self.article >= 0, a["datetime"].strip()))
+        if tag == "title":
+            self.in_title = True
+            return
+        if tag in _DROP:
+            self.drop += 1
+            return
+        if tag in _BLOCKS:
+            self._flush()
+            if tag in ("br", "hr"):
+                return
+            self.block_tag = tag
+        if tag in _BOILERPLATE:
+            self.boiler += 1
+        elif _BOILER_CLASS.search(a.get("class", "") + " " + a.get("id", "")):
+            self.boiler += 1
+            self.boiler_tags.append(tag)
+        if tag == "article":
+            self.article_stack.append(self.article)
+            self.article = self.n_articles
+            self.n_articles += 1
+        if tag == "main":
+            self.main += 1
+        if tag in _CONTAINERS:
+            self.n_containers += 1
+            self.containers.append((tag, self.n_containers))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+            return
+        if tag in _DROP:
+            self.drop = max(0, self.drop - 1)
+            return
+        if tag in _BLOCKS:
+            self._flush()
+        if tag in _BOILERPLATE:
+            self.boiler = max(0, self.boiler - 1)
+        elif self.boiler_tags and self.boiler_tags[-1] == tag:
+            self.boiler_tags.pop()
+            self.boiler = max(0, self.boiler - 1)
+        if tag == "article" and self.article_stack:
+            self.article = self.article_stack.pop()
+        if tag == "main":
+            self.main = max(0, self.main - 1)
+        if tag in _CONTAINERS:
+            for i in range(len(self.containers) - 1, 0, -1):
+                if self.containers[i][0] == tag:
+                    del self.containers[i:]
+                    break
+        if tag in _BLOCKS:
+            self.block_tag = self.containers[-1][0]
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title_parts.append(data)
+        elif not self.drop:
+            self.buf.append(data)
+
+    def result(self) -> dict[str, Any]:
+        self._flush()
+        blocks = [b for b in self.blocks if not b[5]]
+        h1 = next((b[1] for b in self.blocks if b[0] == "h1"), None)
+        title = self.meta.get("og:title") or h1 or " ".join("".join(self.title_parts).split()) or None
+
+        def paragraphs(selected: list[tuple]) -> list[str]:
+            paras = [b[1] for b in selected if b[0] in _PARAGRAPHS]
+            return paras or [b[1] for b in selected if b[0] != "h1"]
+
+        body_parts: list[str] = []
+        if any(b[2] >= 0 for b in blocks):
+            by_article: dict[int, list[tuple]] = {}
+            for b in blocks:
+                if b[2] >= 0:
+                    by_article.setdefault(b[2], []).append(b)
+            body_parts = max((paragraphs(v) for v in by_article.values()), key=lambda ps: sum(map(len, ps)))
+        elif any(b[3] for b in blocks):
+            body_parts = paragraphs([b for b in blocks if b[3]])
+        else:
+            groups: dict[int, list[str]] = {}
+            for b in blocks:
+                if b[0] == "p":
+                    groups.setdefault(b[4], []).append(b[1])
+            if groups:
+                body_parts = max(groups.values(), key=lambda ps: sum(map(len, ps)))
+            else:
+                body_parts = [b[1] for b in blocks if b[0] != "h1"]
+
+        date_key = next((k for k in _DATE_META if self.meta.get(k)), None)
+        date_raw = self.meta.get(date_key) if date_key else None
+        if date_raw is None and self.time_dates:
+            in_article = [d for inside, d in self.time_dates if inside]
+            date_raw = (in_article or [d for _, d in self.time_dates])[0]
+            date_key = "time[datetime]"
+        return {
+            "title": title,
+            "outlet": self.meta.get("og:site_name") or None,
+            "original_url": self.meta.get("og:url") or self.canonical or None,
+            "body": "\n\n".join(body_parts) or None,
+            "date_raw": date_raw,
+            "date_field": date_key,
+        }
+
+
+def _html_unit(text: str, file_sha: str, common: dict[str, Any]) -> dict[str, Any]:
+    parser = _HTMLText()
+    try:
+        parser.feed(text)
+        parser.close()
+        fields = parser.result()
+    except Exception as exc:  # html.parser is lenient; anything it still raises is a malformed page
+        return _bad(
+            "malformed", f"HTML could not be parsed: {exc}", content_sha256=file_sha, format="html", **common
+        )
+    base = {"content_sha256": file_sha, "format": "html", **common}
+    if not fields["body"]:
+        return _bad("no_text", "HTML page has no main text (article/main/paragraphs)", **base)
+    return _unit(**fields, **base)
+
+
+def _units_of_row(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return _file_units(row["source_path"], row["raw"], row["read_error"])
+
+
+# --------------------------------------------------------------------------------------------
+# Stage 2: whole-frame text structure, datelines, dates, language
+# --------------------------------------------------------------------------------------------
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_MONTH_NUMBER = {
+    m: f"{i:02d}"
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_YEAR = r"(?:19|20)\d\d"
+_DL_DATE = (
+    rf"(?:(?P<mon>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>{_YEAR}))?"
+    rf"|(?P<day2>\d{{1,2}})\s+(?P<mon2>{_MONTH})\.?(?:,?\s+(?P<year2>{_YEAR}))?)"
+)
+_PAREN = r"(?:\s*\((?P<paren>[^()\n]{1,60})\))?"
+# A dateline on a line of its own: "South Korea's Chosun Ilbo, July 10: headline", "July 10, 2025",
+# "SEOUL, July 10 (Yonhap) -".
+DATELINE_LINE = rf"^(?:(?P<prefix>[^\n:]{{1,80}}?),\s+)?{_DL_DATE}{_PAREN}\s*(?:[:\-–—]|$)"
+# A dateline opening the first paragraph, wire style: upper-case place (or none), date, optional
+# (agency), then a dash: "SEOUL, July 10 (Yonhap) - South Korea said ...".
+DATELINE_INLINE = (
+    rf"^(?:(?P<prefix>[A-Z][A-Z.'’ -]{{1,40}}(?:,\s+[A-Z][A-Za-z.'’ -]{{1,30}})?),\s+)?"
+    rf"{_DL_DATE}{_PAREN}\s*(?:--|[-–—])\s+"
+)
+_MAX_DATELINE_CHARS = 300
+_HEADLINE_WORDS = 25  # a plain file that is one line shorter than this is a headline, not a story
+_META_TAIL = r"(?:\s*\n[ \t]*(?:Original|Statement)[ \t]*:[^\n]*)+\s*$"
+_TITLE_HEAD = r"^[ \t]*([^\n]*\S)[ \t]*\n[ \t]*\n"
+_FIRST_PARA = r"^([^\n]+)\n[ \t]*\n"
+_POSSESSIVE = r"^(?:[A-Z][\w.\-]*\s+){0,3}[A-Z][\w.\-]*['’]s\s+"
+
+# Dates in metadata: ISO 8601 (or a prefix of it), RFC 822 ('Thu, 10 Jul 2025 ...'), 'July 10, 2025'.
+_ISO_DATE = r"^\s*(?P<y>\d{4})(?:[-/](?P<m>\d{1,2})(?:[-/](?P<d>\d{1,2}))?)?(?:[T\s]|$)"
+_TEXT_DATE = (
+    rf"(?i)(?:(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\.?,?\s+(?P<y1>\d{{4}})"
+    rf"|(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}}))"
+)
+
+
+def _month_number(expr: pl.Expr) -> pl.Expr:
+    return (
+        expr.str.slice(0, 3)
+        .str.to_lowercase()
+        .replace_strict(_MONTH_NUMBER, default=None, return_dtype=pl.String)
+    )
+
+
+def _make_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
+    text = pl.concat_str(
+        [y, pl.lit("-"), m.fill_null("01").str.zfill(2), pl.lit("-"), d.fill_null("01").str.zfill(2)]
+    )
+    return text.str.to_date("%Y-%m-%d", strict=False)
+
+
+def _date_from_text(col: str) -> list[pl.Expr]:
+    """``_meta_date`` and ``_meta_precision`` parsed from a metadata date string column."""
+    iso = pl.col(col).str.extract_groups(_ISO_DATE)
+    txt = pl.col(col).str.extract_groups(_TEXT_DATE)
+    iso_y, iso_m, iso_d = iso.struct.field("y"), iso.struct.field("m"), iso.struct.field("d")
+    t_y = pl.coalesce(txt.struct.field("y1"), txt.struct.field("y2"))
+    t_m = _month_number(pl.coalesce(txt.struct.field("m1"), txt.struct.field("m2")))
+    t_d = pl.coalesce(txt.struct.field("d1"), txt.struct.field("d2"))
+    use_iso = iso_y.is_not_null()
+    y = pl.when(use_iso).then(iso_y).otherwise(t_y)
+    m = pl.when(use_iso).then(iso_m).otherwise(t_m)
+    d = pl.when(use_iso).then(iso_d).otherwise(t_d)
+    y_ok = y.cast(pl.Int32, strict=False).is_between(1900, 2100)
+    date = pl.when(y_ok).then(_make_date(y, m, d))
+    precision = (
+        pl.when(date.is_null())
+        .then(None)
+        .when(d.is_not_null())
+        .then(pl.lit("day"))
+        .when(m.is_not_null())
+        .then(pl.lit("month"))
+        .otherwise(pl.lit("year"))
+    )
+    return [date.alias("_meta_date"), precision.alias("_meta_precision")]
+
+
+def _dateline_fields(struct_col: str) -> dict[str, pl.Expr]:
+    s = pl.col(struct_col)
+    return {
+        "prefix": s.struct.field("prefix"),
+        "paren": s.struct.field("paren"),
+        "month": _month_number(pl.coalesce(s.struct.field("mon"), s.struct.field("mon2"))),
+        "day": pl.coalesce(s.struct.field("day"), s.struct.field("day2")),
+        "year": pl.coalesce(s.struct.field("year"), s.struct.field("year2")),
+    }
+
+
+def _structure(units: pl.DataFrame) -> pl.DataFrame:
+    """Split plain text into title / metadata / dateline / body, and find datelines everywhere."""
+    plain = pl.col("format").is_null() & pl.col("quarantine_reason").is_null()
+    text = pl.col("text").str.replace_all(r"\r\n?", "\n").str.strip_chars()
+    df = units.with_columns(_t=pl.when(plain).then(text))
+
+    # trailing "Original: URL" / "Statement: ..." block
+    df = df.with_columns(_meta=pl.col("_t").str.extract(f"({_META_TAIL})", 1))
+    df = df.with_columns(
+        original_url=pl.coalesce(
+            "original_url", pl.col("_meta").str.extract(r"(?m)^[ \t]*Original[ \t]*:[ \t]*(\S+)", 1)
+        ),
+        statement=pl.coalesce(
+            "statement", pl.col("_meta").str.extract(r"(?m)^[ \t]*Statement[ \t]*:[ \t]*(.*\S)", 1)
+        ),
+        _t=pl.when(pl.col("_meta").is_not_null())
+        .then(pl.col("_t").str.replace(_META_TAIL, ""))
+        .otherwise(pl.col("_t")),
+    )
+    # title = first line when a blank line follows it
+    # a lone short line is a headline without a story: title only, so the body stays empty
+    lone_headline = ~pl.col("_t").str.contains("\n") & (
+        pl.col("_t").str.count_matches(r"\S+") < _HEADLINE_WORDS
+    )
+    df = df.with_columns(
+        _title=pl.when(lone_headline).then("_t").otherwise(pl.col("_t").str.extract(_TITLE_HEAD, 1)),
+        _t=pl.when(lone_headline).then(pl.lit("")).otherwise("_t"),
+    )
+    df = df.with_columns(
+        title=pl.coalesce("title", "_title"),
+        _rest=pl.when(pl.col("_title").is_not_null())
+        .then(pl.col("_t").str.replace(_TITLE_HEAD, "").str.strip_chars())
+        .otherwise(pl.col("_t")),
+    )
+    df = df.with_columns(_rest=pl.when(plain).then("_rest").otherwise(pl.col("body")))
+
+    # datelines: given (JSON field), on a line of their own, or opening the first paragraph
+    first_para = pl.col("_rest").str.extract(_FIRST_PARA, 1)
+    df = df.with_columns(
+        _dl_given=pl.col("dateline").str.extract_groups(DATELINE_LINE),
+        _dl_line=pl.when(
+            pl.col("dateline").is_null() & (first_para.str.len_chars() <= _MAX_DATELINE_CHARS)
+        ).then(first_para.str.extract_groups(DATELINE_LINE)),
+        _dl_inline=pl.when(pl.col("dateline").is_null()).then(
+            pl.col("_rest").str.extract_groups(DATELINE_INLINE)
+        ),
+    )
+    given, line, inline = (_dateline_fields(c) for c in ("_dl_given", "_dl_line", "_dl_inline"))
+    # wire style ("SEOUL, July 10 (Yonhap) - text") wins over a dateline line of its own
+    is_inline = inline["month"].is_not_null()
+    is_line = ~is_inline & line["month"].is_not_null()
+    inline_text = pl.col("_rest").str.extract(f"({DATELINE_INLINE})", 1).str.replace(r"[\s:\-–—]+$", "")
+
+    def pick(field: str) -> pl.Expr:
+        return (
+            pl.when(pl.col("dateline").is_not_null())
+            .then(given[field])
+            .when(is_line)
+            .then(line[field])
+            .when(is_inline)
+            .then(inline[field])
+        )
+
+    df = df.with_columns(
+        dateline=pl.when(is_line)
+        .then(first_para.str.strip_chars())
+        .when(is_inline)
+        .then(inline_text)
+        .otherwise(pl.col("dateline")),
+        _rest=pl.when(is_line)
+        .then(pl.col("_rest").str.replace(_FIRST_PARA, ""))
+        .when(is_inline)
+        .then(pl.col("_rest").str.replace(DATELINE_INLINE, ""))
+        .otherwise(pl.col("_rest")),
+        _dl_prefix=pick("prefix").str.strip_chars(),
+        _dl_paren=pick("paren").str.strip_chars(),
+        _dl_month=pick("month"),
+        _dl_day=pick("day"),
+        _dl_year=pick("year"),
+    )
+    # body: paragraphs separated by exactly one blank line, surrounding whitespace stripped
+    body = (
+        pl.col("_rest")
+        .str.replace_all(r"[ \t]+\n", "\n")
+        .str.replace_all(r"\n[ \t]*\n\s*", "\n\n")
+        .str.strip_chars()
+    )
+    prefix_outlet = (
+        pl.when(pl.col("_dl_prefix") != pl.col("_dl_prefix").str.to_uppercase())
+        .then(pl.col("_dl_prefix").str.replace(_POSSESSIVE, ""))
+        .str.strip_chars()
+    )
+    has_text_meta = pl.any_horizontal(
+        pl.col("dateline").is_not_null(),
+        pl.col("original_url").is_not_null(),
+        pl.col("statement").is_not_null(),
+    )
+    return df.with_columns(
+        body=pl.when(body.str.len_chars() > 0).then(body),
+        outlet=pl.coalesce("outlet", "_dl_paren", prefix_outlet),
+        format=pl.when(pl.col("format").is_not_null())
+        .then("format")
+        .when(~plain)
+        .then(None)
+        .when(has_text_meta | pl.col("title").is_null())
+        .then(pl.lit("text"))
+        .otherwise(pl.lit("bbc")),
+    )
+
+
+def _dates(df: pl.DataFrame) -> pl.DataFrame:
+    df = df.with_columns(_date_from_text("date_raw"))
+    month = pl.col("_dl_month").cast(pl.Int8, strict=False)
+    day = pl.col("_dl_day").cast(pl.Int8, strict=False)
+    valid_md = month.is_between(1, 12) & day.is_between(1, 31)
+    dl_date = pl.when(pl.col("_dl_year").is_not_null() & valid_md).then(
+        _make_date(pl.col("_dl_year"), pl.col("_dl_month"), pl.col("_dl_day"))
+    )
+    df = df.with_columns(
+        _dl_date=dl_date,
+        dateline_month=pl.when(valid_md).then(month),
+        dateline_day=pl.when(valid_md).then(day),
+    )
+    has_meta = pl.col("_meta_date").is_not_null()
+    has_dl = pl.col("_dl_date").is_not_null()
+    source = (
+        pl.when(has_meta)
+        .then(pl.lit("metadata:") + pl.col("date_field"))
+        .when(has_dl)
+        .then(pl.lit("dateline"))
+        .when(pl.col("date_raw").is_not_null())
+        .then(pl.lit("unknown: unparseable metadata:") + pl.col("date_field"))
+        .when(pl.col("dateline_month").is_not_null())
+        .then(pl.lit("unknown: dateline gives month/day without year"))
+        .otherwise(pl.lit("unknown: no date in metadata or dateline"))
+    )
+    return df.with_columns(
+        published_date=pl.coalesce("_meta_date", "_dl_date"),
+        date_precision=pl.when(has_meta).then("_meta_precision").when(has_dl).then(pl.lit("day")),
+        date_source=pl.when(pl.col("quarantine_reason").is_null()).then(source),
+    )
+
+
+# --- language --------------------------------------------------------------------------------
+
+_STOPWORDS = {
+    "en": "the and of to is that it with for was on are as have be at this from by not but which has were they"
+    " their been would will an or he she said its who had there after than more",
+    "de": "der die das und ist nicht mit sich auf den dem des ein eine einer zu von im auch es wird werden wurde"
+    " hat haben sie bei nach für über als dass oder aus sind noch nur wie",
+    "fr": "le la les et des est une un du que qui dans pour pas sur au aux avec par ce cette il elle sont ont été"
+    " mais leur ses selon plus a",
+    "es": "el la los las y del que en un una es por con para se su sus al lo como más pero fue ha han este esta"
+    " según entre sobre también",
+    "it": "il la le gli di e che della del dei delle un una è per con non sono nel nella alla al anche ha hanno"
+    " come più questo questa tra sul stato",
+    "pt": "o a os as e do da dos das que em um uma para com não no na nos por se mais foi são ao seu sua também"
+    " pelo pela entre",
+    "nl": "de het een en van is dat niet op te in met voor zijn er die aan ook als bij door werd worden wordt naar"
+    " heeft hebben maar om nog over uit",
+}
+LANGUAGES = tuple(_STOPWORDS)
+_MIN_WORDS = 12
+_MIN_SCORE = 3.0
+_MARGIN = 1.5
+_MAX_WORDS = 400
+
+
+def _stopword_frame() -> pl.DataFrame:
+    pairs = [(w, lang) for lang, words in _STOPWORDS.items() for w in dict.fromkeys(words.split())]
+    df = pl.DataFrame(pairs, schema={"word": pl.String, "lang": pl.String}, orient="row")
+    return df.with_columns(weight=1.0 / pl.len().over("word"))
+
+
+_STOP = _stopword_frame()
+
+
+def detect_language(text: pl.Series) -> pl.Series:
+    """ISO 639-1 code per text (en, de, fr, es, it, pt, nl) by stopword scores; NULL when unsure.
+
+    Each stopword found scores 1 / (number of profiled languages that share it) for those
+    languages. A text needs at least 12 words, a best score of 3, and a best score 1.5 times the
+    runner-up; otherwise the language is NULL (too short or too mixed to tell).
+    """
+    words = pl.DataFrame({"_t": text}).select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
+        pl.col("_t").str.to_lowercase().str.extract_all(r"\p{L}+").list.head(_MAX_WORDS).alias("w"),
+    )
+    n_words = words.select("_row", n=pl.col("w").list.len().fill_null(0))
+    scores = (
+        words.explode("w")
+        .join(_STOP, left_on="w", right_on="word", how="inner")
+        .group_by("_row", "lang")
+        .agg(score=pl.col("weight").sum())
+        .sort(["_row", "score", "lang"], descending=[False, True, False])
+        .group_by("_row", maintain_order=True)
+        .agg(
+            lang=pl.col("lang").first(),
+            best=pl.col("score").first(),
+            second=pl.col("score").get(1, null_on_oob=True),
+        )
+    )
+    decided = n_words.join(scores, on="_row", how="left", maintain_order="left").select(
+        pl.when(
+            (pl.col("n") >= _MIN_WORDS)
+            & (pl.col("best") >= _MIN_SCORE)
+            & (pl.col("best") >= _MARGIN * pl.col("second").fill_null(0.0))
+        )
+        .then("lang")
+        .alias("language")
+    )
+    return decided.get_column("language").rename(text.name or "language")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+
+
+def parse_files(files: pl.DataFrame) -> pl.DataFrame:
+    """Units (article candidates and quarantined units) of discovered files; see ``UNIT_SCHEMA``.
+
+    ``files`` has discover()'s columns: source_path, size_bytes, mtime, raw, read_error.
+    Rows are ordered by source_path, then source_record.
+    """
+    if files.height == 0:
+        return pl.DataFrame(schema=UNIT_SCHEMA)
+    units = (
+        files.select(
+            "source_path",
+            "size_bytes",
+            "mtime",
+            pl.struct("source_path", "raw", "read_error")
+            .map_elements(_units_of_row, return_dtype=pl.List(_RAW_UNIT))
+            .alias("_units"),
+        )
+        .explode("_units")
+        .unnest("_units")
+    )
+    df = _dates(_structure(units))
+    no_text = pl.col("quarantine_reason").is_null() & pl.col("body").is_null()
+    df = df.with_columns(
+        quarantine_reason=pl.when(no_text).then(pl.lit("no_text")).otherwise("quarantine_reason"),
+        quarantine_detail=pl.when(no_text)
+        .then(pl.lit("no body text after the title, dateline and metadata"))
+        .otherwise("quarantine_detail"),
+        format=pl.when(pl.col("format").is_null() & pl.col("text").is_not_null())
+        .then(pl.lit("text"))
+        .otherwise("format"),
+    )
+    good = pl.col("quarantine_reason").is_null()
+    lang_text = pl.when(good).then(
+        pl.concat_str([pl.col("title").fill_null(""), pl.col("body")], separator="\n")
+    )
+    df = df.with_columns(language=detect_language(df.select(lang_text.alias("t")).to_series()))
+    df = df.with_columns(
+        [
+            pl.when(good).then(c).alias(c)
+            for c in ("published_date", "date_precision", "dateline_month", "dateline_day")
+        ]
+    )
+    out = df.select([pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()])
+    return out.sort(["source_path", "source_record"], nulls_last=False, maintain_order=True)

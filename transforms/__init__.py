@@ -1,0 +1,1 @@
+"""Pure polars transforms: DataFrame in, DataFrame out. No Prefect, no I/O."""

@@ -1,0 +1,288 @@
+"""Date expressions: finding them, resolving them against a publication date, and inferring the
+publication year when a dateline gives only month and day.
+
+Nothing here guesses silently: every resolved date comes with its precision and a ``source``
+string that says how it was found; an unresolvable date is ``None`` with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from transforms.gazetteer import norm_key
+
+MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+WEEKDAYS = {
+    d: i for i, d in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+}
+
+_MON = r"(?P<mon>January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+DATE_RES = [
+    ("iso", re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")),
+    ("mdy", re.compile(rf"\b{_MON}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)\b")),
+    ("dmy", re.compile(rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+{_MON},?\s+(?P<y>(?:19|20)\d\d)\b")),
+    ("md", re.compile(rf"\b{_MON}\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b(?!\s*,?\s*(?:19|20)\d\d)(?!\d)")),
+    ("dm", re.compile(rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?{_MON}\b(?!,?\s+(?:19|20)\d\d)")),
+    ("my", re.compile(rf"\b{_MON},?\s+(?P<y>(?:19|20)\d\d)\b")),
+    ("year", re.compile(r"\b(?:in|of|since|during|for|by|until|before|after)\s+(?P<y>(?:19|20)\d\d)\b")),
+    ("rel", re.compile(r"\b(?P<rel>yesterday|today|tomorrow|tonight)\b", re.I)),
+    (
+        "relw",
+        re.compile(
+            r"\b(?P<dir>last|next|this|on)\s+(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
+            re.I,
+        ),
+    ),
+    ("relp", re.compile(r"\b(?P<dir>last|next|this)\s+(?P<unit>week|month|year)\b", re.I)),
+]
+
+FUTURE_CUES = re.compile(
+    r"\b(?:will|shall|'ll|plans?|planned|scheduled|expected|due|upcoming|next|set to|to be held|"
+    r"comes? into effect|takes? effect|goes? into effect|postponed to|delayed to|moved to|pushed back to)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class DateExpr:
+    start: int
+    end: int
+    kind: str
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    rel: str | None = None
+
+
+def find_dates(text: str) -> list[DateExpr]:
+    """Date expressions in ``text`` (non-overlapping, first pattern wins)."""
+    found: list[DateExpr] = []
+    taken: list[tuple[int, int]] = []
+    for kind, rx in DATE_RES:
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if any(not (e <= a or s >= b) for a, b in taken):
+                continue
+            g = m.groupdict()
+            mon = (
+                MONTHS.get(g["mon"].lower().rstrip("."))
+                if g.get("mon")
+                else (int(g["m"]) if g.get("m") else None)
+            )
+            day = int(g["d"]) if g.get("d") else None
+            year = int(g["y"]) if g.get("y") else None
+            if day is not None and not 1 <= day <= 31:
+                continue
+            if kind == "md" and g["mon"].lower() == "may" and not re.match(r"May\s+\d", m.group()):
+                continue
+            rel = None
+            if kind == "rel":
+                rel = g["rel"].lower()
+            elif kind == "relw":
+                rel = f"{g['dir'].lower()} {g['wd'].lower()}"
+            elif kind == "relp":
+                rel = f"{g['dir'].lower()} {g['unit'].lower()}"
+            if kind == "year":
+                s = m.start("y")
+            found.append(DateExpr(s, e, kind, year, mon, day, rel))
+            taken.append((s, e))
+    return sorted(found, key=lambda d: d.start)
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def resolve_date(expr: DateExpr, pub: date | None, future: bool) -> tuple[date | None, str | None, str]:
+    """Resolve ``expr`` against the publication date: (date, precision, source)."""
+    if expr.year and expr.month and expr.day:
+        d = _safe_date(expr.year, expr.month, expr.day)
+        return (d, "day", "explicit date") if d else (None, None, "unknown: invalid calendar date")
+    if expr.year and expr.month:
+        return date(expr.year, expr.month, 1), "month", "explicit month"
+    if expr.year:
+        return date(expr.year, 1, 1), "year", "explicit year"
+    if pub is None:
+        return None, None, "unknown: relative date and the publication date is unknown"
+    if expr.month and expr.day:
+        d = _safe_date(pub.year, expr.month, expr.day)
+        if d is None:
+            return None, None, "unknown: invalid calendar date"
+        if d > pub + timedelta(days=7) and not future:
+            d = _safe_date(pub.year - 1, expr.month, expr.day) or d
+            return d, "day", "month/day before the publication date: previous year"
+        if d < pub - timedelta(days=300) and future:
+            d = _safe_date(pub.year + 1, expr.month, expr.day) or d
+            return d, "day", "month/day after the publication date: next year"
+        return d, "day", "month/day in the publication year"
+    rel = expr.rel or ""
+    if rel in ("today", "tonight"):
+        return pub, "day", f"relative: {rel}"
+    if rel == "yesterday":
+        return pub - timedelta(days=1), "day", "relative: yesterday"
+    if rel == "tomorrow":
+        return pub + timedelta(days=1), "day", "relative: tomorrow"
+    parts = rel.split()
+    if len(parts) == 2 and parts[1] in WEEKDAYS:
+        wd = WEEKDAYS[parts[1]]
+        if parts[0] == "next" or (parts[0] in ("on", "this") and future):
+            delta = (wd - pub.weekday()) % 7 or 7
+            return pub + timedelta(days=delta), "day", f"relative: {rel}"
+        delta = (pub.weekday() - wd) % 7 or 7
+        return pub - timedelta(days=delta), "day", f"relative: {rel}"
+    if len(parts) == 2 and parts[1] == "week":
+        shift = {"last": -7, "next": 7, "this": 0}[parts[0]]
+        return pub + timedelta(days=shift), "day", f"relative: {rel} (approximate day)"
+    if len(parts) == 2 and parts[1] == "month":
+        y, m = pub.year, pub.month + {"last": -1, "next": 1, "this": 0}[parts[0]]
+        y, m = (y - 1, 12) if m == 0 else ((y + 1, 1) if m == 13 else (y, m))
+        return date(y, m, 1), "month", f"relative: {rel}"
+    if len(parts) == 2 and parts[1] == "year":
+        return date(pub.year + {"last": -1, "next": 1, "this": 0}[parts[0]], 1, 1), "year", f"relative: {rel}"
+    return None, None, "unknown: unsupported date expression"
+
+
+_YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def infer_publication_dates(
+    articles: pl.DataFrame,
+    mentions: pl.DataFrame,
+    roles: pl.DataFrame,
+    *,
+    today: date,
+    default_year: int | None = None,
+) -> pl.DataFrame:
+    """Fill ``published_date`` for articles whose dateline gives month/day but no year.
+
+    Evidence, combined: (1) the tenure of office holders the text names with their title, from
+    ``actor_roles`` (the date must fall inside it); (2) years the text names outside future
+    contexts (the article is not older than them; when the text speaks of a year as past, the
+    year after it is preferred); (3) not after ``today``; (4) ``default_year`` as a last resort.
+    With no evidence the date stays NULL and ``date_source`` says why.
+    """
+    need = articles.filter(pl.col("published_date").is_null())
+    if need.height == 0:
+        return articles
+    titled = mentions.filter(pl.col("actor_id").is_not_null() & pl.col("role_title").is_not_null())
+    role_rows = roles.filter(pl.col("role_title").is_not_null()).with_columns(
+        pl.col("role_title").map_elements(norm_key, return_dtype=pl.String).alias("t")
+    )
+    updates: dict[str, tuple[date | None, str | None, str]] = {}
+    for row in need.select("article_id", "body", "dateline_month", "dateline_day").iter_rows(named=True):
+        aid, body, mon, day = row["article_id"], row["body"], row["dateline_month"], row["dateline_day"]
+        if not mon or not day:
+            updates[aid] = (None, None, "unknown: no date in metadata or dateline")
+            continue
+        years = set(range(1950, today.year + 1))
+        reasons: list[str] = []
+        mine = titled.filter(pl.col("article_id") == aid).select("actor_id", "role_title", "mention_text")
+        for person, title, text in mine.unique(
+            ["actor_id", "role_title"], keep="first", maintain_order=True
+        ).iter_rows():
+            spans = role_rows.filter((pl.col("actor_id") == person) & (pl.col("t") == norm_key(title)))
+            if spans.height == 0:
+                continue
+            ok: set[int] = set()
+            for s, e in spans.select("start_date", "end_date").iter_rows():
+                for y in years:
+                    d = _safe_date(y, mon, day)
+                    if d and (s is None or d >= s) and (e is None or d <= e):
+                        ok.add(y)
+            years &= ok
+            first = spans["start_date"].min()
+            reasons.append(f"{title} {text} (in office from {first})")
+        past_years = []
+        for sent in re.split(r"(?<=[.!?])\s+", body):
+            if FUTURE_CUES.search(sent):
+                continue
+            past_years += [int(y) for y in _YEAR_RE.findall(sent)]
+        if past_years:
+            floor = max(past_years)
+            years = {y for y in years if y >= floor}
+            reasons.append(f"{floor} named as past")
+        years = {y for y in years if (_safe_date(y, mon, day) or date.max) <= today}
+        if not reasons or not years:
+            if default_year:
+                d = _safe_date(default_year, mon, day)
+                updates[aid] = (d, "day", f"dateline month/day, year from --default-year {default_year}")
+            else:
+                why = "no evidence for the year" if not reasons else "evidence is contradictory"
+                updates[aid] = (None, None, f"unknown: dateline has no year and {why}")
+            continue
+        if len(years) == 1:
+            y = years.pop()
+            how = "the only year consistent with"
+        elif past_years and max(past_years) + 1 in years:
+            y = max(past_years) + 1
+            how = "the year after the latest year the text speaks of as past, consistent with"
+        else:
+            if default_year and default_year in years:
+                updates[aid] = (
+                    _safe_date(default_year, mon, day),
+                    "day",
+                    f"dateline month/day, year from --default-year {default_year}",
+                )
+            else:
+                updates[aid] = (
+                    None,
+                    None,
+                    f"unknown: years {min(years)}-{max(years)} all fit: " + "; ".join(reasons),
+                )
+            continue
+        updates[aid] = (
+            _safe_date(y, mon, day),
+            "day",
+            f"dateline month/day; year {y} inferred: {how} " + "; ".join(reasons),
+        )
+    upd = pl.DataFrame(
+        {
+            "article_id": list(updates),
+            "_d": [v[0] for v in updates.values()],
+            "_p": [v[1] for v in updates.values()],
+            "_s": [v[2] for v in updates.values()],
+        },
+        schema={"article_id": pl.String, "_d": pl.Date, "_p": pl.String, "_s": pl.String},
+    )
+    return (
+        articles.join(upd, on="article_id", how="left")
+        .with_columns(
+            pl.coalesce("published_date", "_d").alias("published_date"),
+            pl.when(pl.col("published_date").is_null())
+            .then(pl.col("_p"))
+            .otherwise(pl.col("date_precision"))
+            .alias("date_precision"),
+            pl.when(pl.col("published_date").is_null())
+            .then(pl.col("_s"))
+            .otherwise(pl.col("date_source"))
+            .alias("date_source"),
+        )
+        .drop("_d", "_p", "_s")
+    )

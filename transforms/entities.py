@@ -1,0 +1,580 @@
+"""Entity mentions and canonical entities: gazetteer aliases, titles, appositives, name shapes.
+
+Rule-based first pass (a trained NER model comes later): every mention keeps its offsets, the
+title the text gives the person, and how it was resolved. A country that cannot be determined
+stays NULL with the reason in ``country_source``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from transforms.gazetteer import Gazetteer, match_aliases, norm_key
+
+_TITLE_HEADS = (
+    "Secretary-General|Secretary General|Vice President|Vice-President|Prime Minister|Deputy Prime Minister|"
+    "Foreign Minister|Trade Minister|Finance Minister|Defence Minister|Defense Minister|Minister|Secretary|"
+    "President|Premier|Chancellor|Ambassador|Envoy|Director-General|Director|Chairman|Chairwoman|Chair|"
+    "Governor|Senator|Congressman|Congresswoman|Spokesman|Spokeswoman|Spokesperson|King|Queen|Prince|"
+    "Princess|Emperor|General|Commander|Admiral|Mayor|Judge|Justice|Chief Executive|Chief|CEO|Leader|"
+    "Adviser|Advisor|Negotiator|Lawmaker|Speaker|Pope|Representative|Trade Representative|Coach|Manager|"
+    "Captain|Chief of Staff|Attorney General"
+)
+_HEADS = "|".join(
+    sorted(
+        {h for part in _TITLE_HEADS.split("|") for h in (part, part[0].lower() + part[1:])},
+        key=len,
+        reverse=True,
+    )
+)
+_MOD = r"(?:(?:[Ff]ormer|[Aa]cting|[Dd]eputy|[Vv]ice|[Ss]enior|[Cc]hief|[Tt]hen|[Ii]nterim|[Oo]utgoing|[Ii]ncoming)[\s-]+)"
+_QUAL = r"(?:(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][A-Za-z]+(?:'s|’s)?)\s+)"
+_CAPW = r"[A-Z][\w.'’-]*"
+_OF = rf"(?:\s+(?:of|for|to|on)\s+(?:the\s+)?{_CAPW}(?:(?:,\s+|,?\s+and\s+|\s+of\s+the\s+|\s+of\s+|\s+){_CAPW})*)"
+_TITLE = rf"{_MOD}*{_QUAL}{{0,3}}(?:{_HEADS})\b{_OF}?"
+_NAMETOK = r"[A-Z][a-zA-Z]*[a-z][a-zA-Z]*(?:-[A-Za-z]+|['’](?!s\b)[A-Za-z]+)*"
+_NAME = rf"(?:{_NAMETOK}|[A-Z]\.)(?:\s+(?:{_NAMETOK}|[A-Z]\.)){{0,2}}"
+
+_TITLE_ONLY_RE = re.compile(_TITLE)
+_LEADING_TITLE_RE = re.compile(rf"(?:{_MOD}*(?:{_HEADS})\s+)+")
+TITLE_NAME_RE = re.compile(rf"(?P<title>{_TITLE})\s+(?P<name>{_NAME})")
+NAME_TITLE_RE = re.compile(rf"(?P<name>{_NAME}),\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
+HONORIFIC_RE = re.compile(rf"\b(?P<title>Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady)\.?\s+(?P<name>{_NAME})")
+# East Asian romanised names: "Lee Jae-myung", "Kim Seong-ro", "Jo Hyeon-dong"
+HYPHEN_NAME_RE = re.compile(r"\b[A-Z][a-z]{1,5} [A-Z][a-z]+-[a-z]+\b")
+_ORG_HEADS = (
+    "Institute|Ministry|Department|University|Party|Council|Bank|Agency|Committee|Commission|Association|"
+    "Organization|Organisation|Corporation|Corp|Inc|Ltd|Group|Company|Foundation|Fund|Union|Assembly|"
+    "Parliament|Congress|Court|Office|Authority|Federation|Board|Bureau|Administration|Service|Forces|"
+    "Army|Navy|Ilbo|Times|Post|News|Journal|Daily|Club|League|Staff|Centre|Center|Society|Network"
+)
+ORG_RE = re.compile(
+    rf"(?:(?:{_CAPW})\s+){{0,5}}(?:{_ORG_HEADS})\b(?:\s+(?:of|for)\s+(?:the\s+)?{_CAPW}"
+    rf"(?:(?:,\s+|,?\s+and\s+|\s+){_CAPW})*)?"
+)
+GOVT_RE = re.compile(r"\s+(?:administration|government|cabinet|regime)\b")
+ENVOY_RE = re.compile(
+    r"\b(?:envoys?|delegates?|delegation|emissar(?:y|ies)|representatives?|aides?|officials?)\s+"
+    r"(?:sent|dispatched|appointed|named|chosen)\s+by\s+"
+)
+_NOT_NAME_START = frozenset(
+    """The A An This That These Those It Its He She They We I In On At For From By With As But And Or If
+    When While Although Since After Before Despite However Meanwhile Currently Experts Analysts More Most
+    According Former President Minister Secretary January February March April May June July August
+    September October November December Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split()
+)
+_MINISTRY_OF = re.compile(r"^(?:the\s+)?ministry\s+(?:of|for)\s+(.+)$")
+_MINISTER_OF = re.compile(r"\bminister\s+(?:of|for)\s+(.+)$")
+
+
+def portfolio_key(portfolio: str) -> str:
+    """Order-free key of a ministry's portfolio: 'Trade, Industry and Energy' -> 'energy|industry|trade'."""
+    words = re.split(r",\s*|\s+and\s+|\s*&\s*", norm_key(portfolio))
+    return "|".join(sorted(w.strip() for w in words if w.strip()))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", norm_key(text)).strip("-")
+
+
+@dataclass
+class Mention:
+    article_id: str
+    start: int
+    end: int
+    text: str
+    entity_type: str
+    key: str  # entity id (actor id or generated)
+    canonical: str
+    country: str | None = None
+    country_source: str | None = None
+    sector: str | None = None
+    actor_id: str | None = None
+    role_title: str | None = None
+    title_span: tuple[int, int] | None = None
+    resolution: str = ""
+    attached: bool = False  # inside another mention's title: not an event argument
+    extra: dict = field(default_factory=dict)
+
+
+def _actor_info(gaz: Gazetteer) -> dict[str, tuple]:
+    return {
+        r[0]: r[1:]
+        for r in gaz.actors.select(
+            "actor_id", "canonical_name", "entity_type", "country_iso3", "sector"
+        ).iter_rows()
+    }
+
+
+def _ministries(gaz: Gazetteer) -> dict[str, str]:
+    out: dict[str, str] = {}
+    orgs = gaz.aliases.filter(pl.col("entity_type") == "ORG")
+    for pattern, actor_id in orgs.select("pattern", "actor_id").iter_rows():
+        m = _MINISTRY_OF.match(pattern)
+        if m:
+            out.setdefault(portfolio_key(m.group(1)), actor_id)
+    return out
+
+
+def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer) -> list[Mention]:
+    """Find entity mentions in ``articles`` (article_id, body, outlet)."""
+    info = _actor_info(gaz)
+    ministries = _ministries(gaz)
+    alias_rows = {
+        r[0]: r
+        for r in gaz.aliases.select(
+            "pattern", "actor_id", "entity_type", "country_iso3", "sector", "alias_kind"
+        ).iter_rows()
+    }
+    hits = match_aliases(articles.select("article_id", "body"), gaz)
+    by_article: dict[str, list[tuple[int, int, str, str]]] = {}
+    for aid, s, e, text, pat in hits.iter_rows():
+        by_article.setdefault(aid, []).append((s, e, text, pat))
+    surnames: dict[str, list[str]] = {}
+    for sn, actor_id, src in gaz.surnames.iter_rows():
+        if src == "curated":
+            surnames.setdefault(sn, []).append(actor_id)
+    out: list[Mention] = []
+    for aid, body, outlet in articles.select("article_id", "body", "outlet").iter_rows():
+        ms: list[Mention] = []
+        for s, e, text, pat in by_article.get(aid, []):
+            _, actor_id, etype, country, sector, kind = alias_rows[pat]
+            canonical = info[actor_id][0]
+            if kind == "capital" and body[e : e + 6].lower() == "-based":
+                ms.append(
+                    Mention(
+                        aid,
+                        s,
+                        e,
+                        text,
+                        "LOC",
+                        f"loc:{slug(text)}",
+                        text,
+                        country,
+                        "reference",
+                        resolution="capital-as-place",
+                    )
+                )
+                continue
+            mention = Mention(
+                aid,
+                s,
+                e,
+                text,
+                etype,
+                actor_id,
+                canonical,
+                country,
+                "reference",
+                sector,
+                actor_id,
+                resolution=kind,
+            )
+            if etype != "GPE" and _TITLE_ONLY_RE.fullmatch(text):
+                continue  # a bare office ("Secretary of State") is a title, not an entity mention
+            lead = _LEADING_TITLE_RE.match(text) if etype == "PERSON" else None
+            if lead and lead.end() < len(text):
+                mention.start, mention.text = s + lead.end(), text[lead.end() :]
+                mention.role_title, mention.title_span = lead.group().strip(), (s, s + lead.end())
+            ms.append(mention)
+        taken = [(m.start, m.end) for m in ms]
+
+        def free(s: int, e: int, taken: list[tuple[int, int]] = taken) -> bool:
+            return all(e <= a or s >= b for a, b in taken)
+
+        persons: list[Mention] = []
+        for rx, is_appositive in ((TITLE_NAME_RE, False), (NAME_TITLE_RE, True), (HONORIFIC_RE, False)):
+            for m in rx.finditer(body):
+                ns, ne = m.span("name")
+                name = m.group("name")
+                title_s, title_e = m.span("title")
+                title = m.group("title")
+                if rx is TITLE_NAME_RE:
+                    known_persons = [(k.start, k.end) for k in ms if k.entity_type == "PERSON"]
+                    split = _split_title_name(body, title_s, ne, taken, known_persons)
+                    if split is None:
+                        continue
+                    title_e, ns = split
+                    title, name = body[title_s:title_e], body[ns:ne]
+                while name.split()[0] in _NOT_NAME_START and len(name.split()) > 1:
+                    cut = len(name.split()[0]) + 1
+                    ns, name = ns + cut, name[cut:]
+                first = name.split()[0]
+                if first in _NOT_NAME_START or not free(ns, ne):
+                    # a known actor after a title ("President Trump") just gets the title
+                    for k in ms:
+                        if k.start == ns and k.entity_type == "PERSON" and k.role_title is None:
+                            k.role_title, k.title_span = _clean_title(title), (title_s, title_e)
+                    continue
+                if any(p.start == ns for p in persons):
+                    continue
+                p = Mention(
+                    aid,
+                    ns,
+                    ne,
+                    name,
+                    "PERSON",
+                    "",
+                    name,
+                    role_title=_clean_title(title),
+                    title_span=(title_s, title_e),
+                )
+                p.resolution = "appositive-title" if is_appositive else "title"
+                persons.append(p)
+        for m in HYPHEN_NAME_RE.finditer(body):
+            if free(*m.span()) and not any(p.start <= m.start() < p.end for p in persons):
+                first = m.group().split()[0]
+                if first not in _NOT_NAME_START:
+                    persons.append(
+                        Mention(
+                            aid,
+                            m.start(),
+                            m.end(),
+                            m.group(),
+                            "PERSON",
+                            "",
+                            m.group(),
+                            resolution="name-shape",
+                        )
+                    )
+        for p in persons:
+            _resolve_person(p, gaz, surnames, info)
+            ms.append(p)
+            taken.append((p.start, p.end))
+        # organisations by shape, ministries by portfolio
+        for m in ORG_RE.finditer(body):
+            s, e = m.span()
+            text = m.group()
+            while text.split()[0] in _NOT_NAME_START and len(text.split()) > 1:
+                cut = len(text.split()[0]) + 1
+                s, text = s + cut, text[cut:]
+            if not free(s, e) or text.split()[0] in _NOT_NAME_START:
+                continue
+            mm = _MINISTRY_OF.match(norm_key(text))
+            actor_id = ministries.get(portfolio_key(mm.group(1))) if mm else None
+            if actor_id:
+                canonical, etype, country, sector = info[actor_id]
+                ms.append(
+                    Mention(
+                        aid,
+                        s,
+                        e,
+                        text,
+                        "ORG",
+                        actor_id,
+                        canonical,
+                        country,
+                        "reference",
+                        sector,
+                        actor_id,
+                        resolution="ministry-portfolio",
+                    )
+                )
+            else:
+                ms.append(Mention(aid, s, e, text, "ORG", f"org:{slug(text)}", text, resolution="org-shape"))
+            taken.append((s, e))
+        # "Minister of Trade, Industry and Energy" names the ministry too
+        for p in persons:
+            if p.role_title:
+                mm = _MINISTER_OF.search(norm_key(p.role_title))
+                actor_id = ministries.get(portfolio_key(mm.group(1))) if mm else None
+                if actor_id and p.title_span:
+                    ts, te = p.title_span
+                    t = body[ts:te]
+                    off = t.lower().find("minister")
+                    canonical, etype, country, sector = info[actor_id]
+                    ms.append(
+                        Mention(
+                            aid,
+                            ts + off,
+                            te,
+                            t[off:],
+                            "ORG",
+                            actor_id,
+                            canonical,
+                            country,
+                            "reference",
+                            sector,
+                            actor_id,
+                            resolution="title-ministry",
+                        )
+                    )
+        # "<person> administration" / "<country> government" -> the country's government
+        for k in ms:
+            g = GOVT_RE.match(body, k.end)
+            if g and k.entity_type == "PERSON" and k.country:
+                k.extra["government_of"] = k.country
+                k.extra["govt_end"] = g.end()
+        _attach_and_country(ms, body, outlet, gaz, info)
+        out.extend(ms)
+    return out
+
+
+def _clean_title(title: str) -> str:
+    """Drop modifiers and country qualifiers: 'U.S. Secretary of State' -> 'Secretary of State'."""
+    t = re.sub(rf"^{_MOD}+", lambda m: m.group(0), title)
+    words = t.split()
+    while words and (
+        re.fullmatch(r"(?:[A-Z]\.)+|[A-Z][a-z]+(?:'s|’s)", words[0]) or words[0] in _COUNTRY_ADJ
+    ):
+        words = words[1:]
+    return " ".join(words) if words else title
+
+
+_COUNTRY_ADJ = frozenset(
+    """US UK EU American British Chinese Japanese Korean South North Russian French German Indian Israeli
+    Iranian Ukrainian Canadian Australian Italian Spanish Turkish Saudi""".split()
+)
+
+
+_PORTFOLIO = frozenset(
+    """State Treasury Commerce Trade Industry Energy Finance Foreign Affairs Defense Defence Health Justice
+    Interior Home Labor Labour Education Agriculture Transport Transportation Environment Economy Economic
+    Strategy Planning Security Unification Culture Sports Tourism Science Technology Communications
+    Information Development Welfare Employment Housing Land Infrastructure Oceans Fisheries Veterans
+    Immigration Budget Revenue Staff House Office Council Department Ministry National Federal General
+    Exchequer Commons Lords Parliament Assembly Congress Senate Cabinet Navy Army Forces Police Bank
+    Republic Kingdom Union Nations""".split()
+)
+_HEAD_WORDS = frozenset(w.lower() for h in _TITLE_HEADS.split("|") for w in h.split())
+
+
+def _split_title_name(
+    body: str, title_s: int, name_e: int, taken: list[tuple[int, int]], known_persons: list[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """Split 'Secretary of State Rubio' / 'Ambassador to the U.S. Jo Hyeon-dong' into title and name.
+
+    The name is the longest run (at most three tokens) of name-like capitalised tokens at the end
+    of the match that are neither portfolio/title words nor inside a gazetteer mention.
+    Returns (title_end, name_start), or None when no name is left.
+    """
+    toks = list(re.finditer(r"\S+", body[title_s:name_e]))
+    name_toks: list[re.Match[str]] = []
+    for t in reversed(toks):
+        word = t.group().rstrip(",")
+        abs_s = title_s + t.start()
+        person = next(((a, b) for a, b in known_persons if a <= abs_s < b), None)
+        if person and not name_toks:
+            # a known person ("Secretary of State Rubio"): the title ends before the mention
+            before = [x for x in toks if title_s + x.end() <= person[0]]
+            return (title_s + before[-1].end(), person[0]) if before else None
+        inside_known = any(a <= abs_s < b for a, b in taken)
+        if (
+            len(name_toks) >= 3
+            or inside_known
+            or word in _PORTFOLIO
+            or word.lower() in _HEAD_WORDS
+            or not re.fullmatch(_NAMETOK + "|[A-Z]\\.", word)
+        ):
+            break
+        name_toks.insert(0, t)
+    if not name_toks or len(name_toks) == len(toks):
+        return None
+    name_s = title_s + name_toks[0].start()
+    prev = toks[len(toks) - len(name_toks) - 1]
+    return title_s + prev.end(), name_s
+
+
+def _resolve_person(p: Mention, gaz: Gazetteer, surnames: dict, info: dict) -> None:
+    key = norm_key(p.text)
+    cands = surnames.get(key, []) if len(key.split()) == 1 else []
+    if len(cands) == 1:
+        p.extra["surname_candidate"] = cands[0]
+    p.key = f"person:{slug(p.text)}"
+
+
+def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: Gazetteer, info: dict) -> None:
+    gpes = [m for m in ms if m.entity_type == "GPE" and m.country]
+    orgs = [m for m in ms if m.entity_type == "ORG" and m.country]
+    for p in ms:
+        if p.entity_type != "PERSON" or not p.title_span:
+            continue
+        ts, te = p.title_span
+        inside = [m for m in ms if m is not p and ts <= m.start and m.end <= te]
+        for m in inside:
+            m.attached = True
+        if p.country:
+            continue
+        title_l = body[ts:te].lower()
+        amb = re.search(r"ambassador\s+to\s+", title_l)
+        for m in inside:
+            if m.entity_type in ("GPE", "ORG") and m.country:
+                if amb and m.start - ts >= amb.end():
+                    continue
+                p.country, p.country_source = m.country, f"title: {body[m.start : m.end]}"
+                break
+        if p.country is None and p.role_title:
+            c = gaz.title_country.get(norm_key(p.role_title))
+            if c:
+                p.country, p.country_source = c, f"title: '{p.role_title}' is held only in {c}"
+        if p.country is None and amb:
+            outlet_m = None
+            if outlet:
+                hit = gaz.aliases.filter(pl.col("pattern") == norm_key(outlet))
+                if hit.height and hit["country_iso3"][0]:
+                    outlet_m = hit["country_iso3"][0]
+            target = next((m.country for m in inside if m.start - ts >= amb.end() and m.country), None)
+            if outlet_m and outlet_m != target:
+                p.country, p.country_source = (
+                    outlet_m,
+                    f"outlet: ambassador to {target} in a {outlet_m} outlet",
+                )
+    # envoys sent by X: A and B share X's country
+    for m in ENVOY_RE.finditer(body):
+        sender = next((p for p in ms if p.start == m.end() and p.entity_type == "PERSON" and p.country), None)
+        if not sender:
+            continue
+        pos = sender.end
+        for p in sorted(ms, key=lambda k: k.start):
+            if p.start < pos or p.entity_type != "PERSON":
+                continue
+            gap = body[pos : p.start]
+            if not re.fullmatch(r",\s*|,?\s*and\s+|:\s*", gap):
+                break
+            if p.country is None:
+                p.country, p.country_source = sender.country, f"context: envoy sent by {sender.canonical}"
+            pos = p.end
+    del gpes, orgs
+
+
+_TITLE_STOP = frozenset({"of", "the", "for", "and", "to", "us", "u.s.", "u.s", "acting", "deputy"})
+
+
+def _title_tokens(title: str) -> frozenset[str]:
+    return frozenset(w for w in re.split(r"[\s,]+", norm_key(title)) if w and w not in _TITLE_STOP)
+
+
+def resolve_persons(
+    ms: list[Mention], pub_dates: dict[str, date | None], gaz: Gazetteer, info: dict | None = None
+) -> None:
+    """Check titled persons against the actors' date-bounded roles at the article's date.
+
+    A surname-only mention is linked to the one curated actor with that surname when its title
+    (if any) matches a role the actor held at the date. A linked mention whose title disagrees
+    with every role the actor held then keeps what the text says: it is unlinked, becomes its own
+    entity, and ``role_conflict`` records the disagreement (never silently merged).
+    """
+    info = info or _actor_info(gaz)
+    titled_roles = gaz.roles.filter(pl.col("role_title").is_not_null())
+    for p in ms:
+        if p.entity_type != "PERSON":
+            continue
+        cand = p.actor_id or p.extra.get("surname_candidate")
+        if not cand:
+            continue
+        canonical, _etype, country, sector = info[cand]
+        d = pub_dates.get(p.article_id)
+        conflict = None
+        title = p.role_title
+        if title and not re.match(r"(?i)former|ex-|then", title):
+            r = titled_roles.filter(pl.col("actor_id") == cand)
+            if r.height:
+                if d is not None:
+                    r = r.filter(
+                        (pl.col("start_date").is_null() | (pl.col("start_date") <= d))
+                        & (pl.col("end_date").is_null() | (pl.col("end_date") >= d))
+                    )
+                want = _title_tokens(title)
+                held = [_title_tokens(t) for t in r["role_title"].to_list()]
+                if not any(want <= h or h <= want for h in held):
+                    at = f" at {d}" if d else ""
+                    conflict = (
+                        f"text calls {p.text} '{title}', but {canonical} ({cand}) held no such role{at}"
+                    )
+        if conflict:
+            p.extra["role_conflict"] = conflict
+            p.key, p.actor_id, p.canonical, p.sector = f"person:{slug(p.text)}", None, p.text, None
+            c = gaz.title_country.get(norm_key(title)) if title else None
+            p.country, p.country_source = (c, f"title: '{title}' is held only in {c}") if c else (None, None)
+            p.resolution += "+role-conflict"
+        elif not p.actor_id:
+            p.key, p.actor_id, p.canonical = cand, cand, canonical
+            p.country, p.country_source, p.sector = country, "reference", sector
+            p.resolution += "+surname"
+
+
+def mentions_frame(ms: list[Mention]) -> pl.DataFrame:
+    rows = [
+        {
+            "article_id": m.article_id,
+            "start_char": m.start,
+            "end_char": m.end,
+            "mention_text": m.text,
+            "entity_id": m.key,
+            "canonical_name": m.canonical,
+            "entity_type": m.entity_type,
+            "country_iso3": m.country,
+            "country_source": m.country_source,
+            "sector": m.sector,
+            "actor_id": m.actor_id,
+            "role_title": m.role_title,
+            "resolution": m.resolution,
+            "attached": m.attached,
+            "government_of": m.extra.get("government_of"),
+            "role_conflict": m.extra.get("role_conflict"),
+        }
+        for m in ms
+    ]
+    schema = {
+        "article_id": pl.String,
+        "start_char": pl.Int64,
+        "end_char": pl.Int64,
+        "mention_text": pl.String,
+        "entity_id": pl.String,
+        "canonical_name": pl.String,
+        "entity_type": pl.String,
+        "country_iso3": pl.String,
+        "country_source": pl.String,
+        "sector": pl.String,
+        "actor_id": pl.String,
+        "role_title": pl.String,
+        "resolution": pl.String,
+        "attached": pl.Boolean,
+        "government_of": pl.String,
+        "role_conflict": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema).sort(["article_id", "start_char", "end_char"])
+
+
+def entities_from_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Canonical entities: one row per entity_id; country is the most frequent known one."""
+    if mentions.height == 0:
+        return pl.DataFrame(
+            schema={
+                "entity_id": pl.String,
+                "canonical_name": pl.String,
+                "entity_type": pl.String,
+                "country_iso3": pl.String,
+                "country_source": pl.String,
+                "sector": pl.String,
+                "actor_id": pl.String,
+            }
+        )
+    countries = (
+        mentions.filter(pl.col("country_iso3").is_not_null())
+        .group_by("entity_id", "country_iso3")
+        .agg(pl.len().alias("n"), pl.col("country_source").first())
+        .sort(["entity_id", "n", "country_iso3"], descending=[False, True, False])
+        .unique("entity_id", keep="first")
+        .select("entity_id", "country_iso3", "country_source")
+    )
+    base = (
+        mentions.sort(["entity_id", "article_id", "start_char"])
+        .group_by("entity_id", maintain_order=True)
+        .agg(
+            pl.col("canonical_name").first(),
+            pl.col("entity_type").first(),
+            pl.col("sector").drop_nulls().first(),
+            pl.col("actor_id").drop_nulls().first(),
+        )
+    )
+    return base.join(countries, on="entity_id", how="left").with_columns(
+        pl.when(pl.col("country_iso3").is_null())
+        .then(pl.lit("unknown: no country evidence in the text"))
+        .otherwise(pl.col("country_source"))
+        .alias("country_source")
+    )

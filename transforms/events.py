@@ -1,0 +1,379 @@
+"""Event coding: triggers -> PLOVER/CAMEO events with source, target, date, polarity and status."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from transforms import lexicon as lx
+from transforms.dates import FUTURE_CUES, find_dates, resolve_date
+
+ACTOR_TYPES = ("PERSON", "ORG", "GPE")
+
+
+@dataclass
+class Arg:
+    entity_id: str
+    start: int | None
+    end: int | None
+    entity_type: str
+    note: str | None = None
+
+
+@dataclass
+class Ev:
+    article_id: str
+    sentence_idx: int
+    trigger: lx.Trigger
+    t_start: int
+    t_end: int
+    clause: tuple[int, int]
+    source: Arg | None = None
+    target: Arg | None = None
+    source_note: str | None = None
+    target_note: str | None = None
+    polarity: str = "asserted"
+    status: str = "occurred"
+    event_date: date | None = None
+    date_precision: str | None = None
+    date_source: str | None = None
+    count: int = 1
+    mode: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _arg(m: dict) -> Arg:
+    eid = m["government_of"] or m["entity_id"]
+    etype = "GPE" if m["government_of"] else m["entity_type"]
+    return Arg(eid, m["start_char"], m["end_char"], etype)
+
+
+def extract_events(
+    articles: pl.DataFrame,
+    sentences: pl.DataFrame,
+    mentions: pl.DataFrame,
+    taxonomy: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per event, columns as schemas.tables.EVENTS (without run_id)."""
+    tax = {
+        r[0]: r[1:]
+        for r in taxonomy.select(
+            "cameo_code", "plover_type", "plover_mode", "plover_context", "quad_class", "goldstein"
+        ).iter_rows()
+    }
+    ment_by_article: dict[str, list[dict]] = {}
+    for m in mentions.sort("article_id", "start_char").iter_rows(named=True):
+        ment_by_article.setdefault(m["article_id"], []).append(m)
+    sent_by_article: dict[str, list[tuple[int, int, int]]] = {}
+    for aid, idx, s, e in sentences.select(
+        "article_id", "sentence_idx", "start_char", "end_char"
+    ).iter_rows():
+        sent_by_article.setdefault(aid, []).append((idx, s, e))
+    rows: list[dict] = []
+    for aid, body, pub in articles.select("article_id", "body", "published_date").iter_rows():
+        evs = _article_events(aid, body, pub, sent_by_article.get(aid, []), ment_by_article.get(aid, []))
+        for ev in evs:
+            code = ev.trigger.cameo
+            ptype, pmode, pctx, quad, gold = tax.get(code, (None, None, None, None, None))
+            if (ev.trigger.plover or ptype) is None:
+                continue
+            spans = [(ev.t_start, ev.t_end)] + [
+                (a.start, a.end)
+                for a in (ev.source, ev.target)
+                if a and a.start is not None and a.start >= ev.clause[0] - 400
+            ]
+            s = min(x[0] for x in spans)
+            e = max(x[1] for x in spans)
+            sent = next(x for x in sent_by_article[aid] if x[0] == ev.sentence_idx)
+            s, e = max(s, sent[1]), min(e, sent[2])
+            key = f"{aid}|{ev.t_start}|{ev.t_end}|{code}|{ev.source.entity_id if ev.source else ''}|{ev.target.entity_id if ev.target else ''}"
+            rows.append(
+                {
+                    "event_id": hashlib.sha256(key.encode()).hexdigest()[:16],
+                    "article_id": aid,
+                    "sentence_idx": ev.sentence_idx,
+                    "start_char": s,
+                    "end_char": e,
+                    "evidence_text": body[s:e],
+                    "trigger_text": body[ev.t_start : ev.t_end],
+                    "event_type": ev.trigger.plover or ptype,
+                    "mode": ev.mode or ev.trigger.mode or (pmode or None),
+                    "context": ev.trigger.context or (pctx or None),
+                    "cameo_code": code,
+                    "quad_class": quad,
+                    "goldstein": gold,
+                    "source_entity_id": ev.source.entity_id if ev.source else None,
+                    "target_entity_id": ev.target.entity_id if ev.target else None,
+                    "source_note": ev.source.note
+                    if ev.source
+                    else (ev.source_note or "unknown: no actor found for the source"),
+                    "target_note": ev.target.note
+                    if ev.target
+                    else (ev.target_note or "unknown: no actor found for the target"),
+                    "event_date": ev.event_date,
+                    "date_precision": ev.date_precision,
+                    "date_source": ev.date_source,
+                    "polarity": ev.polarity,
+                    "status": ev.status,
+                    "event_count": ev.count,
+                }
+            )
+    schema = {
+        "event_id": pl.String,
+        "article_id": pl.String,
+        "sentence_idx": pl.Int64,
+        "start_char": pl.Int64,
+        "end_char": pl.Int64,
+        "evidence_text": pl.String,
+        "trigger_text": pl.String,
+        "event_type": pl.String,
+        "mode": pl.String,
+        "context": pl.String,
+        "cameo_code": pl.String,
+        "quad_class": pl.Int64,
+        "goldstein": pl.Float64,
+        "source_entity_id": pl.String,
+        "target_entity_id": pl.String,
+        "source_note": pl.String,
+        "target_note": pl.String,
+        "event_date": pl.Date,
+        "date_precision": pl.String,
+        "date_source": pl.String,
+        "polarity": pl.String,
+        "status": pl.String,
+        "event_count": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema).unique("event_id", keep="first", maintain_order=True)
+
+
+def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:
+    out, pos = [], s
+    for m in lx.CLAUSE_BREAK.finditer(body, s, e):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, e))
+    return out
+
+
+def _article_events(
+    aid: str, body: str, pub: date | None, sents: list[tuple[int, int, int]], ments: list[dict]
+) -> list[Ev]:
+    actors = [m for m in ments if m["entity_type"] in ACTOR_TYPES and not m["attached"]]
+    events: list[Ev] = []
+    last_person_source: dict | None = None
+    tariff_users = _tariff_users(body, actors)
+    for idx, s_start, s_end in sents:
+        clauses = _clauses(body, s_start, s_end)
+        sent_dates = find_dates(body[s_start:s_end])
+        lead_date = next((d for d in sent_dates if d.start <= 12 and d.kind != "year"), None)
+        found: list[tuple[int, int, lx.Trigger]] = []
+        for trig in lx.TRIGGERS:
+            for m in trig.pattern.finditer(body, s_start, s_end):
+                if any(not (m.end() <= a or m.start() >= b) for a, b, _ in found):
+                    continue
+                found.append((m.start(), m.end(), trig))
+        found.sort(key=lambda f: f[0])
+        sent_events: list[Ev] = []
+        for t_start, t_end, trig in found:
+            clause = next(c for c in clauses if c[0] <= t_start < c[1] + 1)
+            ev = Ev(aid, idx, trig, t_start, t_end, clause)
+            before = body[clause[0] : t_start]
+            after = body[t_end : clause[1]]
+            seg = after.split(",")[0]  # status cues bind within the trigger's comma segment
+            c_actors = [m for m in actors if clause[0] <= m["start_char"] and m["end_char"] <= clause[1]]
+            pre = [m for m in c_actors if m["end_char"] <= t_start]
+            post = [m for m in c_actors if m["start_char"] >= t_end]
+            # modifiers glued to a nominal trigger ("G7 summit") are its forum, not its actors
+            if (
+                trig.nominal
+                and pre
+                and re.fullmatch(r"\s*(?:[\w-]+\s+)?", body[pre[-1]["end_char"] : t_start])
+                and not body[pre[-1]["end_char"] :].startswith(("'s", "’s"))
+            ):
+                forum = pre.pop()
+                if forum["sector"] == "IGO" or forum["entity_type"] == "ORG":
+                    ev.mode = "multilateral"
+            # anaphoric nominal ("the call with Lee") already reported: skip
+            if trig.nominal and re.search(
+                r"\b(?:the|this|that|these|those)\s+(?:[\w-]+\s+){0,2}$", before, re.I
+            ):
+                prior = [p for p in events + sent_events if p.trigger.cameo[:2] == trig.cameo[:2]]
+                has_cue = (
+                    lx.CANCELLED.search(seg) or lx.POSTPONED.search(seg) or lx.PLANNED.search(before[-40:])
+                )
+                if prior and not has_cue and not trig.affected_before:
+                    continue
+                if not prior and not c_actors and not has_cue and not trig.affected_before:
+                    continue
+            # --- source and target
+            src_m = None
+            if trig.affected_before:
+                poss = [m for m in pre if re.match(r"\s*(?:'s|’s)?\s*$", body[m["end_char"] : t_start])]
+                src_m = poss[-1] if poss else None
+                tgt_cands = [m for m in pre if m is not src_m] + post
+                tgt_m = next(
+                    (m for m in tgt_cands if not src_m or m["entity_id"] != src_m["entity_id"]), None
+                )
+            else:
+                subj = [m for m in pre if not lx.PREP_BEFORE.search(body[clause[0] : m["start_char"]])]
+                src_m = subj[-1] if subj else None
+                tgt_m = next(
+                    (
+                        m
+                        for m in post
+                        if not src_m
+                        or (m["government_of"] or m["entity_id"])
+                        != (src_m["government_of"] or src_m["entity_id"])
+                    ),
+                    None,
+                )
+            if src_m:
+                ev.source = _arg(src_m)
+            else:
+                pron = list(lx.PRONOUNS.finditer(body, clause[0], t_start))
+                if pron:
+                    ref = _antecedent(actors, s_start, pron[-1].start(), last_person_source)
+                    if ref:
+                        ev.source = Arg(
+                            ref["entity_id"],
+                            None,
+                            None,
+                            "PERSON",
+                            f"inferred: pronoun '{pron[-1].group()}' -> {ref['mention_text']}",
+                        )
+            if tgt_m:
+                ev.target = _arg(tgt_m)
+            if trig.affected_before and ev.source is None and tariff_users:
+                user, ev_text = tariff_users[0]
+                if not ev.target or ev.target.entity_id != user:
+                    ev.source = Arg(user, None, None, "GPE", f"inferred: antecedent '{ev_text}'")
+            # ellipsis: no actors in this clause -> same actors as the sentence's previous event
+            prev_same = [p for p in sent_events if p.trigger.cameo[:2] == trig.cameo[:2]]
+            if ev.source is None and ev.target is None and prev_same:
+                prev = prev_same[-1]
+                if prev.source:
+                    ev.source = Arg(
+                        prev.source.entity_id,
+                        None,
+                        None,
+                        prev.source.entity_type,
+                        f"inferred: ellipsis, same source as '{body[prev.t_start : prev.t_end]}'",
+                    )
+                if prev.target:
+                    ev.target = Arg(
+                        prev.target.entity_id,
+                        None,
+                        None,
+                        prev.target.entity_type,
+                        f"inferred: ellipsis, same target as '{body[prev.t_start : prev.t_end]}'",
+                    )
+            # --- polarity and status
+            window = body[max(clause[0], t_start - 60) : t_start]
+            if lx.NEG_BEFORE.search(window):
+                ev.polarity = "negated"
+            elif lx.HEDGE.search(body[clause[0] : t_start]):
+                ev.polarity = "hedged"
+            if trig.nominal and lx.NOT_TAKE_PLACE.search(seg):
+                ev.polarity = "negated"
+                ev.status = "cancelled" if lx.PLANNED.search(before[-60:]) else "occurred"
+            if lx.CANCELLED.search(seg) or (ev.status == "cancelled"):
+                ev.status = "cancelled"
+            elif lx.POSTPONED.search(seg):
+                ev.status = "postponed"
+            elif lx.PLANNED.search(before[-60:]) or lx.PLANNED.search(seg) or FUTURE_CUES.search(seg):
+                ev.status = "planned"
+            # --- count
+            cm = lx.COUNT_RE.match(after)
+            if cm:
+                n = cm.group("n").lower().split()[0]
+                ev.count = lx.NUMBER_WORDS.get(n, int(n) if n.isdigit() else 1)
+            else:
+                cb = lx.COUNT_BEFORE.search(before)
+                if cb and trig.nominal:
+                    n = cb.group("n").lower()
+                    ev.count = lx.NUMBER_WORDS.get(n, int(n) if n.isdigit() else 1)
+            # --- date
+            _date_event(ev, body, pub, s_start, clause, sent_dates, lead_date)
+            if ev.source is None and ev.target is None and ev.status not in ("cancelled", "postponed"):
+                continue
+            if (
+                ev.status == "occurred"
+                and ev.event_date
+                and pub
+                and ev.event_date > pub
+                and ev.polarity != "negated"
+            ):
+                ev.status = "planned"
+            sent_events.append(ev)
+            if ev.source and ev.source.entity_type == "PERSON":
+                last_person_source = next(
+                    (m for m in actors if m["entity_id"] == ev.source.entity_id), last_person_source
+                )
+        events.extend(sent_events)
+    return events
+
+
+def _antecedent(actors: list[dict], s_start: int, pos: int, last: dict | None) -> dict | None:
+    """Pronoun antecedent: the last subject-like PERSON earlier in the sentence, else the last source."""
+    same = [m for m in actors if s_start <= m["start_char"] < pos and m["entity_type"] == "PERSON"]
+    return same[0] if same else last
+
+
+_TARIFF_USER = re.compile(
+    r"\s+(?:uses|used|imposes|imposed|has\s+imposed|levies|levied|threatens|threatened|announced|slapped|raised)\s+(?:\w+\s+){0,3}?(?:tariffs?|duties)\b",
+    re.I,
+)
+
+
+def _tariff_users(body: str, actors: list[dict]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for m in actors:
+        end = m["end_char"]
+        g = re.match(r"\s+(?:administration|government)", body[end:])
+        if g:
+            end += g.end()
+        t = _TARIFF_USER.match(body, end)
+        if t:
+            out.append((m["government_of"] or m["entity_id"], body[m["start_char"] : t.end()]))
+    seen = {u for u, _ in out}
+    return out if len(seen) == 1 else []
+
+
+def _date_event(
+    ev: Ev, body: str, pub: date | None, s_start: int, clause: tuple[int, int], sent_dates: list, lead_date
+) -> None:
+    c_dates = [d for d in sent_dates if clause[0] <= s_start + d.start and s_start + d.end <= clause[1]]
+    future = bool(FUTURE_CUES.search(body[clause[0] : clause[1]]))
+    after_trigger = [d for d in c_dates if s_start + d.start >= ev.t_start]
+    chosen, how = None, ""
+    if ev.status == "postponed" or lx.POSTPONED.search(body[ev.t_end : clause[1]]):
+        to = [
+            d
+            for d in after_trigger
+            if re.search(r"\b(?:to|until|till)\s+$", body[s_start + d.start - 8 : s_start + d.start])
+        ]
+        if to:
+            chosen, how = to[0], "new date after postponement"
+            future = True
+    if chosen is None:
+        day_dates = [d for d in c_dates if d.kind != "year"]
+        if day_dates:
+            chosen = min(day_dates, key=lambda d: abs(s_start + d.start - ev.t_start))
+        elif lead_date is not None:
+            chosen, how = lead_date, "sentence-initial date"
+    if chosen is not None:
+        d, prec, src = resolve_date(chosen, pub, future)
+        ev.event_date, ev.date_precision = d, prec
+        ev.date_source = f"'{body[s_start + chosen.start : s_start + chosen.end]}': {src}" + (
+            f" ({how})" if how else ""
+        )
+        return
+    trig_text = body[ev.t_start : ev.t_end]
+    if pub and lx.PRESENT_VERB.match(trig_text):
+        ev.event_date, ev.date_precision, ev.date_source = pub, "day", "present tense: publication date"
+    else:
+        ev.date_source = "unknown: no date expression for this event"

@@ -1,0 +1,148 @@
+"""The extraction stage over a whole batch of articles: sentences, entities, events, quantities."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+import polars as pl
+
+from transforms.dates import infer_publication_dates
+from transforms.entities import detect_mentions, entities_from_mentions, mentions_frame, resolve_persons, slug
+from transforms.events import extract_events
+from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
+from transforms.quantities import extract_quantities
+from transforms.sentences import sentences as split_sentences
+
+
+def extract(
+    articles: pl.DataFrame,
+    reference: dict[str, pl.DataFrame],
+    *,
+    today: date,
+    default_year: int | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Run every extractor over ``articles`` (parsed units routed as new articles).
+
+    Returns frames keyed by table name: articles (publication dates completed), sentences,
+    entities, entity_mentions, events, quantities. Columns follow schemas.tables; run_id is
+    added by the caller.
+    """
+    gaz = gazetteer or build_gazetteer(reference)
+    for col, dtype in (("dateline_month", pl.Int8), ("dateline_day", pl.Int8), ("outlet", pl.String)):
+        if col not in articles.columns:
+            articles = articles.with_columns(pl.lit(None, dtype=dtype).alias(col))
+    sents = split_sentences(articles)
+    ms = detect_mentions(articles, gaz)
+    articles = infer_publication_dates(
+        articles, mentions_frame(ms), reference["actor_roles"], today=today, default_year=default_year
+    )
+    resolve_persons(ms, dict(articles.select("article_id", "published_date").iter_rows()), gaz)
+    mentions = _with_sentence_idx(mentions_frame(ms), sents)
+    mentions = mentions.with_columns(
+        pl.concat_str(["article_id", "start_char", "end_char", "entity_id"], separator="|")
+        .map_elements(lambda k: hashlib.sha256(k.encode()).hexdigest()[:16], return_dtype=pl.String)
+        .alias("mention_id")
+    ).unique("mention_id", keep="first", maintain_order=True)
+    entities = entities_from_mentions(mentions)
+    events = extract_events(articles, sents, mentions, reference["event_taxonomy"])
+    entities = _add_referenced_actors(entities, events, reference["actors"])
+    articles, entities = _outlets(articles, entities, gaz)
+    quantities = extract_quantities(articles, sents)
+    return {
+        "articles": articles,
+        "sentences": sents,
+        "entities": entities,
+        "entity_mentions": mentions,
+        "events": events,
+        "quantities": quantities,
+    }
+
+
+def _with_sentence_idx(mentions: pl.DataFrame, sents: pl.DataFrame) -> pl.DataFrame:
+    if mentions.height == 0:
+        return mentions.with_columns(pl.lit(None, dtype=pl.Int64).alias("sentence_idx"))
+    starts = sents.select("article_id", "sentence_idx", pl.col("start_char").alias("s_start")).sort(
+        "article_id", "s_start"
+    )
+    return (
+        mentions.sort("article_id", "start_char")
+        .join_asof(
+            starts,
+            left_on="start_char",
+            right_on="s_start",
+            by="article_id",
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .with_columns(pl.col("sentence_idx").fill_null(0))
+        .drop("s_start")
+    )
+
+
+def _add_referenced_actors(
+    entities: pl.DataFrame, events: pl.DataFrame, actors: pl.DataFrame
+) -> pl.DataFrame:
+    """Events may name an actor only through another mention (e.g. a government): add those."""
+    ids = pl.concat([events["source_entity_id"], events["target_entity_id"]]).drop_nulls().unique()
+    missing = ids.filter(~ids.is_in(entities["entity_id"].implode()))
+    if missing.len() == 0:
+        return entities
+    extra = actors.filter(pl.col("actor_id").is_in(missing.implode())).select(
+        pl.col("actor_id").alias("entity_id"),
+        "canonical_name",
+        "entity_type",
+        "country_iso3",
+        pl.lit("reference").alias("country_source"),
+        "sector",
+        "actor_id",
+    )
+    return pl.concat([entities, extra.select(entities.columns)], how="vertical_relaxed")
+
+
+def _outlets(
+    articles: pl.DataFrame, entities: pl.DataFrame, gaz: Gazetteer
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Link each article's outlet (metadata, not body text) to an entity: a known actor or a new ORG."""
+    outlets = articles.select("outlet").drop_nulls().unique()
+    if outlets.height == 0:
+        return articles.with_columns(pl.lit(None, dtype=pl.String).alias("outlet_entity_id")), entities
+    keyed = outlets.with_columns(
+        pl.col("outlet").map_elements(norm_key, return_dtype=pl.String).alias("pattern")
+    )
+    known = keyed.join(gaz.aliases.select("pattern", "actor_id"), on="pattern", how="left")
+    known = known.with_columns(
+        pl.coalesce(
+            "actor_id", pl.col("outlet").map_elements(lambda o: f"org:{slug(o)}", return_dtype=pl.String)
+        ).alias("outlet_entity_id")
+    )
+    actors = gaz.actors.filter(pl.col("actor_id").is_in(known["actor_id"].drop_nulls().implode()))
+    new = pl.concat(
+        [
+            actors.select(
+                pl.col("actor_id").alias("entity_id"),
+                "canonical_name",
+                "entity_type",
+                "country_iso3",
+                pl.lit("reference").alias("country_source"),
+                "sector",
+                "actor_id",
+            ),
+            known.filter(pl.col("actor_id").is_null()).select(
+                pl.col("outlet_entity_id").alias("entity_id"),
+                pl.col("outlet").alias("canonical_name"),
+                pl.lit("ORG").alias("entity_type"),
+                pl.lit(None, dtype=pl.String).alias("country_iso3"),
+                pl.lit("unknown: outlet not in the actors table").alias("country_source"),
+                pl.lit("MED").alias("sector"),
+                pl.lit(None, dtype=pl.String).alias("actor_id"),
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+    entities = pl.concat([entities, new.select(entities.columns)], how="vertical_relaxed").unique(
+        "entity_id", keep="first", maintain_order=True
+    )
+    articles = articles.join(known.select("outlet", "outlet_entity_id"), on="outlet", how="left")
+    return articles, entities

@@ -1,0 +1,276 @@
+"""Alias gazetteer built from the reference tables, matched with Aho-Corasick over whole batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+SOURCE_RANK = {"curated": 0, "pycountry": 1, "phoenix": 2}
+ALIAS_KIND_RANK = {"name": 0, "abbreviation": 1, "demonym": 2, "capital": 3}
+
+# Lower-case words that Phoenix lists as aliases but that are ordinary English in news text.
+_STOP_ALIASES = frozenset(
+    """the a an of and in on at to for by with from it its he she they we you i us our this that these those
+    senate congress parliament government ministry army police court president minister""".split()
+)
+
+
+def norm_text(s: str) -> str:
+    """Lower-case and turn hyphens/underscores into spaces, keeping the string's length."""
+    out = []
+    for ch in s:
+        low = ch.lower()
+        if len(low) != 1:
+            low = ch
+        if low in "-_‐–":
+            low = " "
+        out.append(low)
+    return "".join(out)
+
+
+def norm_key(s: str) -> str:
+    """Normalised lookup key: lower case, hyphens as spaces, single spaces, no 'the '."""
+    k = " ".join(norm_text(s).split())
+    return k[4:] if k.startswith("the ") else k
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Unique alias -> actor map plus the data needed to resolve names and titles."""
+
+    aliases: (
+        pl.DataFrame
+    )  # pattern, alias, actor_id, entity_type, country_iso3, sector, alias_kind, exact_case
+    actors: pl.DataFrame
+    roles: pl.DataFrame
+    surnames: pl.DataFrame  # surname(norm), actor_id (PERSON actors)
+    title_country: dict[str, str]  # role title (norm) -> country when unambiguous
+    title_words: frozenset[str]
+
+
+def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
+    actors = reference["actors"]
+    aliases = reference["actor_aliases"].join(
+        actors.select(
+            "actor_id", "entity_type", "country_iso3", "sector", pl.col("source").alias("actor_source")
+        ),
+        on="actor_id",
+        how="inner",
+    )
+    aliases = (
+        aliases.with_columns(
+            pl.col("alias").map_elements(norm_key, return_dtype=pl.String).alias("pattern"),
+            pl.col("actor_source")
+            .replace_strict(SOURCE_RANK, default=9, return_dtype=pl.Int64)
+            .alias("src_rank"),
+            pl.col("alias_kind")
+            .replace_strict(ALIAS_KIND_RANK, default=5, return_dtype=pl.Int64)
+            .alias("kind_rank"),
+        )
+        .filter(
+            (pl.col("pattern").str.len_chars() >= 2)
+            & ~pl.col("pattern").is_in(list(_STOP_ALIASES))
+            & pl.col("pattern").str.contains(r"[a-z0-9]")
+        )
+        .sort(["pattern", "src_rank", "kind_rank", "actor_id"])
+        .unique(subset="pattern", keep="first", maintain_order=True)
+        .with_columns(
+            # short all-caps abbreviations ("US", "UN") must match case-sensitively
+            (
+                (pl.col("alias").str.len_chars() <= 5)
+                & (pl.col("alias") == pl.col("alias").str.to_uppercase())
+                & pl.col("alias").str.contains(r"[A-Z]")
+            ).alias("exact_case")
+        )
+        .select(
+            "pattern",
+            "alias",
+            "actor_id",
+            "entity_type",
+            "country_iso3",
+            "sector",
+            "alias_kind",
+            "exact_case",
+        )
+    )
+    roles = reference["actor_roles"]
+    persons = actors.filter(pl.col("entity_type") == "PERSON")
+    surnames = pl.concat(
+        [
+            persons.select(
+                pl.col("canonical_name").map_elements(
+                    lambda n: norm_key(n.split()[-1]), return_dtype=pl.String
+                ),
+                "actor_id",
+                "source",
+            ),
+            # East Asian order: family name first ("Lee Jae-myung")
+            persons.filter(pl.col("canonical_name").str.contains(r"^\S+ \S+-\S+$")).select(
+                pl.col("canonical_name").map_elements(
+                    lambda n: norm_key(n.split()[0]), return_dtype=pl.String
+                ),
+                "actor_id",
+                "source",
+            ),
+        ]
+    ).rename({"canonical_name": "surname"})
+    titled = roles.filter(pl.col("role_title").is_not_null() & pl.col("country_iso3").is_not_null())
+    title_country: dict[str, str] = {}
+    if titled.height:
+        per_title = (
+            titled.with_columns(
+                pl.col("role_title").map_elements(norm_key, return_dtype=pl.String).alias("t")
+            )
+            .group_by("t")
+            .agg(pl.col("country_iso3").unique())
+        )
+        for t, countries in per_title.iter_rows():
+            if len(countries) == 1:
+                title_country[t] = countries[0]
+    words = set(_TITLE_HEADS)
+    if "agents" in reference:
+        for term in reference["agents"]["term"].to_list():
+            if term and " " not in term and term.isalpha() and len(term) > 3:
+                words.add(term.lower())
+    return Gazetteer(aliases, actors, roles, surnames, title_country, frozenset(words))
+
+
+_TITLE_HEADS = (
+    "president",
+    "vice president",
+    "prime minister",
+    "premier",
+    "chancellor",
+    "minister",
+    "secretary",
+    "secretary-general",
+    "ambassador",
+    "envoy",
+    "director",
+    "director-general",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "governor",
+    "senator",
+    "congressman",
+    "congresswoman",
+    "representative",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "emperor",
+    "general",
+    "commander",
+    "admiral",
+    "mayor",
+    "judge",
+    "justice",
+    "chief",
+    "ceo",
+    "head",
+    "leader",
+    "adviser",
+    "advisor",
+    "negotiator",
+    "lawmaker",
+    "mp",
+    "officer",
+    "official",
+    "deputy",
+    "speaker",
+    "pope",
+    "cardinal",
+    "archbishop",
+    "coach",
+    "manager",
+    "striker",
+    "captain",
+)
+
+
+def match_aliases(texts: pl.DataFrame, gaz: Gazetteer) -> pl.DataFrame:
+    """All gazetteer hits in ``texts`` (columns article_id, body).
+
+    Returns article_id, start_char, end_char, mention_text, pattern. Matching is done with polars'
+    Aho-Corasick over normalised text; hits are then filtered for word boundaries and case and
+    resolved leftmost-longest, non-overlapping.
+    """
+    patterns = gaz.aliases["pattern"].to_list()
+    if not patterns or texts.height == 0:
+        return pl.DataFrame(
+            schema={
+                "article_id": pl.String,
+                "start_char": pl.Int64,
+                "end_char": pl.Int64,
+                "mention_text": pl.String,
+                "pattern": pl.String,
+            }
+        )
+    normed = texts.select(
+        "article_id",
+        "body",
+        pl.col("body").map_elements(_norm_for_match, return_dtype=pl.String).alias("norm"),
+    )
+    hits = normed.with_columns(
+        pl.col("norm").str.find_many(patterns, overlapping=True).alias("pos"),
+        pl.col("norm").str.extract_many(patterns, overlapping=True).alias("pat"),
+    )
+    exact = dict(zip(gaz.aliases["pattern"].to_list(), gaz.aliases["alias"].to_list(), strict=True))
+    exact_case = set(gaz.aliases.filter(pl.col("exact_case"))["pattern"].to_list())
+    rows: list[dict] = []
+    for article_id, body, norm, pos, pat in hits.iter_rows():
+        ascii_body = body.isascii()
+        cands = []
+        for bpos, p in zip(pos, pat, strict=True):
+            start = bpos if ascii_body else len(norm.encode("utf-8")[:bpos].decode("utf-8", "ignore"))
+            end = start + len(p)
+            if not _boundary(norm, start, end):
+                continue
+            surface = body[start:end]
+            if not (surface[0].isupper() or surface[0].isdigit()):
+                continue
+            if p in exact_case and surface != exact[p]:
+                continue
+            cands.append((start, end, p))
+        cands.sort(key=lambda c: (c[0], -(c[1] - c[0])))
+        last_end = -1
+        for start, end, p in cands:
+            if start < last_end:
+                continue
+            rows.append(
+                {
+                    "article_id": article_id,
+                    "start_char": start,
+                    "end_char": end,
+                    "mention_text": body[start:end],
+                    "pattern": p,
+                }
+            )
+            last_end = end
+    return pl.DataFrame(
+        rows,
+        schema={
+            "article_id": pl.String,
+            "start_char": pl.Int64,
+            "end_char": pl.Int64,
+            "mention_text": pl.String,
+            "pattern": pl.String,
+        },
+    )
+
+
+def _norm_for_match(s: str) -> str:
+    # same length as s; lets "U.S." match pattern "u.s." and "Lee Jae-myung" match "lee jae myung"
+    return norm_text(s)
+
+
+def _boundary(norm: str, start: int, end: int) -> bool:
+    if start > 0 and (norm[start - 1].isalnum()):
+        return False
+    return not (end < len(norm) and norm[end].isalnum())

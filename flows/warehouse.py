@@ -1,0 +1,507 @@
+"""DuckDB warehouse I/O: schema, reference data, run audit and the transactional batch load.
+
+Every table comes from :data:`schemas.tables.ALL_TABLES` (``Table.ddl()``); analyst views from
+``warehouse/views.sql``. Frames are handed to DuckDB by registering their Arrow form (no copy)
+and inserted with ``INSERT INTO t (...) SELECT ... FROM <registered frame>``.
+
+DuckDB 2.x note: ``execute()`` streams a query's rows and the connection refuses other work until
+they are read, so every statement here is fetched to its end (:func:`_exec`, :func:`_frame`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from schemas.tables import (
+    ALL_TABLES,
+    ARTICLES,
+    DQ_RESULTS,
+    DUPLICATES,
+    ENTITIES,
+    ENTITY_MENTIONS,
+    EVENTS,
+    FILES,
+    QUANTITIES,
+    QUARANTINE,
+    REFERENCE_TABLES,
+    RUN_STATUSES,
+    RUNS,
+    SENTENCES,
+    Table,
+)
+
+log = logging.getLogger(__name__)
+
+VIEWS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "views.sql"
+
+#: Tables whose rows belong to an article (deleted / re-homed with it).
+ARTICLE_CHILD_TABLES: tuple[Table, ...] = (SENTENCES, ENTITY_MENTIONS, EVENTS, QUANTITIES)
+
+#: Insert order of a batch; dq_results last.
+LOAD_ORDER: tuple[Table, ...] = (
+    ARTICLES,
+    SENTENCES,
+    ENTITIES,
+    ENTITY_MENTIONS,
+    EVENTS,
+    QUANTITIES,
+    DUPLICATES,
+    QUARANTINE,
+    FILES,
+    DQ_RESULTS,
+)
+
+#: Counters ``finish_run`` accepts (the integer columns of ``runs``).
+RUN_COUNTERS: tuple[str, ...] = tuple(
+    c.name for c in RUNS.columns if c.dtype == pl.Int64 and c.name != "run_id"
+)
+
+META_DDL = """CREATE TABLE IF NOT EXISTS _meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);"""
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or written; the message says what and where."""
+
+
+# --- connection & schema ------------------------------------------------------------------------
+
+
+def _lock_holder(message: str) -> str | None:
+    match = re.search(r"\(PID (\d+)\)", message)
+    return match.group(1) if match else None
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating it and its directory when writable) the warehouse at ``path``.
+
+    Raises :class:`WarehouseError` when another process holds the file's lock, when a read-only
+    warehouse does not exist, or when the file is not a DuckDB database.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"warehouse {path} does not exist (nothing has been loaded yet?)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        pid = _lock_holder(message)
+        if pid is not None or "lock" in message.lower():
+            holder = f"pid {pid}" if pid else "unknown pid"
+            raise WarehouseError(
+                f"warehouse {path} is locked by another process ({holder}); wait for it to finish "
+                f"or stop it, then retry. DuckDB said: {message}"
+            ) from exc
+        raise WarehouseError(f"cannot open warehouse {path}: {message}") from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+
+
+def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
+    """Run ``sql`` to its end and return its rows."""
+    return con.execute(sql, params).fetchall()
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+    return con.sql(sql, params=params).pl()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    rows = _exec(con, sql, params)
+    return rows[0][0] if rows else None
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection, what: str) -> Iterator[None]:
+    """BEGIN ... COMMIT; ROLLBACK and re-raise on any error (DuckDB errors as WarehouseError)."""
+    _exec(con, "BEGIN TRANSACTION")
+    try:
+        yield
+        _exec(con, "COMMIT")
+    except BaseException as exc:
+        try:
+            _exec(con, "ROLLBACK")
+        except duckdb.Error:  # the transaction may already be aborted
+            log.debug("rollback after failed %s raised", what, exc_info=True)
+        if isinstance(exc, duckdb.Error):
+            raise WarehouseError(f"{what} failed and was rolled back: {exc}") from exc
+        raise
+
+
+def init_schema(con: duckdb.DuckDBPyConnection, views_sql: Path = VIEWS_SQL) -> None:
+    """Create every table (``Table.ddl()``), ``_meta`` and the views of ``views_sql``. Idempotent."""
+    for table in ALL_TABLES:
+        _exec(con, table.ddl())
+    _exec(con, META_DDL)
+    try:
+        sql = Path(views_sql).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WarehouseError(f"cannot read the warehouse views {views_sql}: {exc}") from exc
+    try:
+        _exec(con, sql)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"creating the views of {views_sql} failed: {exc}") from exc
+
+
+# --- frames in and out ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[str]:
+    """Register ``frame`` (its Arrow data, not a copy) as view ``name`` for the block."""
+    con.register(name, frame.to_arrow())
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, conflict: str = "") -> int:
+    """INSERT the conformed ``frame`` into ``table``; return the rows written."""
+    if frame.height == 0:
+        return 0
+    cols = ", ".join(table.column_names)
+    with _registered(con, f"_dl_batch_{table.name}", table.conform(frame)) as view:
+        rows = _exec(con, f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {view} {conflict}")
+    return int(rows[0][0]) if rows else 0
+
+
+def _with_run_id(table: Table, frame: pl.DataFrame | None, run_id: str) -> pl.DataFrame:
+    frame = table.empty() if frame is None else frame
+    frame = frame.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id"))
+    if "first_run_id" in table.column_names:
+        first = pl.col("first_run_id") if "first_run_id" in frame.columns else pl.lit(None, pl.String)
+        frame = frame.with_columns(first.cast(pl.String).fill_null(run_id).alias("first_run_id"))
+    return table.conform(frame)
+
+
+def _frame_hash(table: Table, frame: pl.DataFrame) -> str:
+    conformed = table.conform(frame)
+    digest = hashlib.sha256(repr(conformed.schema).encode())
+    digest.update(conformed.write_csv().encode())
+    return digest.hexdigest()
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, reference: Mapping[str, pl.DataFrame]) -> dict[str, int]:
+    """Replace the content of the given reference tables whose content changed, in one transaction.
+
+    A table's content hash is kept in ``_meta`` (``reference_sha256:<table>``); an unchanged table
+    is left alone. Entries of ``reference`` that are not warehouse reference tables (lookups such
+    as ``agents``) are ignored. Returns the rows loaded per replaced table.
+    """
+    known = {t.name: t for t in REFERENCE_TABLES}
+    loaded: dict[str, int] = {}
+    with _transaction(con, "loading the reference tables"):
+        for name, frame in reference.items():
+            table = known.get(name)
+            if table is None:
+                continue
+            digest = _frame_hash(table, frame)
+            key = f"reference_sha256:{name}"
+            if _scalar(con, "SELECT value FROM _meta WHERE key = ?", [key]) == digest:
+                continue
+            _exec(con, f"DELETE FROM {name}")
+            loaded[name] = _insert(con, table, frame)
+            _exec(
+                con,
+                "INSERT INTO _meta (key, value, updated_at) VALUES (?, ?, now()) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [key, digest],
+            )
+            log.info("reference table %s replaced: %d rows", name, loaded[name])
+    return loaded
+
+
+def known_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every input unit the warehouse holds and where it is.
+
+    Columns source_path, source_record, content_sha256, article_id and place
+    ('article' | 'duplicate' | 'quarantine'; quarantine rows have no article_id).
+    """
+    return _frame(
+        con,
+        """
+        SELECT source_path, source_record, content_sha256, article_id, 'article' AS place
+        FROM articles
+        UNION ALL
+        SELECT source_path, source_record, content_sha256, article_id, 'duplicate' FROM duplicates
+        UNION ALL
+        SELECT source_path, source_record, content_sha256, NULL, 'quarantine' FROM quarantine
+        ORDER BY source_path, source_record NULLS FIRST, place
+        """,
+    ).cast({"source_record": pl.Int64, "article_id": pl.String})
+
+
+def existing_keys(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Series]:
+    """Keys foreign keys may reference, by table: ``articles`` (article_id), ``entities`` (entity_id)."""
+    return {
+        "articles": _frame(con, "SELECT article_id FROM articles").get_column("article_id"),
+        "entities": _frame(con, "SELECT entity_id FROM entities").get_column("entity_id"),
+    }
+
+
+# --- runs ----------------------------------------------------------------------------------------------
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, input_dir: str | Path | None) -> None:
+    """Record run ``run_id`` as running (started now)."""
+    try:
+        _exec(
+            con,
+            "INSERT INTO runs (run_id, started_at, status, input_dir) VALUES (?, now(), 'running', ?)",
+            [run_id, None if input_dir is None else str(input_dir)],
+        )
+    except duckdb.ConstraintException as exc:
+        raise WarehouseError(f"run {run_id!r} already exists in the warehouse") from exc
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    counts: Mapping[str, int | None],
+    dq_verdict: str | None,
+    message: str | None,
+) -> None:
+    """Close run ``run_id``: finish time, status, counters (names of ``runs`` columns), verdict."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"run status {status!r} is not one of {', '.join(RUN_STATUSES)}")
+    unknown = sorted(set(counts) - set(RUN_COUNTERS))
+    if unknown:
+        raise ValueError(f"unknown run counters {', '.join(unknown)}; known: {', '.join(RUN_COUNTERS)}")
+    sets = ["finished_at = now()", "status = ?", "dq_verdict = ?", "message = ?"]
+    params: list[Any] = [status, dq_verdict, message]
+    for name, value in counts.items():
+        sets.append(f"{name} = ?")
+        params.append(None if value is None else int(value))
+    rows = _exec(con, f"UPDATE runs SET {', '.join(sets)} WHERE run_id = ?", [*params, run_id])
+    if not rows or rows[0][0] == 0:
+        raise WarehouseError(f"run {run_id!r} was not started in this warehouse")
+
+
+# --- batch load -------------------------------------------------------------------------------------
+
+
+def _dq_frame(run_id: str, dq_results: pl.DataFrame) -> pl.DataFrame:
+    return DQ_RESULTS.conform(dq_results.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id")))
+
+
+def write_dq_results(con: duckdb.DuckDBPyConnection, run_id: str, dq_results: pl.DataFrame) -> int:
+    """Replace the data-quality results of ``run_id`` (used when a critical failure stops the load)."""
+    with _transaction(con, f"writing the dq results of run {run_id}"):
+        _exec(con, "DELETE FROM dq_results WHERE run_id = ?", [run_id])
+        return _insert(con, DQ_RESULTS, _dq_frame(run_id, dq_results))
+
+
+_REHOME_SQL = """
+WITH gone AS (
+    -- articles the warehouse holds for the batch's paths that the batch does not load again
+    SELECT a.article_id FROM articles a
+    WHERE a.source_path IN (SELECT source_path FROM _dl_paths)
+      AND a.article_id NOT IN (SELECT article_id FROM _dl_batch_articles)
+),
+candidates AS (
+    -- duplicate rows that would outlive them: other paths' rows in the warehouse, or the batch's
+    SELECT d.source_path, d.source_record, d.content_sha256, d.article_id, 'warehouse' AS origin
+    FROM duplicates d
+    WHERE d.source_path NOT IN (SELECT source_path FROM _dl_paths)
+    UNION ALL
+    SELECT d.source_path, d.source_record, d.content_sha256, d.article_id, 'batch'
+    FROM _dl_batch_duplicates d
+)
+SELECT c.article_id, c.source_path, c.source_record, c.content_sha256, c.origin
+FROM candidates c JOIN gone g USING (article_id)
+QUALIFY row_number() OVER (
+    PARTITION BY c.article_id ORDER BY c.source_path, c.source_record NULLS FIRST
+) = 1
+"""
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    frames: Mapping[str, pl.DataFrame],
+    dq_results: pl.DataFrame,
+) -> dict[str, int]:
+    """Load one batch in ONE transaction (rolled back, and the error re-raised, on any failure).
+
+    For every ``source_path`` in ``frames['files']`` the rows the warehouse held for it are
+    replaced: its articles with their sentences / mentions / events / quantities, and its
+    duplicate and quarantine rows. An article about to be deleted that another path still
+    duplicates is re-homed instead: that duplicate's path becomes the article's source_path (its
+    extracted rows are kept), the duplicate row is dropped and that path's ``files.outcome`` is
+    recomputed. Then the batch's rows are inserted
+    (``run_id`` set to ``run_id``), ``files`` is upserted (``first_run_id`` kept), entities are
+    inserted unless present and entities no mention or event references are deleted, and the
+    run's dq_results replace any earlier ones of the same run.
+
+    Returns rows written per table (entities: newly inserted; files: upserted). Loading the same
+    batch again leaves the same contents.
+    """
+    batch = {t.name: _with_run_id(t, frames.get(t.name), run_id) for t in LOAD_ORDER if t is not DQ_RESULTS}
+    batch[DQ_RESULTS.name] = _dq_frame(run_id, dq_results)
+    batch[ENTITIES.name] = batch[ENTITIES.name].unique("entity_id", keep="first", maintain_order=True)
+    paths = batch[FILES.name].select("source_path").unique()
+    written: dict[str, int] = {}
+    with (
+        _transaction(con, f"loading run {run_id}"),
+        _registered(con, "_dl_paths", paths),
+        _registered(con, "_dl_batch_articles", batch[ARTICLES.name].select("article_id")),
+        _registered(con, "_dl_batch_duplicates", batch[DUPLICATES.name]),
+    ):
+        rehome = _frame(con, _REHOME_SQL)
+        _delete_paths(con, rehome.get_column("article_id"))
+        if rehome.height:
+            _rehome(con, rehome)
+            used = rehome.filter(pl.col("origin") == "batch").select("source_path", "content_sha256")
+            batch[DUPLICATES.name] = batch[DUPLICATES.name].join(
+                used, on=["source_path", "content_sha256"], how="anti"
+            )
+        for table in LOAD_ORDER:
+            frame = batch[table.name]
+            if table is ENTITIES:
+                written[table.name] = _insert(con, table, frame, "ON CONFLICT DO NOTHING")
+            elif table is FILES:
+                updates = ", ".join(
+                    f"{c} = excluded.{c}"
+                    for c in table.column_names
+                    if c not in ("source_path", "first_run_id")
+                )
+                conflict = f"ON CONFLICT (source_path) DO UPDATE SET {updates}"
+                written[table.name] = _insert(con, table, frame, conflict)
+            elif table is DQ_RESULTS:
+                _exec(con, "DELETE FROM dq_results WHERE run_id = ?", [run_id])
+                written[table.name] = _insert(con, table, frame)
+            else:
+                written[table.name] = _insert(con, table, frame)
+        if rehome.height:
+            _refresh_outcomes(con, rehome.select("source_path").unique())
+        orphans = _exec(
+            con,
+            """
+            DELETE FROM entities e
+            WHERE NOT EXISTS (SELECT 1 FROM entity_mentions m WHERE m.entity_id = e.entity_id)
+              AND NOT EXISTS (SELECT 1 FROM events v WHERE v.source_entity_id = e.entity_id)
+              AND NOT EXISTS (SELECT 1 FROM events v WHERE v.target_entity_id = e.entity_id)
+              AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.outlet_entity_id = e.entity_id)
+            """,
+        )
+        removed = int(orphans[0][0]) if orphans else 0
+    log.info(
+        "run %s loaded %s; %d article(s) re-homed, %d unreferenced entit(y/ies) removed",
+        run_id,
+        written,
+        rehome.height,
+        removed,
+    )
+    return written
+
+
+def _rehome(con: duckdb.DuckDBPyConnection, rehome: pl.DataFrame) -> None:
+    """Move articles to the path of a duplicate that outlives their own path."""
+    with _registered(con, "_dl_rehome", rehome):
+        _exec(
+            con,
+            """
+            UPDATE articles a SET source_path = r.source_path, source_record = r.source_record
+            FROM _dl_rehome r WHERE a.article_id = r.article_id
+            """,
+        )
+        _exec(
+            con,
+            """
+            DELETE FROM duplicates d USING _dl_rehome r
+            WHERE r.origin = 'warehouse' AND d.source_path = r.source_path
+              AND d.content_sha256 = r.content_sha256
+            """,
+        )
+    for row in rehome.iter_rows(named=True):
+        log.info(
+            "article %s re-homed to %s (record %s), its duplicate",
+            row["article_id"],
+            row["source_path"],
+            row["source_record"],
+        )
+
+
+def _refresh_outcomes(con: duckdb.DuckDBPyConnection, paths: pl.DataFrame) -> None:
+    """Recompute ``files.outcome`` of ``paths`` from what the warehouse now holds for them."""
+    with _registered(con, "_dl_outcome_paths", paths):
+        _exec(
+            con,
+            """
+            UPDATE files f SET outcome = CASE
+                WHEN (n.articles > 0)::INT + (n.duplicates > 0)::INT + (n.quarantined > 0)::INT > 1 THEN 'mixed'
+                WHEN n.articles > 0 THEN 'article'
+                WHEN n.duplicates > 0 THEN 'duplicate'
+                WHEN n.quarantined > 0 THEN 'quarantine'
+                ELSE f.outcome END
+            FROM (
+                SELECT p.source_path,
+                    (SELECT count(*) FROM articles a WHERE a.source_path = p.source_path) AS articles,
+                    (SELECT count(*) FROM duplicates d WHERE d.source_path = p.source_path) AS duplicates,
+                    (SELECT count(*) FROM quarantine q WHERE q.source_path = p.source_path) AS quarantined
+                FROM _dl_outcome_paths p
+            ) n
+            WHERE f.source_path = n.source_path
+            """,
+        )
+
+
+def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
+    """Delete what the warehouse holds for the batch's paths, except the articles in ``keep``.
+
+    Articles go with their child rows; duplicate and quarantine rows of the paths go too.
+    """
+    with _registered(con, "_dl_keep", keep.to_frame("article_id")):
+        _exec(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _dl_gone AS
+            SELECT article_id FROM articles
+            WHERE source_path IN (SELECT source_path FROM _dl_paths)
+              AND article_id NOT IN (SELECT article_id FROM _dl_keep)
+            """,
+        )
+    try:
+        for table in ARTICLE_CHILD_TABLES:
+            _exec(con, f"DELETE FROM {table.name} WHERE article_id IN (SELECT article_id FROM _dl_gone)")
+        _exec(con, "DELETE FROM articles WHERE article_id IN (SELECT article_id FROM _dl_gone)")
+        for table in (DUPLICATES, QUARANTINE):
+            _exec(con, f"DELETE FROM {table.name} WHERE source_path IN (SELECT source_path FROM _dl_paths)")
+    finally:
+        _exec(con, "DROP TABLE IF EXISTS _dl_gone")
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every warehouse table."""
+    return {t.name: int(_scalar(con, f"SELECT count(*) FROM {t.name}")) for t in ALL_TABLES}
+
+
+__all__ = [
+    "WarehouseError",
+    "connect",
+    "existing_keys",
+    "finish_run",
+    "init_schema",
+    "known_units",
+    "load_batch",
+    "load_reference",
+    "start_run",
+    "table_counts",
+    "write_dq_results",
+]

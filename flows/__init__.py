@@ -1,0 +1,1 @@
+"""Prefect flows and tasks, warehouse I/O and the dateline CLI."""

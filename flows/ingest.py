@@ -1,0 +1,221 @@
+"""The ``ingest`` flow: discover -> parse -> extract -> validate -> load, one Prefect task per stage.
+
+Tasks work on whole batches (never one task per article). Their inputs are DataFrames, so
+caching is off (``NO_CACHE``): hashing frames would cost more than the work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import warehouse as wh
+from flows.discover import discover
+from flows.reference import load_reference
+from flows.validate import failures, validate_batch, verdict
+from schemas.tables import FILES
+from transforms.extract import extract
+from transforms.parse import parse_files
+from transforms.route import route_units
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    status: str
+    input_dir: str
+    warehouse: str
+    files_seen: int = 0
+    files_new: int = 0
+    files_unchanged: int = 0
+    files_duplicate: int = 0
+    files_quarantined: int = 0
+    articles_loaded: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    dq_verdict: str = "pass"
+    dq_failed: list[str] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover_task(input_dir: Path, max_bytes: int) -> pl.DataFrame:
+    return discover(input_dir, max_bytes=max_bytes)
+
+
+@task(name="parse", cache_policy=NO_CACHE)
+def parse_task(files: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    return route_units(parse_files(files), known)
+
+
+@task(name="extract", cache_policy=NO_CACHE)
+def extract_task(
+    articles: pl.DataFrame, reference: dict[str, pl.DataFrame], today: date, default_year: int | None
+) -> dict[str, pl.DataFrame]:
+    return extract(articles, reference, today=today, default_year=default_year)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate_task(
+    frames: dict[str, pl.DataFrame],
+    reference: dict[str, pl.DataFrame],
+    existing: dict[str, pl.Series],
+    run_id: str,
+    today: date,
+) -> pl.DataFrame:
+    return validate_batch(frames, reference, existing, run_id=run_id, today=today)
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(
+    warehouse: Path, run_id: str, frames: dict[str, pl.DataFrame], dq: pl.DataFrame
+) -> dict[str, int]:
+    con = wh.connect(warehouse)
+    try:
+        return wh.load_batch(con, run_id, frames, dq)
+    finally:
+        con.close()
+
+
+def build_frames(
+    units: pl.DataFrame, extracted: dict[str, pl.DataFrame], run_id: str
+) -> dict[str, pl.DataFrame]:
+    """Fact-table frames of one batch from the routed units and the extraction output."""
+    todo = units.filter(pl.col("route") != "unchanged")
+    dups = todo.filter(pl.col("route") == "duplicate").select(
+        "source_path", "source_record", "content_sha256", "article_id"
+    )
+    quarantine = todo.filter(pl.col("route") == "quarantine").select(
+        "source_path",
+        "source_record",
+        "content_sha256",
+        pl.col("quarantine_reason").alias("reason"),
+        pl.col("quarantine_detail").alias("detail"),
+    )
+    outcome = (
+        todo.group_by("source_path")
+        .agg(
+            pl.col("route").unique().alias("routes"),
+            pl.col("file_sha256").first().alias("content_sha256"),
+            pl.col("size_bytes").first(),
+            pl.col("mtime").first(),
+            pl.col("format").drop_nulls().first(),
+            pl.col("encoding").drop_nulls().first(),
+        )
+        .with_columns(
+            pl.when(pl.col("routes").list.len() > 1)
+            .then(pl.lit("mixed"))
+            .otherwise(pl.col("routes").list.first().replace({"article": "article"}))
+            .alias("outcome"),
+            pl.lit(run_id).alias("first_run_id"),
+        )
+        .drop("routes")
+    )
+    frames = {k: v for k, v in extracted.items()}
+    frames["duplicates"] = dups
+    frames["quarantine"] = quarantine
+    frames["files"] = FILES.conform(outcome.with_columns(pl.lit(run_id).alias("run_id")))
+    return {name: df.with_columns(pl.lit(run_id).alias("run_id")) for name, df in frames.items()}
+
+
+@flow(name="ingest", log_prints=False, validate_parameters=False)
+def ingest(
+    input_dir: Path,
+    warehouse: Path,
+    default_year: int | None = None,
+    max_bytes: int = 5_000_000,
+    run_id: str | None = None,
+) -> RunSummary:
+    """Ingest every new or changed file under ``input_dir`` into the DuckDB ``warehouse``."""
+    started = datetime.now(UTC)
+    run_id = run_id or new_run_id()
+    today = started.date()
+    summary = RunSummary(run_id, "running", str(input_dir), str(warehouse))
+    reference = load_reference()
+    con = wh.connect(warehouse)
+    try:
+        wh.init_schema(con)
+        wh.load_reference(con, reference)
+        wh.start_run(con, run_id, str(input_dir))
+        known = wh.known_units(con)
+        existing = wh.existing_keys(con)
+    finally:
+        con.close()
+
+    files = discover_task(input_dir, max_bytes)
+    units = parse_task(files, known)
+    summary.files_seen = files.height
+    routes = units.group_by("source_path").agg(pl.col("route").unique())
+    summary.files_unchanged = routes.filter(
+        pl.col("route").list.eval(pl.element() == "unchanged").list.all()
+    ).height
+    summary.files_new = summary.files_seen - summary.files_unchanged
+    summary.files_duplicate = units.filter(pl.col("route") == "duplicate").height
+    q = units.filter(pl.col("route") == "quarantine")
+    summary.files_quarantined = q["source_path"].n_unique()
+    summary.quarantined = [
+        (p + (f" (record {r})" if r is not None else ""), f"{reason}: {detail}")
+        for p, r, reason, detail in q.select(
+            "source_path", "source_record", "quarantine_reason", "quarantine_detail"
+        ).iter_rows()
+    ]
+
+    new_articles = units.filter(pl.col("route") == "article")
+    extracted = extract_task(new_articles, reference, today, default_year)
+    frames = build_frames(units, extracted, run_id)
+    dq = validate_task(frames, reference, existing, run_id, today)
+    summary.dq_verdict = verdict(dq)
+    failed = failures(dq)
+    summary.dq_failed = [
+        f"{r['severity']}: {r['table_name']}.{r['check_name']} ({r['unexpected_count']} rows)"
+        for r in failed.iter_rows(named=True)
+    ]
+    counts = {
+        "files_seen": summary.files_seen,
+        "files_new": summary.files_new,
+        "files_unchanged": summary.files_unchanged,
+        "files_duplicate": summary.files_duplicate,
+        "files_quarantined": summary.files_quarantined,
+    }
+    if summary.dq_verdict == "fail":
+        summary.status = "failed"
+        summary.message = "critical data-quality checks failed; nothing was loaded from this batch"
+        con = wh.connect(warehouse)
+        try:
+            wh.write_dq_results(con, run_id, dq)
+            wh.finish_run(con, run_id, "failed", counts, summary.dq_verdict, summary.message)
+        finally:
+            con.close()
+    else:
+        summary.rows = load_task(warehouse, run_id, frames, dq)
+        summary.articles_loaded = summary.rows.get("articles", 0)
+        summary.status = "success"
+        con = wh.connect(warehouse)
+        try:
+            wh.finish_run(
+                con,
+                run_id,
+                "success",
+                {
+                    **counts,
+                    "articles_loaded": summary.articles_loaded,
+                    "rows_written": sum(summary.rows.values()),
+                },
+                summary.dq_verdict,
+                summary.message,
+            )
+        finally:
+            con.close()
+    summary.seconds = (datetime.now(UTC) - started).total_seconds()
+    return summary

@@ -1,0 +1,43 @@
+"""Process-wide settings: offline, quiet Prefect and GX, and where things live.
+
+``configure()`` must run before prefect or great_expectations is imported; the CLI calls it first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "dateline.duckdb"
+SAMPLE_ARTICLES = REPO_ROOT / "seeds" / "articles"
+
+_OFFLINE_DEFAULTS = {
+    # Great Expectations: no usage statistics
+    "GX_ANALYTICS_ENABLED": "false",
+    # Prefect: no telemetry, quiet logs, patient start of the temporary local API server
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOG_PRINTS": "false",
+    "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+    "PREFECT_UI_ENABLED": "false",
+}
+
+
+def configure() -> None:
+    """Set offline/quiet defaults without overriding what the user exported."""
+    for key, value in _OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    # GX logs an INFO line per ephemeral context ("Created temporary directory ...")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def warehouse_path(cli_value: Path | None = None) -> Path:
+    """--warehouse, else $DATELINE_WAREHOUSE, else warehouse/dateline.duckdb in the repo."""
+    if cli_value is not None:
+        return cli_value
+    env = os.environ.get("DATELINE_WAREHOUSE")
+    return Path(env) if env else DEFAULT_WAREHOUSE

@@ -1,0 +1,48 @@
+"""Shared fixtures: paths, the reference data, and one Prefect test harness per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows import settings
+
+settings.configure()
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "seeds" / "articles"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_data() -> Path:
+    """$DATELINE_SHARED_DATA, default ../shared/data next to the repo."""
+    p = Path(os.environ.get("DATELINE_SHARED_DATA", REPO.parent / "shared" / "data"))
+    return p if p.is_absolute() else (REPO / p).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    p = shared_data()
+    if not p.is_dir():
+        pytest.skip(f"shared data not found at {p} (set DATELINE_SHARED_DATA to run this test)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict[str, pl.DataFrame]:
+    from flows.reference import load_reference
+
+    return load_reference()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One temporary Prefect API for the whole session (starting one costs ~10-25 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

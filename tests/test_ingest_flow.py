@@ -1,0 +1,124 @@
+"""The `ingest` flow end to end on bad input, reruns and changed files (one Prefect harness per session)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import discover as discover_mod
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA_TABLES = (
+    "articles",
+    "sentences",
+    "entities",
+    "entity_mentions",
+    "events",
+    "quantities",
+    "duplicates",
+    "quarantine",
+)
+
+
+def counts(wh: Path) -> dict[str, int]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}
+    finally:
+        con.close()
+
+
+def places(wh: Path) -> dict[tuple[str, int | None], list[str]]:
+    """(file name, record) -> the places it was recorded in."""
+    con = duckdb.connect(str(wh), read_only=True)
+    out: dict[tuple[str, int | None], list[str]] = {}
+    try:
+        for table in ("articles", "duplicates", "quarantine"):
+            for path, rec in con.execute(f"SELECT source_path, source_record FROM {table}").fetchall():
+                out.setdefault((Path(path).name, rec), []).append(table)
+    finally:
+        con.close()
+    return out
+
+
+def test_bad_input_every_file_lands_once(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.ingest import ingest
+
+    inp = tmp_path / "in"
+    shutil.copytree(FIXTURES / "bad", inp)
+    (inp / "vanishing.txt").write_text("Title\n\nThis file disappears between listing and reading.\n")
+    real_read = discover_mod._read
+
+    def flaky_read(path: Path, max_bytes: int) -> bytes:
+        if path.name == "vanishing.txt":
+            path.unlink()
+        return real_read(path, max_bytes)
+
+    monkeypatch.setattr(discover_mod, "_read", flaky_read)
+    wh = tmp_path / "w.duckdb"
+    summary = ingest(inp, wh)
+    assert summary.status == "success"
+
+    where = places(wh)
+    assert all(len(v) == 1 for v in where.values()), where  # exactly one place per unit
+    names = {p.name for p in (FIXTURES / "bad").iterdir()} | {"vanishing.txt"}
+    assert {name for name, _ in where} == names  # nothing lost
+    assert where[("binary.bin", None)] == ["quarantine"]
+    assert where[("empty.txt", None)] == ["quarantine"]
+    assert where[("malformed.json", None)] == ["quarantine"]
+    assert where[("vanishing.txt", None)] == ["quarantine"]
+    assert where[("latin1.txt", None)] == ["articles"]
+    assert where[("zz_copy_of_original.txt", None)] == ["duplicates"]
+    assert where[("mixed.jsonl", 1)] == ["articles"] and where[("mixed.jsonl", 3)] == ["articles"]
+    assert where[("mixed.jsonl", 2)] == ["quarantine"]
+
+    con = duckdb.connect(str(wh), read_only=True)
+    enc = con.execute("SELECT encoding FROM articles WHERE source_path LIKE '%latin1.txt'").fetchone()[0]
+    reasons = dict(
+        con.execute("SELECT regexp_extract(source_path, '[^/]+$'), reason FROM quarantine").fetchall()
+    )
+    con.close()
+    assert enc in ("latin-1", "cp1252")
+    assert reasons["binary.bin"] == "binary" and reasons["empty.txt"] == "empty"
+    assert reasons["vanishing.txt"] == "unreadable"
+    assert any("vanishing.txt" in p for p, _ in summary.quarantined)  # the run says what it quarantined
+
+
+def test_rerun_is_idempotent_and_changed_file_replaces(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.ingest import ingest
+
+    inp = tmp_path / "in"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds" / "articles", inp)
+    wh = tmp_path / "w.duckdb"
+    first = ingest(inp, wh)
+    before = counts(wh)
+    second = ingest(inp, wh)
+    assert second.files_unchanged == first.files_seen and second.files_new == 0
+    assert counts(wh) == before
+
+    target = inp / "004_gulf_energy_dialogue.txt"
+    target.write_text(
+        target.read_text() + "\nOman's foreign minister met Iran's foreign minister on Monday.\n"
+    )
+    third = ingest(inp, wh)
+    assert third.files_new == 1
+    after = counts(wh)
+    assert after["articles"] == before["articles"]  # replaced, not added
+    con = duckdb.connect(str(wh), read_only=True)
+    n = con.execute("SELECT count(*) FROM articles WHERE source_path = ?", [str(target)]).fetchone()[0]
+    body = con.execute("SELECT body FROM articles WHERE source_path = ?", [str(target)]).fetchone()[0]
+    orphans = con.execute(
+        "SELECT count(*) FROM sentences s LEFT JOIN articles a USING (article_id) WHERE a.article_id IS NULL"
+    ).fetchone()[0]
+    con.close()
+    assert n == 1 and body.endswith("on Monday.")
+    assert orphans == 0
+
+    (inp / "copy.txt").write_bytes(target.read_bytes())
+    fourth = ingest(inp, wh)
+    assert fourth.files_duplicate == 1 and counts(wh)["duplicates"] == before["duplicates"] + 1

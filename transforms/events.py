@@ -271,6 +271,9 @@ def _article_events(
                         prev.target.entity_type,
                         f"inferred: ellipsis, same target as '{body[prev.t_start : prev.t_end]}'",
                     )
+            if ev.source and ev.target and ev.source.entity_id == ev.target.entity_id:
+                ev.target = None
+                ev.target_note = "unknown: the only candidate target is the source itself"
             # --- polarity and status
             window = body[max(clause[0], t_start - 60) : t_start]
             if lx.NEG_BEFORE.search(window):

@@ -1,0 +1,104 @@
+"""Train the project's NER model (spaCy tok2vec + ner) on CoNLL-2003.
+
+``dateline train-ner --train eng.train --dev eng.testa --out seeds/models/ner_conll`` converts the
+CoNLL files (IOB1 or IOB2) to spaCy DocBin files in a temporary folder (never committed: the data is
+under a research licence), trains with ``seeds/models/ner_config.cfg`` and a fixed seed, and copies
+the best model (by entity F1 on --dev) to --out. --dev is used for model selection only.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flows.conll import ConllDoc, read_conll
+from flows.ner_model import register_augmenters
+from flows.settings import REPO_ROOT
+
+DEFAULT_CONFIG = REPO_ROOT / "seeds" / "models" / "ner_config.cfg"
+SENTS_PER_DOC = 10
+
+
+def conll_to_docbin(docs: list[ConllDoc], out: Path, sents_per_doc: int = SENTS_PER_DOC) -> int:
+    """Write CoNLL documents as a spaCy DocBin: each -DOCSTART- document is cut into spaCy docs of
+    ``sents_per_doc`` sentences (tokens joined by single spaces, as the evaluation sees them) with
+    sentence starts and entity spans set. Returns the number of spaCy docs written."""
+    from spacy.tokens import Doc, DocBin, Span
+    from spacy.vocab import Vocab
+
+    vocab = Vocab()
+    db = DocBin(attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"], store_user_data=False)
+    n = 0
+    for cdoc in docs:
+        for i in range(0, len(cdoc.sentences), sents_per_doc):
+            chunk = cdoc.sentences[i : i + sents_per_doc]
+            words = [w for s in chunk for w in s.words]
+            sent_starts = [j == 0 for s in chunk for j in range(len(s.words))]
+            doc = Doc(vocab, words=words, spaces=[True] * (len(words) - 1) + [False], sent_starts=sent_starts)
+            ents = []
+            base = 0
+            for s in chunk:
+                ents.extend(Span(doc, base + a, base + b, label=t) for a, b, t in s.spans())
+                base += len(s.words)
+            doc.ents = ents
+            db.add(doc)
+            n += 1
+    db.to_disk(out)
+    return n
+
+
+def train_ner(
+    train: Path,
+    dev: Path,
+    out: Path,
+    *,
+    seed: int = 0,
+    config: Path = DEFAULT_CONFIG,
+    max_steps: int | None = None,
+    workdir: Path | None = None,
+) -> dict:
+    """Convert, train, copy the best model to ``out``; return its dev scores and training facts."""
+    import spacy
+    from spacy.cli.train import train as spacy_train
+
+    register_augmenters()
+    t0 = time.time()
+    tmp_ctx = tempfile.TemporaryDirectory(prefix="dateline-ner-") if workdir is None else None
+    work = Path(tmp_ctx.name) if tmp_ctx is not None else workdir
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        n_train = conll_to_docbin(read_conll(train), work / "train.spacy")
+        n_dev = conll_to_docbin(read_conll(dev), work / "dev.spacy")
+        print(f"converted: {n_train} train docs, {n_dev} dev docs -> {work}", file=sys.stderr, flush=True)
+        overrides: dict = {
+            "paths.train": str(work / "train.spacy"),
+            "paths.dev": str(work / "dev.spacy"),
+            "system.seed": seed,
+        }
+        if max_steps is not None:
+            overrides["training.max_steps"] = max_steps
+        spacy_train(config, work / "output", overrides=overrides)
+        best = work / "output" / "model-best"
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(best, out)
+    finally:
+        if tmp_ctx is not None:
+            tmp_ctx.cleanup()
+    meta = json.loads((out / "meta.json").read_text())
+    facts = {
+        "train": str(train),
+        "dev": str(dev),
+        "config": str(config),
+        "seed": seed,
+        "max_steps": max_steps,
+        "spacy_version": spacy.__version__,
+        "train_seconds": round(time.time() - t0, 1),
+        "dev_scores": meta.get("performance", {}),
+    }
+    (out / "training.json").write_text(json.dumps(facts, indent=2) + "\n")
+    return facts

@@ -135,6 +135,77 @@ def query(
             console.print(f"({df.height} rows, {limit} shown)")
 
 
+@app.command("train-ner")
+def train_ner_cmd(
+    train: Annotated[Path, typer.Option("--train", help="CoNLL-2003 training file (e.g. eng.train).")],
+    dev: Annotated[Path, typer.Option("--dev", help="CoNLL-2003 dev file for model selection (eng.testa).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the best model to.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    config: Annotated[
+        Path | None, typer.Option(help="spaCy training config (default: seeds/models/ner_config.cfg).")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Override training.max_steps.")] = None,
+) -> None:
+    """Train the NER model (spaCy tok2vec + ner) on CoNLL-2003 and write the best one to --out."""
+    import json
+
+    from flows.ner_train import DEFAULT_CONFIG, train_ner
+
+    cfg = config or DEFAULT_CONFIG
+    for label, path in (("--train", train), ("--dev", dev), ("--config", cfg)):
+        if not path.is_file():
+            raise UsageError(f"{label} file {path} does not exist")
+    facts = train_ner(train, dev, out, seed=seed, config=cfg, max_steps=max_steps)
+    sys.stdout.write(json.dumps(facts) + "\n")
+
+
+eval_app = typer.Typer(help="Measure extraction against gold data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("ner")
+def eval_ner_cmd(
+    conll: Annotated[Path, typer.Option("--conll", help="CoNLL-2003 file (4 columns, IOB1 or IOB2).")],
+    model: Annotated[
+        Path | None, typer.Option(help="spaCy NER model folder (default: seeds/models/ner_conll).")
+    ] = None,
+) -> None:
+    """Score the pipeline's NER on a CoNLL file; the last stdout line is the JSON result."""
+    import json
+
+    from flows.evaluate import evaluate_ner
+    from flows.ner_model import NerModelMissing
+
+    if not conll.is_file():
+        raise UsageError(f"--conll file {conll} does not exist")
+    try:
+        result = evaluate_ner(conll, model)
+    except NerModelMissing as e:
+        raise UsageError(str(e)) from None
+    except ValueError as e:
+        raise UsageError(f"{conll}: {e}") from None
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+@eval_app.command("ner-speed")
+def eval_ner_speed_cmd(
+    corpus: Annotated[Path, typer.Option("--corpus", help="Folder of article text files (any depth).")],
+    model: Annotated[Path | None, typer.Option(help="spaCy NER model folder.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many files.")] = 0,
+    n_process: Annotated[int, typer.Option(help="Processes for nlp.pipe.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Batch size for nlp.pipe.")] = 64,
+) -> None:
+    """Time the NER alone on article texts; the last stdout line is JSON (articles/s, tokens/s)."""
+    import json
+
+    from flows.evaluate import ner_speed
+
+    if not corpus.is_dir():
+        raise UsageError(f"--corpus folder {corpus} does not exist")
+    result = ner_speed(corpus, model, limit=limit, n_process=n_process, batch_size=batch_size)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
 def main() -> None:
     """Entry point: run the typer app and turn expected failures into one line and an exit code."""
     from flows.reference import ReferenceDataError

@@ -1,0 +1,154 @@
+"""Measuring extraction against gold data: ``dateline eval ner``.
+
+The NER evaluation runs what the pipeline runs (``transforms.ner.ner_spans`` with the model from
+``flows.ner_model.load_ner``) on each CoNLL ``-DOCSTART-`` document as one text (its tokens joined
+by single spaces), maps each predicted character span to the CoNLL tokens it covers, and scores
+exact spans (same first token, same last token, same type) against the gold spans.
+
+``micro`` is over PER, ORG and LOC (the project maps PERSON -> PER, ORG -> ORG, GPE/LOC -> LOC);
+``per_type`` also reports MISC.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from flows.conll import ConllDoc, doc_text, read_conll
+
+MICRO_TYPES = ("PER", "ORG", "LOC")
+ALL_TYPES = ("PER", "ORG", "LOC", "MISC")
+EVAL_TYPE = {"PERSON": "PER", "PER": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "MISC": "MISC"}
+
+Span = tuple[int, int, int, str]  # (doc index, first token, end token exclusive, type)
+
+
+def char_span_to_tokens(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The tokens a character span [start, end) overlaps, as (first, end exclusive); None if none.
+
+    A span that cuts a token is widened to the whole token (CoNLL tokens are the unit of scoring)."""
+    starts = [a for a, _ in offsets]
+    first = bisect.bisect_right(starts, start) - 1
+    if first < 0 or offsets[first][1] <= start:
+        first += 1
+    last = bisect.bisect_left(starts, end) - 1
+    if first >= len(offsets) or last < first:
+        return None
+    return first, last + 1
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    """Precision, recall and F1 (0.0 when undefined)."""
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+
+
+def score_spans(gold: Iterable[Span], pred: Iterable[Span]) -> dict:
+    """Exact-span scores: ``micro`` over PER/ORG/LOC and ``per_type`` for PER, ORG, LOC, MISC."""
+    gold_set, pred_set = set(gold), set(pred)
+    tp = Counter(s[3] for s in gold_set & pred_set)
+    ng = Counter(s[3] for s in gold_set)
+    npred = Counter(s[3] for s in pred_set)
+    per_type = {t: {**prf(tp[t], npred[t], ng[t]), "n_gold": ng[t], "n_pred": npred[t]} for t in ALL_TYPES}
+    micro = prf(
+        sum(tp[t] for t in MICRO_TYPES), sum(npred[t] for t in MICRO_TYPES), sum(ng[t] for t in MICRO_TYPES)
+    )
+    return {"micro": micro, "per_type": per_type}
+
+
+def gold_spans(docs: list[ConllDoc]) -> list[Span]:
+    """Gold entity spans with document-level token indices."""
+    out: list[Span] = []
+    for d, doc in enumerate(docs):
+        base = 0
+        for sent in doc.sentences:
+            out.extend((d, base + a, base + b, t) for a, b, t in sent.spans())
+            base += len(sent.words)
+    return out
+
+
+def predicted_spans(docs: list[ConllDoc], ents: pl.DataFrame) -> list[Span]:
+    """Predicted spans (``ner_spans`` output, ``id`` = document index) mapped to CoNLL tokens."""
+    offsets = [doc_text(doc.sentences)[1] for doc in docs]
+    out: list[Span] = []
+    for doc_id, start, end, label in ents.select("id", "start_char", "end_char", "label").iter_rows():
+        typ = EVAL_TYPE.get(label)
+        if typ is None:
+            continue
+        d = int(doc_id)
+        toks = char_span_to_tokens(offsets[d], start, end)
+        if toks is not None:
+            out.append((d, toks[0], toks[1], typ))
+    return out
+
+
+def evaluate_ner(conll: Path, model: Path | None = None, *, batch_size: int = 16) -> dict:
+    """Run the pipeline's NER on a CoNLL file and score it (see the module doc)."""
+    from flows.ner_model import load_ner
+    from transforms.ner import ner_spans
+
+    docs = read_conll(conll)
+    n_tokens = sum(d.n_tokens for d in docs)
+    print(f"eval ner: {conll}: {len(docs)} documents, {n_tokens} tokens", file=sys.stderr, flush=True)
+    nlp = load_ner(model)
+    texts = pl.DataFrame(
+        {"id": [str(i) for i in range(len(docs))], "text": [doc_text(d.sentences)[0] for d in docs]},
+        schema={"id": pl.String, "text": pl.String},
+    )
+    t0 = time.perf_counter()
+    ents = ner_spans(texts, nlp, batch_size=batch_size)
+    seconds = time.perf_counter() - t0
+    print(f"eval ner: {ents.height} entities predicted in {seconds:.1f} s", file=sys.stderr, flush=True)
+    result = score_spans(gold_spans(docs), predicted_spans(docs, ents))
+    result["tokens"] = n_tokens
+    result["tokens_per_s"] = round(n_tokens / seconds, 1) if seconds > 0 else None
+    return result
+
+
+def _article_body(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    # BBC files: title line, blank line, body
+    _head, sep, body = text.partition("\n\n")
+    return body.strip() if sep else text.strip()
+
+
+def ner_speed(
+    corpus: Path, model: Path | None = None, *, limit: int = 0, n_process: int = 1, batch_size: int = 64
+) -> dict:
+    """Articles/s and tokens/s of the NER alone (``ner_spans``) over the bodies of ``corpus``'s
+    ``*.txt`` files; loading the model and reading the files are not timed."""
+    from flows.ner_model import load_ner
+    from transforms.ner import ner_spans
+
+    files = sorted(corpus.rglob("*.txt"))
+    if limit:
+        files = files[:limit]
+    bodies = [_article_body(f.read_bytes()) for f in files]
+    nlp = load_ner(model)
+    texts = pl.DataFrame({"id": [str(i) for i in range(len(bodies))], "text": bodies})
+    n_tokens = sum(len(doc) for doc in nlp.tokenizer.pipe(bodies))
+    print(f"ner speed: {len(bodies)} articles, {n_tokens} tokens", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    ents = ner_spans(texts, nlp, batch_size=batch_size, n_process=n_process)
+    seconds = time.perf_counter() - t0
+    return {
+        "articles": len(bodies),
+        "tokens": n_tokens,
+        "entities": ents.height,
+        "seconds": round(seconds, 2),
+        "articles_per_s": round(len(bodies) / seconds, 1),
+        "tokens_per_s": round(n_tokens / seconds, 1),
+        "n_process": n_process,
+        "batch_size": batch_size,
+    }

@@ -1,0 +1,70 @@
+"""Named entities from a statistical NER model (spaCy pipeline), as a polars frame.
+
+``ner_spans`` is pure apart from the model it is given: texts in, spans out. The model's labels are
+mapped to the project's entity types (``schemas.tables.ENTITY_TYPES``):
+
+* ``PER`` / ``PERSON`` -> ``PERSON``
+* ``ORG`` -> ``ORG``
+* ``LOC`` -> ``LOC``: CoNLL's LOC covers countries and cities (GPE) as well as regions, rivers and
+  mountains, and the model cannot tell them apart. It is kept as ``LOC``; the caller decides, e.g.
+  an entity that resolves to a country or a known place becomes ``GPE``. (A model that already
+  says ``GPE`` keeps ``GPE``.)
+* ``MISC`` (and OntoNotes' ``NORP``) -> ``MISC``.
+
+Any other label passes through unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+LABEL_MAP = {
+    "PER": "PERSON",
+    "PERSON": "PERSON",
+    "ORG": "ORG",
+    "LOC": "LOC",
+    "GPE": "GPE",
+    "MISC": "MISC",
+    "NORP": "MISC",
+}
+
+NER_SCHEMA = {
+    "id": pl.String,
+    "start_char": pl.Int64,
+    "end_char": pl.Int64,
+    "text": pl.String,
+    "label": pl.String,
+}
+
+
+def ner_spans(
+    texts: pl.DataFrame, nlp: Language, *, batch_size: int = 64, n_process: int = 1
+) -> pl.DataFrame:
+    """Entity spans of every text: ``texts`` has columns ``id`` and ``text``; the result has one row
+    per entity: ``id`` (as a string), ``start_char``, ``end_char`` (0-based, end exclusive, into the
+    text), ``text`` (the slice) and ``label`` (project entity type, see the module doc).
+
+    Runs ``nlp.pipe`` once over the whole frame (batched; ``n_process`` > 1 forks workers)."""
+    ids = [str(i) for i in texts.get_column("id").to_list()]
+    bodies = ["" if t is None else t for t in texts.get_column("text").to_list()]
+    out_id: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    spans: list[str] = []
+    labels: list[str] = []
+    for doc_id, doc in zip(ids, nlp.pipe(bodies, batch_size=batch_size, n_process=n_process), strict=True):
+        for ent in doc.ents:
+            out_id.append(doc_id)
+            starts.append(ent.start_char)
+            ends.append(ent.end_char)
+            spans.append(ent.text)
+            labels.append(LABEL_MAP.get(ent.label_, ent.label_))
+    return pl.DataFrame(
+        {"id": out_id, "start_char": starts, "end_char": ends, "text": spans, "label": labels},
+        schema=NER_SCHEMA,
+    )

@@ -1,0 +1,131 @@
+"""One configuration file (``dateline.toml``) with environment overrides.
+
+Lookup order for every key, first wins: the command-line option (applied by the CLI), the
+environment variable ``DATELINE_<SECTION>_<KEY>`` (``DATELINE_WAREHOUSE`` for the warehouse), the
+file named by ``$DATELINE_CONFIG`` or ``dateline.toml`` in the repository, the built-in default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = REPO_ROOT / "dateline.toml"
+ON_LOCKED = ("wait", "fail")
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override is invalid (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    warehouse: Path = REPO_ROOT / "warehouse" / "dateline.duckdb"
+    input: Path = REPO_ROOT / "seeds" / "articles"
+    max_bytes: int = 5_000_000
+    default_year: int | None = None
+    on_locked: str = "wait"
+    lock_timeout_seconds: float = 900.0
+    query_wait_seconds: float = 3.0
+    snapshot: bool = True
+    serve_cron: str = "*/15 * * * *"
+    serve_deployment: str = "ingest"
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 4200
+    serve_prefect_home: Path = REPO_ROOT / ".prefect"
+    source: str = "defaults"
+
+
+# (section, key) in the file -> Config field
+_KEYS: dict[tuple[str, str], str] = {
+    ("paths", "warehouse"): "warehouse",
+    ("paths", "input"): "input",
+    ("run", "max_bytes"): "max_bytes",
+    ("run", "default_year"): "default_year",
+    ("run", "on_locked"): "on_locked",
+    ("run", "lock_timeout_seconds"): "lock_timeout_seconds",
+    ("query", "wait_seconds"): "query_wait_seconds",
+    ("query", "snapshot"): "snapshot",
+    ("serve", "cron"): "serve_cron",
+    ("serve", "deployment"): "serve_deployment",
+    ("serve", "host"): "serve_host",
+    ("serve", "port"): "serve_port",
+    ("serve", "prefect_home"): "serve_prefect_home",
+}
+_PATHS = {"warehouse", "input", "serve_prefect_home"}
+_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
+    kind = _TYPES[name]
+    try:
+        if name in _PATHS:
+            p = Path(os.path.expanduser(str(value)))
+            return p if p.is_absolute() else (base / p)
+        if name == "default_year":
+            year = int(value) if value not in (None, "") else 0
+            return year or None
+        if kind in ("int", int):
+            return int(value)
+        if kind in ("float", float):
+            return float(value)
+        if kind in ("bool", bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"not a boolean: {value!r}")
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: bad value {value!r} for {name}: {exc}") from None
+
+
+def env_name(section: str, key: str) -> str:
+    return f"DATELINE_{section}_{key}".upper()
+
+
+def load(path: Path | None = None) -> Config:
+    """The configuration: built-in defaults, then the file, then environment overrides."""
+    if path is None:
+        env = os.environ.get("DATELINE_CONFIG")
+        path = Path(env) if env else DEFAULT_CONFIG
+    values: dict[str, Any] = {}
+    source = "defaults"
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from None
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [{section}] must be a table")
+            for key, value in table.items():
+                name = _KEYS.get((section, key))
+                if name is None:
+                    raise ConfigError(f"{path}: unknown key [{section}] {key}")
+                values[name] = _coerce(name, value, path.parent, f"{path} [{section}] {key}")
+        source = str(path)
+    elif "DATELINE_CONFIG" in os.environ:
+        raise ConfigError(f"config file {path} (from $DATELINE_CONFIG) does not exist")
+    for (section, key), name in _KEYS.items():
+        var = env_name(section, key)
+        if var in os.environ:
+            values[name] = _coerce(name, os.environ[var], Path.cwd(), f"${var}")
+    if os.environ.get("DATELINE_WAREHOUSE"):
+        values["warehouse"] = _coerce(
+            "warehouse", os.environ["DATELINE_WAREHOUSE"], Path.cwd(), "$DATELINE_WAREHOUSE"
+        )
+    cfg = Config(**values, source=source)
+    if cfg.on_locked not in ON_LOCKED:
+        raise ConfigError(f"on_locked must be one of {', '.join(ON_LOCKED)}, not {cfg.on_locked!r}")
+    return cfg
+
+
+__all__ = ["Config", "ConfigError", "env_name", "load"]

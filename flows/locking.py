@@ -1,0 +1,225 @@
+"""Safe concurrency and crash recovery around the DuckDB warehouse.
+
+* :func:`run_lock` - an OS file lock (``fcntl.flock``) on ``<warehouse>.lock``: one run at a
+  time per warehouse. A second run waits for it (up to a timeout) or fails at once with a clear
+  message, as configured. The kernel drops the lock when its holder dies, even by SIGKILL.
+* :func:`publish_snapshot` - after a successful run, a read-only copy of the warehouse
+  (``<stem>.snapshot.duckdb``) is written to a temporary file and renamed over the old one, so a
+  reader always sees a whole snapshot; ``dateline query`` falls back to it while a run holds the
+  live file.
+* :func:`flows.faults.crashpoint` - a test hook: ``DATELINE_CRASH_AT=<stage>`` makes the process SIGKILL itself
+  when it reaches that stage, so tests can kill a real run at precise points.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.faults import CRASH_STAGES, crash_requested, crashpoint
+from flows.warehouse import WarehouseError
+
+
+class RunLocked(WarehouseError):
+    """Another run holds the warehouse's run lock."""
+
+
+def lock_path(warehouse: Path) -> Path:
+    return Path(warehouse).with_name(Path(warehouse).name + ".lock")
+
+
+def snapshot_path(warehouse: Path) -> Path:
+    w = Path(warehouse)
+    return w.with_name(f"{w.stem}.snapshot{w.suffix or '.duckdb'}")
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return "another process"
+    return f"pid {info.get('pid', '?')} (run {info.get('run_id', '?')}, since {info.get('since', '?')})"
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return False
+        raise
+
+
+def is_locked(warehouse: Path) -> bool:
+    """True when a run holds the lock of ``warehouse`` right now."""
+    path = lock_path(warehouse)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        if _try_lock(fd):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        return True
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def run_lock(
+    warehouse: Path,
+    run_id: str,
+    on_locked: str = "wait",
+    timeout: float = 900.0,
+    poll: float = 0.2,
+    notify: Callable[[str], None] | None = None,
+) -> Iterator[float]:
+    """Hold the run lock of ``warehouse`` for the block; yields the seconds spent waiting.
+
+    ``on_locked='fail'`` raises :class:`RunLocked` at once when another run holds it;
+    ``'wait'`` waits up to ``timeout`` seconds (``notify(message)`` is called once when it starts
+    waiting), then raises :class:`RunLocked`.
+    """
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    started = time.monotonic()
+    try:
+        if not _try_lock(fd):
+            holder = _holder(path)
+            if on_locked == "fail":
+                raise RunLocked(
+                    f"warehouse {warehouse} is busy: run lock {path} is held by {holder}; "
+                    "not waiting (on_locked = 'fail')"
+                )
+            if notify is not None:
+                notify(f"warehouse {warehouse} is busy ({holder}); waiting up to {timeout:.0f} s")
+            while not _try_lock(fd):
+                if time.monotonic() - started >= timeout:
+                    raise RunLocked(
+                        f"warehouse {warehouse} is still busy after waiting {timeout:.0f} s: run lock "
+                        f"{path} is held by {holder}"
+                    )
+                time.sleep(poll)
+        waited = time.monotonic() - started
+        info = {
+            "pid": os.getpid(),
+            "run_id": run_id,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        try:
+            yield waited
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def publish_snapshot(warehouse: Path) -> Path:
+    """Copy the (closed, checkpointed) warehouse to its snapshot path atomically; return that path.
+
+    Call it while holding the run lock and with no open connection: the copy goes to a temporary
+    file in the same folder, is fsynced, then renamed over the old snapshot.
+    """
+    src = Path(warehouse)
+    dst = snapshot_path(src)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    try:
+        with src.open("rb") as fin, tmp.open("wb") as fout:
+            if crash_requested("snapshot_mid_copy"):
+                fout.write(fin.read(max(src.stat().st_size // 2, 1)))
+                fout.flush()
+                crashpoint("snapshot_mid_copy")
+            shutil.copyfileobj(fin, fout, length=1 << 20)
+            fout.flush()
+            os.fsync(fout.fileno())
+        os.replace(tmp, dst)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WarehouseError(f"publishing the snapshot {dst} failed: {exc}") from exc
+    return dst
+
+
+def clean_stale_snapshots(warehouse: Path) -> None:
+    """Remove temporary snapshot files left by a run that died while copying."""
+    dst = snapshot_path(warehouse)
+    for tmp in dst.parent.glob(f".{dst.name}.*.tmp"):
+        try:
+            pid = int(tmp.name.split(".")[-2])
+        except ValueError:
+            continue
+        if pid != os.getpid():
+            tmp.unlink(missing_ok=True)
+
+
+__all__ = [
+    "CRASH_STAGES",
+    "RunLocked",
+    "clean_stale_snapshots",
+    "crashpoint",
+    "is_locked",
+    "lock_path",
+    "open_for_reading",
+    "publish_snapshot",
+    "run_lock",
+    "snapshot_path",
+]
+
+
+def open_for_reading(warehouse: Path, wait_seconds: float = 3.0, use_snapshot: bool = True):
+    """A read-only connection for analysts, and a sentence saying what it reads.
+
+    The live warehouse is tried first, retrying for ``wait_seconds`` while a run holds it; then
+    the last published snapshot (if ``use_snapshot`` and it exists). Never a lock error while a
+    snapshot exists; without one, :class:`WarehouseError` says the warehouse is busy.
+    """
+    import duckdb
+
+    from flows import warehouse as wh
+
+    warehouse = Path(warehouse)
+    snap = snapshot_path(warehouse)
+    if not warehouse.exists():
+        if use_snapshot and snap.exists():
+            return wh.connect(snap, read_only=True), f"snapshot {snap} (the live warehouse is missing)"
+        raise WarehouseError(f"warehouse {warehouse} does not exist yet: run 'dateline run' first")
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    waited = False
+    while True:
+        try:
+            con = duckdb.connect(str(warehouse), read_only=True)
+            note = "live warehouse" + (" (waited for a run's write to finish)" if waited else "")
+            return con, f"{note} {warehouse}"
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise WarehouseError(f"cannot open warehouse {warehouse}: {exc}") from exc
+            if time.monotonic() >= deadline:
+                break
+            waited = True
+            time.sleep(0.1)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {warehouse}: {exc}") from exc
+    if use_snapshot and snap.exists():
+        published = datetime.fromtimestamp(snap.stat().st_mtime, tz=UTC).astimezone()
+        age = time.time() - snap.stat().st_mtime
+        con = duckdb.connect(str(snap), read_only=True)
+        return con, (
+            f"snapshot {snap} published {published:%Y-%m-%d %H:%M:%S %Z} ({age:.0f} s ago): the live "
+            f"warehouse is busy with a run ({wait_seconds:g} s wait)"
+        )
+    raise WarehouseError(
+        f"warehouse {warehouse} is busy with a run and no snapshot has been published yet; "
+        f"retry in a moment (waited {wait_seconds:g} s)"
+    )

@@ -1,0 +1,121 @@
+"""Run progress: a rich progress bar in a terminal, plain log lines otherwise.
+
+The flow calls :func:`stage` and :func:`note`; the CLI installs a reporter with :func:`use`
+(:class:`BarReporter` when stderr is a terminal, else :class:`LineReporter`). Without one
+(e.g. a run started by ``dateline serve``) progress goes to the ``dateline`` logger.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, TextIO
+
+log = logging.getLogger("dateline")
+
+#: The stages of a run, in order.
+STAGES = ("lock", "discover", "parse", "extract", "validate", "load", "snapshot")
+
+
+class Reporter(Protocol):
+    def stage(self, name: str, detail: str = "") -> None: ...
+    def note(self, message: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class LogReporter:
+    """Progress as log records of the ``dateline`` logger (Prefect shows them for served runs)."""
+
+    def stage(self, name: str, detail: str = "") -> None:
+        log.info("stage %s %s", name, detail)
+
+    def note(self, message: str) -> None:
+        log.warning("%s", message)
+
+    def close(self) -> None:
+        pass
+
+
+class LineReporter:
+    """One plain, timestamped line per stage (for logs, pipes, CI)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+
+    def _line(self, text: str) -> None:
+        self.stream.write(f"dateline: [{time.monotonic() - self.started:6.1f} s] {text}\n")
+        self.stream.flush()
+
+    def stage(self, name: str, detail: str = "") -> None:
+        step = STAGES.index(name) + 1 if name in STAGES else 0
+        self._line(f"{step}/{len(STAGES)} {name}" + (f": {detail}" if detail else ""))
+
+    def note(self, message: str) -> None:
+        self._line(message)
+
+    def close(self) -> None:
+        pass
+
+
+class BarReporter:
+    """A rich progress bar over the stages of the run (terminal only)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.progress.add_task("starting", total=len(STAGES))
+        self.progress.start()
+
+    def stage(self, name: str, detail: str = "") -> None:
+        done = STAGES.index(name) if name in STAGES else 0
+        text = name + (f": {detail}" if detail else "")
+        self.progress.update(self.task, completed=done, description=text)
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(message)
+
+    def close(self) -> None:
+        self.progress.update(self.task, completed=len(STAGES))
+        self.progress.stop()
+
+
+_current: Reporter = LogReporter()
+
+
+def stage(name: str, detail: str = "") -> None:
+    _current.stage(name, detail)
+
+
+def note(message: str) -> None:
+    _current.note(message)
+
+
+@contextmanager
+def use(reporter: Reporter) -> Iterator[Reporter]:
+    """Report progress with ``reporter`` for the block."""
+    global _current
+    previous, _current = _current, reporter
+    try:
+        yield reporter
+    finally:
+        reporter.close()
+        _current = previous
+
+
+def for_terminal(stream: TextIO | None = None) -> Reporter:
+    """A bar when ``stream`` (default stderr) is a terminal, plain lines otherwise."""
+    stream = stream or sys.stderr
+    return BarReporter() if stream.isatty() else LineReporter(stream)

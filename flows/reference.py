@@ -9,6 +9,16 @@ import polars as pl
 from schemas.tables import REFERENCE_TABLES, Table
 
 AGENTS_SCHEMA = pl.Schema({"term": pl.String, "sector": pl.String, "source": pl.String})
+# lexicons used by the extractors, not loaded into the warehouse
+LEXICONS = {
+    "agents": AGENTS_SCHEMA,
+    "verb_forms": pl.Schema(
+        {"form": pl.String, "lemma": pl.String, "block": pl.String, "cameo_code": pl.String}
+    ),
+    "verb_patterns": pl.Schema(
+        {"block": pl.String, "before": pl.String, "after": pl.String, "cameo_code": pl.String}
+    ),
+}
 
 
 class ReferenceDataError(RuntimeError):
@@ -54,7 +64,8 @@ def _conform(table: Table, df: pl.DataFrame, path: Path) -> pl.DataFrame:
 
 
 def load_reference(seeds_dir: Path | None = None) -> dict[str, pl.DataFrame]:
-    """Read ``<seeds_dir>/reference/*.csv`` into frames keyed by table name, plus ``'agents'``.
+    """Read ``<seeds_dir>/reference/*.csv`` into frames keyed by table name, plus the lexicons
+    (``'agents'``, ``'verb_forms'``, ``'verb_patterns'``).
 
     ``seeds_dir`` defaults to the repository's ``seeds/`` directory. Each frame has exactly its
     table's columns and polars dtypes (:meth:`Table.conform`); empty CSV fields are NULL.
@@ -66,6 +77,7 @@ def load_reference(seeds_dir: Path | None = None) -> dict[str, pl.DataFrame]:
         path = ref_dir / f"{table.name}.csv"
         raw = _read(path, table.column_names, table.polars_schema())
         frames[table.name] = _conform(table, raw, path)
-    path = ref_dir / "agents.csv"
-    frames["agents"] = _read(path, list(AGENTS_SCHEMA.names()), AGENTS_SCHEMA).cast(dict(AGENTS_SCHEMA))
+    for name, schema in LEXICONS.items():
+        path = ref_dir / f"{name}.csv"
+        frames[name] = _read(path, list(schema.names()), schema).cast(dict(schema))
     return frames

@@ -286,6 +286,8 @@ EVENTS = Table(
         *_span_columns(),
         _c("evidence_text", S, "VARCHAR", False, doc="= articles.body[start_char:end_char]"),
         _c("trigger_text", S, "VARCHAR", False),
+        _c("trigger_start", INT, "BIGINT", False, doc="offset of the trigger word(s) in articles.body"),
+        _c("trigger_end", INT, "BIGINT", False),
         _c("event_type", S, "VARCHAR", False, PLOVER_TYPES),
         _c("mode", S, "VARCHAR"),
         _c("context", S, "VARCHAR"),

@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import importlib.util
 import os
 import re
 import sys
@@ -616,10 +617,13 @@ def read_cameo2plover(path: Path) -> dict[str, tuple[str | None, str | None, str
     return out
 
 
-def build_taxonomy(cameo_dir: Path, plover_dir: Path) -> list[dict]:
+def build_taxonomy(cameo_dir: Path, plover_dir: Path, curated_dir: Path | None = None) -> list[dict]:
     labels = read_tsv_pairs(cameo_dir / "CAMEO.eventcodes.txt")
     gold = dict(read_tsv_pairs(cameo_dir / "CAMEO.goldsteinscale.txt"))
     c2p = read_cameo2plover(plover_dir / "CAMEO2PLOVER-2021.txt")
+    overrides = (
+        {r["cameo_code"]: r for r in read_csv(curated_dir / "plover_overrides.csv")} if curated_dir else {}
+    )
     rows = []
     for code, label in labels:
         own = None
@@ -628,6 +632,11 @@ def build_taxonomy(cameo_dir: Path, plover_dir: Path) -> list[dict]:
                 own = c2p[code[:k]]
                 break
         ptype, mode, ctx = own or (None, None, None)
+        for k in range(len(code), 1, -1):
+            if code[:k] in overrides:  # documented departures from CAMEO2PLOVER (seeds/curated)
+                ptype = overrides[code[:k]]["plover_type"]
+                mode = overrides[code[:k]]["plover_mode"] or mode
+                break
         g = gold.get(code)
         rows.append(
             {
@@ -865,6 +874,15 @@ def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: list[dict]
             w.writerow([_fmt(r.get(c)) for c in columns])
 
 
+def _sibling(name: str):
+    """Import a script next to this one (seeds/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) -> dict[str, int]:
     actor_rows, alias_rows, role_rows = build_actors(phoenix, curated)
     tables: list[tuple[Table | None, str, list[dict]]] = [
@@ -872,11 +890,16 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
         (ACTORS, "actors", actor_rows),
         (ACTOR_ALIASES, "actor_aliases", alias_rows),
         (ACTOR_ROLES, "actor_roles", role_rows),
-        (EVENT_TAXONOMY, "event_taxonomy", build_taxonomy(cameo, plover)),
+        (EVENT_TAXONOMY, "event_taxonomy", build_taxonomy(cameo, plover, curated)),
         (PLOVER_EVENT_TYPES, "plover_event_types", build_plover_types()),
         (None, "agents", build_agents(phoenix / "Phoenix.agents.txt")),
     ]
-    counts = {}
+    out.mkdir(parents=True, exist_ok=True)
+    verbs = _sibling("build_verbs")
+    forms, patterns = verbs.parse(phoenix / "CAMEO.2.0.txt")
+    verbs.write(out / "verb_forms.csv", forms, verbs.FORM_COLUMNS)
+    verbs.write(out / "verb_patterns.csv", patterns, verbs.PATTERN_COLUMNS)
+    counts = {"verb_forms": len(forms), "verb_patterns": len(patterns)}
     for table, name, rows in tables:
         cols = table.column_names if table else list(AGENT_COLUMNS)
         write_csv(out / f"{name}.csv", cols, rows)

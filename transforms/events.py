@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
 
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, find_dates, resolve_date
+from transforms.verbs import VerbLexicon, find_verb_triggers
 
 ACTOR_TYPES = ("PERSON", "ORG", "GPE")
 
@@ -57,14 +58,21 @@ def extract_events(
     sentences: pl.DataFrame,
     mentions: pl.DataFrame,
     taxonomy: pl.DataFrame,
+    verbs: VerbLexicon | None = None,
 ) -> pl.DataFrame:
-    """One row per event, columns as schemas.tables.EVENTS (without run_id)."""
+    """One row per event, columns as schemas.tables.EVENTS (without run_id).
+
+    Triggers are the hand-written lexicon (transforms.lexicon) first, then the PETRARCH2 verb
+    lexicon for verbs the first does not cover.
+    """
     tax = {
         r[0]: r[1:]
         for r in taxonomy.select(
             "cameo_code", "plover_type", "plover_mode", "plover_context", "quad_class", "goldstein"
         ).iter_rows()
     }
+    coded = {c for c, row in tax.items() if row[0]} | {c for c in tax if c.startswith("02")}
+    quads = {c: row[3] for c, row in tax.items() if row[3] is not None}
     ment_by_article: dict[str, list[dict]] = {}
     for m in mentions.sort("article_id", "start_char").iter_rows(named=True):
         ment_by_article.setdefault(m["article_id"], []).append(m)
@@ -75,7 +83,9 @@ def extract_events(
         sent_by_article.setdefault(aid, []).append((idx, s, e))
     rows: list[dict] = []
     for aid, body, pub in articles.select("article_id", "body", "published_date").iter_rows():
-        evs = _article_events(aid, body, pub, sent_by_article.get(aid, []), ment_by_article.get(aid, []))
+        evs = _article_events(
+            aid, body, pub, sent_by_article.get(aid, []), ment_by_article.get(aid, []), verbs, coded, quads
+        )
         for ev in evs:
             code = ev.trigger.cameo
             ptype, pmode, pctx, quad, gold = tax.get(code, (None, None, None, None, None))
@@ -100,6 +110,8 @@ def extract_events(
                     "end_char": e,
                     "evidence_text": body[s:e],
                     "trigger_text": body[ev.t_start : ev.t_end],
+                    "trigger_start": ev.t_start,
+                    "trigger_end": ev.t_end,
                     "event_type": ev.trigger.plover or ptype,
                     "mode": ev.mode or ev.trigger.mode or (pmode or None),
                     "context": ev.trigger.context or (pctx or None),
@@ -130,6 +142,8 @@ def extract_events(
         "end_char": pl.Int64,
         "evidence_text": pl.String,
         "trigger_text": pl.String,
+        "trigger_start": pl.Int64,
+        "trigger_end": pl.Int64,
         "event_type": pl.String,
         "mode": pl.String,
         "context": pl.String,
@@ -159,8 +173,112 @@ def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:
     return out
 
 
+# verbs that report speech: the event is what was said, not the saying
+SPEECH_BLOCKS = frozenset({"explain verbal"})
+# verbs that are not events by themselves ("failed to meet" is a negated meeting)
+NON_EVENT_BLOCKS = frozenset({"fail", "predict", "start", "continue", "attempt", "hope", "search"})
+# verbs whose "to"-complement is a commitment (AGREE) or a threat (THREATEN)
+INTENT_BLOCKS = frozenset(
+    {"intend", "pledge", "promise", "offer", "prepare", "vow", "agree", "select", "threaten"}
+)
+INTENT_HANDS = frozenset({"agree", "threaten"})
+_DETERMINER_BEFORE = re.compile(
+    r"\b(?:the|a|an|its|their|his|her|our|this|that|these|those|of|for|such|any|all|some|no|every|each|more|other)\s+(?:[\w-]+\s+)?$",
+    re.I,
+)
+_TO_BEFORE = re.compile(r"\bto\s+(?:[\w-]+ly\s+)?$", re.I)
+_MODAL_BEFORE = re.compile(
+    r"\b(?:will|would|shall|'ll|(?:is|are|was|were)\s+(?:willing|ready|prepared|set)\s+to)\s+(?:not\s+)?(?:[\w-]+ly\s+)?$",
+    re.I,
+)
+_MUST_BEFORE = re.compile(r"\b(?:must|should|has\s+to|have\s+to|ought\s+to)\s+(?:[\w-]+ly\s+)?$", re.I)
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:[\w-]+ly\s+)?$", re.I)
+_NEG_MODAL = re.compile(r"\bnot\s+(?:[\w-]+ly\s+)?$", re.I)
+
+
+def _intent_code(code: str, quads: dict[str, int], negated: bool) -> str:
+    """PLOVER codes an announced future action as a commitment (AGREE) or a threat (THREATEN)."""
+    quad = quads.get(code)
+    if quad is None:
+        return code
+    if negated:
+        return "120" if quad in (1, 2) else code  # "will not accept" rejects
+    return "030" if quad in (1, 2) else ("130" if quad == 4 else code)
+
+
+def _refine_triggers(
+    body: str, s_start: int, clauses: list[tuple[int, int]], found: list, quads: dict[str, int]
+) -> list:
+    """Drop noun homographs and speech verbs; fold "agreed to X" / "will X" into one coded trigger."""
+    out: list = []
+    for t_start, t_end, trig in found:
+        before = body[max(s_start, t_start - 50) : t_start]
+        is_verb = trig.name.startswith("verb:")
+        block = trig.name[5:] if is_verb else trig.name
+        if is_verb:
+            word = body[t_start:t_end]
+            if block in SPEECH_BLOCKS or block in NON_EVENT_BLOCKS:
+                continue
+            if word[0].isupper() and t_start > s_start:
+                continue  # capitalised mid-sentence: part of a name
+            if _DETERMINER_BEFORE.search(before) and not word.lower().endswith(("ed", "ing")):
+                continue  # "the deal", "its forces": a noun
+            if re.match(r"\s+of\b", body[t_end : t_end + 5]):
+                continue  # "control of": a noun
+        clause = next((c for c in clauses if c[0] <= t_start < c[1] + 1), None)
+        if out and _TO_BEFORE.search(before):
+            g_start, g_end, g_trig = out[-1]
+            same_clause = clause is not None and clause[0] <= g_start
+            if same_clause and t_start - g_end < 60:
+                g_block = g_trig.name[5:] if g_trig.name.startswith("verb:") else g_trig.name
+                if g_block in INTENT_BLOCKS or g_block in INTENT_HANDS:
+                    code = "130" if "threaten" in g_block else _intent_code(trig.cameo, quads, False)
+                    out[-1] = (
+                        g_start,
+                        g_end,
+                        replace(g_trig, cameo=code, plover=None, name=f"{g_trig.name}+{block}"),
+                    )
+                continue  # the complement belongs to the governing verb's event
+        if _MUST_BEFORE.search(before) and not trig.nominal:
+            governors = [g for g in out if g[2].cameo[:2] in ("02", "10")]
+            if governors:
+                continue  # "insists that X should open": part of the demand
+            trig = replace(trig, cameo="100", plover=None, name=f"{trig.name}+must")
+            out.append((t_start, t_end, trig))
+            continue
+        modal = _MODAL_BEFORE.search(before)
+        if modal and not trig.nominal:
+            code = _intent_code(trig.cameo, quads, bool(re.search(r"\bnot\b", modal.group(), re.I)))
+            if code != trig.cameo:
+                trig = replace(trig, cameo=code, plover=None, name=f"{trig.name}+modal")
+        out.append((t_start, t_end, trig))
+    return out
+
+
+_VERB_TRIGGERS: dict[tuple[str, str], lx.Trigger] = {}
+
+
+def _verb_trigger(code: str, block: str) -> lx.Trigger:
+    key = (code, block)
+    if key not in _VERB_TRIGGERS:
+        _VERB_TRIGGERS[key] = lx.Trigger(
+            f"verb:{block}",
+            re.compile(re.escape(block)),
+            code,
+            plover="REQUEST" if code.startswith("02") else None,
+        )
+    return _VERB_TRIGGERS[key]
+
+
 def _article_events(
-    aid: str, body: str, pub: date | None, sents: list[tuple[int, int, int]], ments: list[dict]
+    aid: str,
+    body: str,
+    pub: date | None,
+    sents: list[tuple[int, int, int]],
+    ments: list[dict],
+    verbs: VerbLexicon | None = None,
+    coded: set[str] | None = None,
+    quads: dict[str, int] | None = None,
 ) -> list[Ev]:
     actors = [m for m in ments if m["entity_type"] in ACTOR_TYPES and not m["attached"]]
     events: list[Ev] = []
@@ -176,7 +294,17 @@ def _article_events(
                 if any(not (m.end() <= a or m.start() >= b) for a, b, _ in found):
                     continue
                 found.append((m.start(), m.end(), trig))
+        if verbs is not None:
+            for v_start, v_end, code, block in find_verb_triggers(body[s_start:s_end], s_start, verbs):
+                if coded is not None and code not in coded:
+                    continue
+                if any(not (v_end <= a or v_start >= b) for a, b, _ in found):
+                    continue
+                if any(m["start_char"] <= v_start < m["end_char"] for m in ments):
+                    continue  # a verb-looking word inside a name ("Meet The Fockers" is a film)
+                found.append((v_start, v_end, _verb_trigger(code, block)))
         found.sort(key=lambda f: f[0])
+        found = _refine_triggers(body, s_start, clauses, found, quads or {})
         sent_events: list[Ev] = []
         for t_start, t_end, trig in found:
             clause = next(c for c in clauses if c[0] <= t_start < c[1] + 1)
@@ -218,6 +346,30 @@ def _article_events(
                 tgt_m = next(
                     (m for m in tgt_cands if not src_m or m["entity_id"] != src_m["entity_id"]), None
                 )
+            elif trig.name.endswith("+must"):
+                # "<speaker> said (that) <target> must <verb>"
+                subj = [m for m in pre if not lx.PREP_BEFORE.search(body[clause[0] : m["start_char"]])]
+                tgt_m = subj[-1] if subj else None
+                speakers = [
+                    m
+                    for m in actors
+                    if s_start <= m["start_char"] and tgt_m and m["end_char"] <= tgt_m["start_char"]
+                ]
+                src_m = speakers[0] if speakers else None
+            elif _PASSIVE_BEFORE.search(before) and body[t_start:t_end].lower().endswith(
+                ("ed", "en", "wn", "ught")
+            ):
+                # passive voice: the subject is the target; the agent follows ("by X") or is unnamed
+                subj = [m for m in pre if not lx.PREP_BEFORE.search(body[clause[0] : m["start_char"]])]
+                tgt_m = subj[-1] if subj else None
+                agents = [
+                    m
+                    for m in post
+                    if re.search(
+                        r"\bby\s+(?:the\s+)?$", body[max(clause[0], m["start_char"] - 8) : m["start_char"]]
+                    )
+                ]
+                src_m = agents[0] if agents else next((m for m in post if m is not tgt_m), None)
             else:
                 subj = [m for m in pre if not lx.PREP_BEFORE.search(body[clause[0] : m["start_char"]])]
                 src_m = subj[-1] if subj else None

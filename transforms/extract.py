@@ -13,6 +13,7 @@ from transforms.events import extract_events
 from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
 from transforms.quantities import extract_quantities
 from transforms.sentences import sentences as split_sentences
+from transforms.verbs import build_verb_lexicon
 
 
 def extract(
@@ -46,7 +47,12 @@ def extract(
         .alias("mention_id")
     ).unique("mention_id", keep="first", maintain_order=True)
     entities = entities_from_mentions(mentions)
-    events = extract_events(articles, sents, mentions, reference["event_taxonomy"])
+    verbs = (
+        build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
+        if "verb_forms" in reference
+        else None
+    )
+    events = extract_events(articles, sents, mentions, reference["event_taxonomy"], verbs)
     entities = _add_referenced_actors(entities, events, reference["actors"])
     articles, entities = _outlets(articles, entities, gaz)
     quantities = extract_quantities(articles, sents)

@@ -1,0 +1,106 @@
+"""PETRARCH2 verb lexicon (seeds/reference/verb_forms.csv, verb_patterns.csv) as event triggers.
+
+A verb form found in a sentence gets its block's most specific pattern whose words follow (and
+precede) it in the clause, in order; else the verb's own CAMEO code. Codes without a PLOVER type
+(CAMEO 01 statements) are not events; CAMEO 02 (appeal) is PLOVER REQUEST.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*")
+AFTER_WINDOW = 10
+BEFORE_WINDOW = 6
+
+
+@dataclass(frozen=True)
+class Pattern:
+    before: tuple[tuple[tuple[str, ...], ...], ...]  # slots -> alternatives -> words
+    after: tuple[tuple[tuple[str, ...], ...], ...]
+    code: str
+
+    @property
+    def size(self) -> int:
+        return len(self.before) + len(self.after)
+
+
+@dataclass(frozen=True)
+class VerbLexicon:
+    forms: dict[tuple[str, ...], tuple[str, str]]  # words -> (block, default code)
+    patterns: dict[str, list[Pattern]]  # block -> patterns, most specific first
+    max_words: int
+
+
+def _slots(text: str | None) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    if not text:
+        return ()
+    return tuple(tuple(tuple(alt.split("_")) for alt in slot.split("|") if alt) for slot in text.split())
+
+
+def build_verb_lexicon(forms: pl.DataFrame, patterns: pl.DataFrame) -> VerbLexicon:
+    fmap: dict[tuple[str, ...], tuple[str, str]] = {}
+    for form, block, code in forms.select("form", "block", "cameo_code").iter_rows():
+        key = tuple(form.split())
+        # the first listing wins; a verb listed in several blocks keeps a coded one if any
+        if key not in fmap or (not fmap[key][1] and code):
+            fmap[key] = (block, code or "")
+    pmap: dict[str, list[Pattern]] = {}
+    for block, before, after, code in patterns.select("block", "before", "after", "cameo_code").iter_rows():
+        pmap.setdefault(block, []).append(Pattern(_slots(before), _slots(after), code))
+    for pats in pmap.values():
+        pats.sort(key=lambda p: -p.size)
+    return VerbLexicon(fmap, pmap, max((len(k) for k in fmap), default=1))
+
+
+def _match_slots(slots: tuple, words: list[str]) -> bool:
+    """All slots occur in ``words`` in order (gaps allowed)."""
+    i = 0
+    for alts in slots:
+        found = False
+        while i < len(words) and not found:
+            for alt in alts:
+                if tuple(words[i : i + len(alt)]) == alt:
+                    i += len(alt)
+                    found = True
+                    break
+            else:
+                i += 1
+        if not found:
+            return False
+    return True
+
+
+def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[int, int, str, str]]:
+    """Verb triggers in ``text`` (a clause or sentence starting at ``offset`` in the body).
+
+    Returns (start, end, cameo_code, block) in body offsets; verbs without a code are skipped.
+    """
+    toks = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
+    words = [t[2] for t in toks]
+    out: list[tuple[int, int, str, str]] = []
+    i = 0
+    while i < len(toks):
+        hit = None
+        for n in range(min(lex.max_words, len(toks) - i), 0, -1):
+            entry = lex.forms.get(tuple(words[i : i + n]))
+            if entry:
+                hit = (n, entry)
+                break
+        if not hit:
+            i += 1
+            continue
+        n, (block, code) = hit
+        after = words[i + n : i + n + AFTER_WINDOW]
+        before = words[max(0, i - BEFORE_WINDOW) : i]
+        for p in lex.patterns.get(block, ()):
+            if _match_slots(p.after, after) and (not p.before or _match_slots(p.before, before)):
+                code = p.code
+                break
+        if code:
+            out.append((offset + toks[i][0], offset + toks[i + n - 1][1], code, block))
+        i += n
+    return out

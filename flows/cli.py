@@ -206,6 +206,24 @@ def eval_ner_speed_cmd(
     sys.stdout.write(json.dumps(result) + "\n")
 
 
+@eval_app.command("events")
+def eval_events_cmd(
+    plover: Annotated[Path, typer.Option("--plover", help="PLOVER gold records (JSON array).")],
+) -> None:
+    """Score event coding against PLOVER gold records; the last stdout line is the JSON result."""
+    import json
+
+    from flows.eval_events import EvalDataError, evaluate_events, read_plover
+    from flows.reference import load_reference
+
+    try:
+        records = read_plover(plover)
+    except EvalDataError as e:
+        raise UsageError(str(e)) from None
+    result = evaluate_events(records, load_reference())
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
 def main() -> None:
     """Entry point: run the typer app and turn expected failures into one line and an exit code."""
     from flows.reference import ReferenceDataError

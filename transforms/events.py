@@ -186,6 +186,7 @@ _DETERMINER_BEFORE = re.compile(
     r"\b(?:the|a|an|its|their|his|her|our|this|that|these|those|of|for|such|any|all|some|no|every|each|more|other)\s+(?:[\w-]+\s+)?$",
     re.I,
 )
+_DET_IMMEDIATE = re.compile(r"\b(?:the|a|an|its|their|his|her|our|this|these|those)\s+$", re.I)
 _TO_BEFORE = re.compile(r"\bto\s+(?:[\w-]+ly\s+)?$", re.I)
 _MODAL_BEFORE = re.compile(
     r"\b(?:will|would|shall|'ll|(?:is|are|was|were)\s+(?:willing|ready|prepared|set)\s+to)\s+(?:not\s+)?(?:[\w-]+ly\s+)?$",
@@ -225,6 +226,8 @@ def _refine_triggers(
                 continue  # "the deal", "its forces": a noun
             if re.match(r"\s+of\b", body[t_end : t_end + 5]):
                 continue  # "control of": a noun
+        elif not trig.nominal and _DET_IMMEDIATE.search(before):
+            continue  # "the detained sailors": a participle used as an adjective
         clause = next((c for c in clauses if c[0] <= t_start < c[1] + 1), None)
         if out and _TO_BEFORE.search(before):
             g_start, g_end, g_trig = out[-1]

@@ -100,6 +100,12 @@ TRIGGERS: tuple[Trigger, ...] = (
         nominal=True,
         mode="investigate",
     ),
+    _t(
+        "arrest",
+        r"\b(?:arrest(?:s|ed|ing)?|detain(?:s|ed|ing)?|jailed|imprisoned|taken\s+into\s+custody)\b",
+        "173",
+        mode="arrest",
+    ),
     _t("sue", r"\b(?:su(?:e|es|ed|ing)|lawsuits?)\b", "115"),
     _t("accuse", r"\b(?:accus(?:e|es|ed)|blam(?:e|es|ed))\b", "112"),
     _t(
@@ -129,7 +135,7 @@ TRIGGERS: tuple[Trigger, ...] = (
         nominal=True,
     ),
     _t("rally", r"\b(?:rall(?:y|ies|ied)|marched|demonstrat(?:e|ed|es|ing|ion|ions))\b", "141", nominal=True),
-    _t("protest", r"\b(?:protest(?:s|ed|ers)?|demonstrat(?:ion|ions|ed|ors))\b", "140", nominal=True),
+    _t("protest", r"\b(?:protest(?:s|ed|ing)?|demonstrat(?:ion|ions|ed))\b", "140", nominal=True),
     _t("attack", r"\b(?:attack(?:s|ed)?|bomb(?:ed|ing)|shell(?:ed|ing)|air\s?strikes?)\b", "190"),
     _t("deploy", r"\b(?:deploy(?:s|ed|ment)?|mobili[sz](?:e|es|ed|ation))\b", "150"),
 )

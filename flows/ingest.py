@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import warehouse as wh
 from flows.discover import discover
 from flows.reference import load_reference
-from flows.validate import failures, validate_batch, verdict
+from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
 from transforms.extract import extract
 from transforms.parse import parse_files
@@ -71,10 +71,12 @@ def validate_task(
     frames: dict[str, pl.DataFrame],
     reference: dict[str, pl.DataFrame],
     existing: dict[str, pl.Series],
+    history: pl.DataFrame | None,
     run_id: str,
     today: date,
-) -> pl.DataFrame:
-    return validate_batch(frames, reference, existing, run_id=run_id, today=today)
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(dq_results of every check, incl. those against earlier runs; the batch's dq_runs metrics)."""
+    return validate_run(frames, reference, existing, history, run_id=run_id, today=today)
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -150,6 +152,7 @@ def ingest(
         wh.start_run(con, run_id, str(input_dir))
         known = wh.known_units(con)
         existing = wh.existing_keys(con)
+        history = wh.dq_history(con, run_id)  # dq_runs of earlier runs, for the checks against them
     finally:
         con.close()
 
@@ -174,7 +177,7 @@ def ingest(
     new_articles = units.filter(pl.col("route") == "article")
     extracted = extract_task(new_articles, reference, today, default_year)
     frames = build_frames(units, extracted, run_id)
-    dq = validate_task(frames, reference, existing, run_id, today)
+    dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
     summary.dq_verdict = verdict(dq)
     failed = failures(dq)
     summary.dq_failed = [
@@ -194,6 +197,7 @@ def ingest(
         con = wh.connect(warehouse)
         try:
             wh.write_dq_results(con, run_id, dq)
+            wh.write_dq_runs(con, run_id, dq_metrics)
             wh.finish_run(con, run_id, "failed", counts, summary.dq_verdict, summary.message)
         finally:
             con.close()
@@ -203,6 +207,7 @@ def ingest(
         summary.status = "success"
         con = wh.connect(warehouse)
         try:
+            wh.write_dq_runs(con, run_id, dq_metrics)
             wh.finish_run(
                 con,
                 run_id,

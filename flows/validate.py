@@ -28,6 +28,7 @@ import pandas as pd
 import polars as pl
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
+from schemas import run_checks
 from schemas.expectations import (
     CHECKS_TOML,
     LOADER_COLUMNS,
@@ -36,6 +37,7 @@ from schemas.expectations import (
     derive_columns,
     example_columns,
     key_sets,
+    severities,
     value_set_parameters,
 )
 from schemas.tables import DQ_RESULTS, FACT_TABLES, TABLES
@@ -231,6 +233,33 @@ def validate_batch(
     return DQ_RESULTS.conform(out.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id")))
 
 
+def validate_run(
+    frames: dict[str, pl.DataFrame],
+    reference: dict[str, pl.DataFrame],
+    existing_keys: dict[str, pl.Series] | None = None,
+    history: pl.DataFrame | None = None,
+    *,
+    run_id: str | None = None,
+    today: date | None = None,
+    checks_path: Path = CHECKS_TOML,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`validate_batch` plus the checks against earlier runs (:mod:`schemas.run_checks`).
+
+    ``history``: ``dq_runs`` rows of earlier (successful) runs with their ``started_at``
+    (:func:`flows.warehouse.dq_history`); None or empty = no earlier runs.
+    Returns (dq_results rows of every check, the batch's dq_runs metrics).
+    """
+    gx_results = validate_batch(
+        frames, reference, existing_keys, run_id=run_id, today=today, checks_path=checks_path
+    )
+    conformed = {t.name: _conform(t.name, frames.get(t.name)) for t in FACT_TABLES}
+    metrics = run_checks.batch_metrics(conformed)
+    sev = severities(checks_path)
+    history_results = run_checks.evaluate(conformed, metrics, history, sev)
+    history_results = history_results.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id"))
+    return pl.concat([gx_results, DQ_RESULTS.conform(history_results)]), metrics
+
+
 def verdict(results: pl.DataFrame) -> str:
     """'fail' if a critical check failed, 'warn' if a warning check failed, else 'pass'."""
     failed = results.filter(~pl.col("success"))
@@ -246,4 +275,4 @@ def failures(results: pl.DataFrame) -> pl.DataFrame:
     return results.filter(~pl.col("success")).sort(["severity", "table_name", "check_name"])
 
 
-__all__ = ["failures", "validate_batch", "verdict"]
+__all__ = ["failures", "validate_batch", "validate_run", "verdict"]

@@ -25,6 +25,7 @@ from schemas.tables import (
     ALL_TABLES,
     ARTICLES,
     DQ_RESULTS,
+    DQ_RUNS,
     DUPLICATES,
     ENTITIES,
     ENTITY_MENTIONS,
@@ -307,6 +308,33 @@ def write_dq_results(con: duckdb.DuckDBPyConnection, run_id: str, dq_results: pl
         return _insert(con, DQ_RESULTS, _dq_frame(run_id, dq_results))
 
 
+def write_dq_runs(con: duckdb.DuckDBPyConnection, run_id: str, metrics: pl.DataFrame) -> int:
+    """Replace the ``dq_runs`` metrics (table_name, metric, value) of ``run_id``."""
+    frame = DQ_RUNS.conform(metrics.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id")))
+    with _transaction(con, f"writing the dq metrics of run {run_id}"):
+        _exec(con, "DELETE FROM dq_runs WHERE run_id = ?", [run_id])
+        return _insert(con, DQ_RUNS, frame)
+
+
+def dq_history(con: duckdb.DuckDBPyConnection, before_run: str | None = None) -> pl.DataFrame:
+    """``dq_runs`` rows of the successful runs (other than ``before_run``) with their ``started_at``.
+
+    The history :func:`flows.validate.validate_run` compares a batch with (failed runs are left
+    out: their batch was not loaded, and a broken batch must not become the norm).
+    """
+    df = _frame(
+        con,
+        """
+        SELECT d.run_id, r.started_at, d.table_name, d.metric, d.value
+        FROM dq_runs d JOIN runs r USING (run_id)
+        WHERE r.status = 'success' AND d.run_id IS DISTINCT FROM ?
+        ORDER BY r.started_at, d.run_id, d.table_name, d.metric
+        """,
+        [before_run],
+    )
+    return df.cast({"started_at": pl.Datetime("us", "UTC"), "value": pl.Float64})
+
+
 _REHOME_SQL = """
 WITH gone AS (
     -- articles the warehouse holds for the batch's paths that the batch does not load again
@@ -495,6 +523,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 __all__ = [
     "WarehouseError",
     "connect",
+    "dq_history",
     "existing_keys",
     "finish_run",
     "init_schema",
@@ -504,4 +533,5 @@ __all__ = [
     "start_run",
     "table_counts",
     "write_dq_results",
+    "write_dq_runs",
 ]

@@ -41,6 +41,7 @@ import great_expectations.expectations as gxe
 import polars as pl
 from great_expectations.expectations.row_conditions import Column as RowColumn
 
+from schemas.run_checks import RUN_CHECKS
 from schemas.tables import (
     ARTICLES,
     DUPLICATES,
@@ -57,7 +58,32 @@ from schemas.tables import (
 
 CHECKS_TOML = Path(__file__).with_name("checks.toml")
 
-CATEGORIES = ("key", "not_null", "value_set", "foreign_key", "offset", "plausibility")
+CATEGORIES = (
+    "key",
+    "not_null",
+    "value_set",
+    "foreign_key",
+    "offset",
+    "plausibility",
+    "content",
+    "empty_output",
+    "trend",
+)
+
+#: Severity of the categories added after the first checks.toml, when its [defaults] omits them.
+CATEGORY_FALLBACKS = {"content": "warning", "empty_output": "critical", "trend": "warning"}
+
+#: An event signature (evidence text, type, source, target) shared by this many distinct articles
+#: of one batch is a placeholder / hard-coded event, not news (the BBC corpus peaks at 4).
+PLACEHOLDER_MIN_ARTICLES = 10
+
+#: span table -> the text column shown with its examples (report, dq_results).
+EXAMPLE_TEXT_COLUMNS = {
+    "events": "evidence_text",
+    "entity_mentions": "mention_text",
+    "quantities": "quantity_text",
+    "sentences": "text",
+}
 
 #: Columns the loader fills in (the run writing the row); not validated.
 LOADER_COLUMNS = frozenset({"run_id", "first_run_id"})
@@ -260,6 +286,15 @@ def _specific_checks(b: _Builder, today: date) -> None:
             regex=r"^\s*$",
         )
         b.add(
+            "has_sentences",
+            gxe.ExpectColumnValuesToBeBetween,
+            "empty_output",
+            "body",
+            "every article has at least one sentence: derived column sentence_count >= 1",
+            column="sentence_count",
+            min_value=1,
+        )
+        b.add(
             "published_date_plausible",
             gxe.ExpectColumnValuesToBeBetween,
             "plausibility",
@@ -276,6 +311,15 @@ def _specific_checks(b: _Builder, today: date) -> None:
             "content_sha256",
             "content_sha256 is 64 lowercase hex digits",
             regex=SHA256_REGEX,
+        )
+    elif name == ENTITY_MENTIONS.name:
+        b.add(
+            "no_role_conflict",
+            gxe.ExpectColumnValuesToBeNull,
+            "content",
+            "role_conflict",
+            "the title the text gives a person agrees with the actors table at the article's date "
+            "(role_conflict is NULL)",
         )
     elif name == ENTITIES.name:
         b.add(
@@ -333,6 +377,17 @@ def _specific_checks(b: _Builder, today: date) -> None:
             row_condition=RowColumn("status").is_not_in(list(UNDATED_STATUSES)),
         )
         b.add(
+            "not_placeholder",
+            gxe.ExpectColumnValuesToBeBetween,
+            "content",
+            "evidence_text",
+            f"the same event (evidence text, type, source, target) is not repeated in "
+            f">= {PLACEHOLDER_MIN_ARTICLES} articles: derived column placeholder_article_count "
+            f"< {PLACEHOLDER_MIN_ARTICLES}",
+            column="placeholder_article_count",
+            max_value=PLACEHOLDER_MIN_ARTICLES - 1,
+        )
+        b.add(
             "source_differs_from_target",
             gxe.ExpectColumnValuesToBeNull,
             "plausibility",
@@ -370,13 +425,16 @@ def _check_severity(path: Path, where: str, value: Any) -> str:
     return value
 
 
-def _apply_severities(suites: dict[str, list[CheckSpec]], path: Path) -> dict[str, list[CheckSpec]]:
+def _resolve(checks: Mapping[str, Mapping[str, str]], path: Path) -> dict[tuple[str, str], str]:
+    """(table, check) -> severity for ``checks`` (table -> {check name: category}) from ``path``."""
     config = _load_checks_config(path)
     defaults = dict(config.get("defaults", {}))
     for category, value in defaults.items():
         if category not in CATEGORIES:
             raise _bad(path, "category", category, list(CATEGORIES), " in [defaults]")
         _check_severity(path, f"[defaults] {category}", value)
+    for category, value in CATEGORY_FALLBACKS.items():
+        defaults.setdefault(category, value)
     missing = [c for c in CATEGORIES if c not in defaults]
     if missing:
         raise ChecksConfigError(f"{path}: [defaults] lacks a severity for {', '.join(missing)}")
@@ -384,27 +442,53 @@ def _apply_severities(suites: dict[str, list[CheckSpec]], path: Path) -> dict[st
     for section, entries in config.items():
         if section == "defaults":
             continue
-        if section not in suites:
-            raise _bad(path, "table", section, list(suites), " (section)")
+        if section not in checks:
+            raise _bad(path, "table", section, list(checks), " (section)")
         if not isinstance(entries, dict):
             raise ChecksConfigError(f"{path}: {section} must be a [{section}] table of check = severity")
-        known = [s.check_name for s in suites[section]]
+        known = list(checks[section])
         for check, value in entries.items():
             if check not in known:
                 raise _bad(path, "check", check, known, f" in [{section}]")
             overrides[section, check] = _check_severity(path, f"[{section}] {check}", value)
     return {
-        table: [
-            CheckSpec(
-                **{
-                    **s.__dict__,
-                    "severity": overrides.get((table, s.check_name), defaults[s.category]),
-                }
-            )
-            for s in specs
-        ]
+        (table, name): overrides.get((table, name), defaults[category])
+        for table, names in checks.items()
+        for name, category in names.items()
+    }
+
+
+def _categories(suites: Mapping[str, list[CheckSpec]]) -> dict[str, dict[str, str]]:
+    """table -> {check name: category} of the GX suites and of the run checks."""
+    out = {table: {s.check_name: s.category for s in specs} for table, specs in suites.items()}
+    for rc in RUN_CHECKS:
+        if rc.check_name in out.setdefault(rc.table_name, {}):
+            raise ValueError(f"duplicate check {rc.table_name}.{rc.check_name}")
+        out[rc.table_name][rc.check_name] = rc.category
+    return out
+
+
+def _apply_severities(suites: dict[str, list[CheckSpec]], path: Path) -> dict[str, list[CheckSpec]]:
+    resolved = _resolve(_categories(suites), path)
+    return {
+        table: [CheckSpec(**{**s.__dict__, "severity": resolved[table, s.check_name]}) for s in specs]
         for table, specs in suites.items()
     }
+
+
+def _raw_suites(today: date) -> dict[str, list[CheckSpec]]:
+    suites: dict[str, list[CheckSpec]] = {}
+    for table in FACT_TABLES:
+        b = _Builder(table)
+        _generic_checks(b)
+        _specific_checks(b, today)
+        suites[table.name] = b.specs
+    return suites
+
+
+def severities(checks_path: Path = CHECKS_TOML) -> dict[tuple[str, str], str]:
+    """(table, check) -> severity of every check, GX and run checks (:mod:`schemas.run_checks`)."""
+    return _resolve(_categories(_raw_suites(date.today())), Path(checks_path))
 
 
 def build_suites(today: date | None = None, checks_path: Path = CHECKS_TOML) -> dict[str, list[CheckSpec]]:
@@ -414,13 +498,7 @@ def build_suites(today: date | None = None, checks_path: Path = CHECKS_TOML) -> 
     Raises :class:`ChecksConfigError` when the config names an unknown category, table or check.
     """
     today = today or date.today()
-    suites: dict[str, list[CheckSpec]] = {}
-    for table in FACT_TABLES:
-        b = _Builder(table)
-        _generic_checks(b)
-        _specific_checks(b, today)
-        suites[table.name] = b.specs
-    return _apply_severities(suites, Path(checks_path))
+    return _apply_severities(_raw_suites(today), Path(checks_path))
 
 
 # --- inputs resolved at validation time ------------------------------------------------------
@@ -492,7 +570,11 @@ def derive_columns(
       comes from ``frames['articles']``; when it is not in the batch these are NULL and the
       checks skip the row (its FK check still runs).
     * events: ``self_directed_entity_id`` = the source entity when it equals the target.
-    * articles: ``content_sha256_prefix16`` = ``content_sha256[:16]``.
+    * events: ``placeholder_article_count`` = distinct articles of the batch with the same event
+      signature (whitespace-normalized, lower-cased evidence text, event type, source, target).
+    * articles: ``content_sha256_prefix16`` = ``content_sha256[:16]``; ``sentence_count`` = the
+      article's rows in ``frames['sentences']``.
+    * span tables: ``article_source_path`` (the article's file, for the report's examples).
 
     (Key sets are applied here rather than given to GX as a value set: they grow with the
     warehouse, and GX copies an expectation's value set many times while validating.)
@@ -511,26 +593,41 @@ def derive_columns(
     if table_name == ARTICLES.name:
         derived.append(pl.col("content_sha256").str.slice(0, 16).alias("content_sha256_prefix16"))
     if table_name == EVENTS.name:
+        evidence = pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+        signature = [evidence, pl.col("event_type"), pl.col("source_entity_id"), pl.col("target_entity_id")]
+        derived.append(
+            pl.col("article_id").n_unique().over(signature).cast(pl.Int64).alias("placeholder_article_count")
+        )
         derived.append(
             pl.when(pl.col("source_entity_id") == pl.col("target_entity_id"))
             .then(pl.col("source_entity_id"))
             .alias("self_directed_entity_id")
         )
     frame = frame.with_columns(derived)
+    if table_name == ARTICLES.name:
+        sentences = frames.get(SENTENCES.name)
+        if sentences is None or "article_id" not in sentences.columns:
+            sentences = SENTENCES.empty()
+        counts = sentences.group_by("article_id").agg(pl.len().cast(pl.Int64).alias("sentence_count"))
+        frame = frame.join(counts, on="article_id", how="left", maintain_order="left").with_columns(
+            pl.col("sentence_count").fill_null(0)
+        )
     if table_name not in SPAN_TABLES:
         return frame
     articles = frames.get(ARTICLES.name)
-    if articles is None or not {"article_id", "body", "published_date"} <= set(articles.columns):
+    needed = {"article_id", "body", "published_date", "source_path"}
+    if articles is None or not needed <= set(articles.columns):
         articles = ARTICLES.empty()
     articles = articles.select(
         pl.col("article_id").cast(pl.String),
         pl.col("body").cast(pl.String).alias("_article_body"),
         pl.col("published_date").cast(pl.Date).alias("article_published_date"),
+        pl.col("source_path").cast(pl.String).alias("article_source_path"),
     ).unique("article_id", keep="first")
     joined = frame.join(articles, on="article_id", how="left", maintain_order="left")
     body = pl.col("_article_body")
     spans = [body.str.len_chars().cast(pl.Int64).alias("article_body_length")]
-    keep = [*frame.columns, "article_body_length"]
+    keep = [*frame.columns, "article_body_length", "article_source_path"]
     if table_name in SLICE_TEXT_COLUMNS:
         length = (pl.col("end_char") - pl.col("start_char")).clip(lower_bound=0)
         spans.append(body.str.slice(pl.col("start_char"), length).alias("article_body_slice"))
@@ -545,7 +642,15 @@ def example_columns(table_name: str) -> list[str]:
     table = TABLES[table_name]
     cols = list(table.primary_key)
     if table_name in SPAN_TABLES:
-        cols += ["article_id", "start_char", "end_char"]
+        cols += [
+            "article_id",
+            "start_char",
+            "end_char",
+            EXAMPLE_TEXT_COLUMNS[table_name],
+            "article_source_path",
+        ]
+    if table_name == ARTICLES.name:
+        cols += ["title", "source_path"]
     if not cols:
         cols = ["source_path", "source_record"]
     return list(dict.fromkeys(cols))
@@ -556,6 +661,12 @@ def main() -> None:
     for table, specs in build_suites().items():
         for s in specs:
             print(f"{table:16} {s.check_name:36} {s.severity:9} {s.category:12} {s.expectation_type}")
+    sev = severities()
+    for rc in RUN_CHECKS:
+        print(
+            f"{rc.table_name:16} {rc.check_name:36} {sev[rc.table_name, rc.check_name]:9} "
+            f"{rc.category:12} run check (schemas/run_checks.py)"
+        )
 
 
 if __name__ == "__main__":

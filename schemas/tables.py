@@ -470,6 +470,26 @@ DQ_RESULTS = Table(
     kind="audit",
 )
 
+DQ_RUNS = Table(
+    "dq_runs",
+    "Per run: rows of each table in the batch and run-level rates (history for checks against "
+    "earlier runs and for the report's trend charts).",
+    (
+        _c("run_id", S, "VARCHAR", False),
+        _c("table_name", S, "VARCHAR", False, doc="a fact table, or 'run' for run-level metrics"),
+        _c(
+            "metric",
+            S,
+            "VARCHAR",
+            False,
+            doc="rows | input_units | new_articles | resolved_share | undated_share | quarantine_rate",
+        ),
+        _c("value", F, "DOUBLE", doc="NULL when the metric is undefined for the batch (e.g. no mentions)"),
+    ),
+    ("run_id", "table_name", "metric"),
+    kind="audit",
+)
+
 FACT_TABLES: tuple[Table, ...] = (
     ARTICLES,
     SENTENCES,
@@ -489,6 +509,6 @@ REFERENCE_TABLES: tuple[Table, ...] = (
     EVENT_TAXONOMY,
     PLOVER_EVENT_TYPES,
 )
-AUDIT_TABLES: tuple[Table, ...] = (RUNS, DQ_RESULTS)
+AUDIT_TABLES: tuple[Table, ...] = (RUNS, DQ_RESULTS, DQ_RUNS)
 ALL_TABLES: tuple[Table, ...] = FACT_TABLES + REFERENCE_TABLES + AUDIT_TABLES
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}

@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## ingest the bundled sample articles into warehouse/dateline.duckdb
+## ingest the bundled sample articles into warehouse/dateline.duckdb, then write the data-quality
+## report (also after a failed run: that is when it matters); exits with the run's status
 run: $(STAMP)
-	$(BIN)/dateline run --input seeds/articles
+	@rc=0; $(BIN)/dateline run --input seeds/articles || rc=$$?; \
+	$(BIN)/dateline report || exit $$?; exit $$rc
 
 ## the whole test suite
 test: $(STAMP)

@@ -1,0 +1,665 @@
+"""The data-quality report: one self-contained HTML page per run, and an index over all runs.
+
+``dateline report [--run RUN_ID] [--out DIR]`` calls :func:`write_report`. The pages embed
+everything they show (styles inline, charts as inline SVG, no scripts, no fonts, no images from
+elsewhere) and carry a Content-Security-Policy that forbids any request, so they open offline
+from a file. Plain Python string templating (``html.escape`` on every value).
+
+What a run page shows: the verdict; for every failed check its table, severity, observed value
+and example rows (the article -- a ``file://`` link to its source file --, offsets and the
+evidence text); every check per table with pass/fail, observed value and severity; the
+quarantined inputs with their reasons; row counts and failure rates over the runs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from flows import warehouse as wh
+
+#: Tables whose row counts are charted, in this order.
+CHART_TABLES = ("articles", "sentences", "entity_mentions", "events", "quantities", "quarantine")
+#: Runs shown in the charts (the most recent).
+CHART_RUNS = 30
+#: Example rows shown per failed check.
+MAX_EXAMPLE_ROWS = 10
+#: Text columns shown as the evidence of an example row, first found wins.
+TEXT_KEYS = ("evidence_text", "mention_text", "quantity_text", "text", "title", "detail")
+#: Keys shown in their own column of an example row (the rest go to "values").
+REF_KEYS = ("article_id", "start_char", "end_char", "article_source_path", "source_path", "source_record")
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+VERDICT_TEXT = {
+    "pass": "All checks passed",
+    "warn": "Loaded, with warnings",
+    "fail": "Not loaded: critical checks failed",
+    None: "No checks ran",
+}
+
+
+class ReportError(RuntimeError):
+    """There is nothing to report (no runs, unknown run)."""
+
+
+@dataclass
+class RunData:
+    """What one run page shows, read from the warehouse (or built directly in tests)."""
+
+    run: dict[str, Any]
+    results: pl.DataFrame  # dq_results rows of the run
+    runs: pl.DataFrame  # every run, oldest first: run_id, started_at, status, dq_verdict, checks, ...
+    counts: pl.DataFrame  # dq_runs 'rows' per run and table: run_id, table_name, value
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # article_id -> title, source_path
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    run_html: Path
+    index_html: Path
+    run_id: str
+
+
+# --- reading the warehouse --------------------------------------------------------------------
+
+
+def _runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql(
+        """
+        SELECT r.run_id, r.started_at, r.finished_at, r.status, r.dq_verdict, r.input_dir,
+               r.files_seen, r.files_new, r.files_unchanged, r.files_duplicate, r.files_quarantined,
+               r.articles_loaded, r.rows_written, r.message,
+               coalesce(q.checks, 0) AS checks,
+               coalesce(q.critical_failed, 0) AS critical_failed,
+               coalesce(q.warnings_failed, 0) AS warnings_failed
+        FROM runs r
+        LEFT JOIN (
+            SELECT run_id, count(*) AS checks,
+                   count(*) FILTER (WHERE NOT success AND severity = 'critical') AS critical_failed,
+                   count(*) FILTER (WHERE NOT success AND severity = 'warning') AS warnings_failed
+            FROM dq_results GROUP BY run_id
+        ) q USING (run_id)
+        ORDER BY r.started_at, r.run_id
+        """
+    ).pl()
+
+
+def _example_article_ids(results: pl.DataFrame) -> set[str]:
+    ids: set[str] = set()
+    for raw in results.filter(~pl.col("success")).get_column("unexpected_examples").to_list():
+        for ex in _parse_examples(raw):
+            if isinstance(ex, dict) and isinstance(ex.get("article_id"), str):
+                ids.add(ex["article_id"])
+    return ids
+
+
+def load_run_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> RunData:
+    """Read what the page of ``run_id`` (default: the latest run) shows."""
+    runs = _runs(con)
+    if runs.height == 0:
+        raise ReportError("the warehouse has no runs yet: run 'dateline run' first")
+    if run_id is None:
+        run_id = runs.get_column("run_id")[-1]
+    hit = runs.filter(pl.col("run_id") == run_id)
+    if hit.height == 0:
+        recent = ", ".join(runs.get_column("run_id").tail(5).to_list())
+        raise ReportError(f"run {run_id!r} is not in the warehouse (latest runs: {recent})")
+    results = con.sql(
+        "SELECT * FROM dq_results WHERE run_id = ? ORDER BY table_name, check_name", params=[run_id]
+    ).pl()
+    counts = con.sql("SELECT run_id, table_name, value FROM dq_runs WHERE metric = 'rows'").pl()
+    quarantine = con.sql(
+        "SELECT source_path, source_record, reason, detail FROM quarantine WHERE run_id = ? "
+        "ORDER BY source_path, source_record",
+        params=[run_id],
+    ).pl()
+    ids = sorted(_example_article_ids(results))
+    articles: dict[str, dict[str, Any]] = {}
+    if ids:
+        rows = con.sql(
+            "SELECT article_id, title, source_path FROM articles WHERE list_contains(?, article_id)",
+            params=[ids],
+        ).pl()
+        articles = {r["article_id"]: r for r in rows.iter_rows(named=True)}
+    return RunData(
+        run=hit.row(0, named=True),
+        results=results,
+        runs=runs,
+        counts=counts,
+        quarantine=quarantine.to_dicts(),
+        articles=articles,
+    )
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return "" if value is None else html.escape(str(value), quote=True)
+
+
+def _parse_examples(raw: str | None) -> list[Any]:
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return [raw]
+    return value if isinstance(value, list) else [value]
+
+
+def _safe_name(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
+
+
+def run_file_name(run_id: str) -> str:
+    """File name of the page of ``run_id`` inside the report folder."""
+    return f"run-{_safe_name(run_id)}.html"
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    return _e(value)
+
+
+def _file_link(path: str | None, label: str | None = None) -> str:
+    """A ``file://`` link to a local source file (navigation only: nothing is fetched on load)."""
+    if not path:
+        return ""
+    shown = _e(label or _short_path(path))
+    if path.startswith("/"):
+        return f'<a class="src" href="{_e(Path(path).as_uri())}" title="{_e(path)}">{shown}</a>'
+    return f'<span class="src" title="{_e(path)}">{shown}</span>'
+
+
+def _short_path(path: str, parts: int = 2) -> str:
+    p = Path(path).parts
+    return "/".join(p[-parts:]) if len(p) > parts else path
+
+
+def _verdict_class(verdict: str | None) -> str:
+    return {"pass": "pass", "warn": "warn", "fail": "fail"}.get(verdict or "", "none")
+
+
+STYLE = """
+:root { --ok:#1a7f37; --ok-bg:#e8f5ec; --warn:#9a6700; --warn-bg:#fff4d6; --bad:#c0231f; --bad-bg:#fde8e7;
+  --ink:#1f2328; --muted:#59636e; --line:#d8dee4; --panel:#f6f8fa; --accent:#2f5f98; }
+* { box-sizing: border-box; }
+body { margin:0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: var(--ink); background: #fff; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 60px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px;
+  border-bottom: 1px solid var(--line); } h3 { font-size: 16px; margin: 22px 0 8px; }
+.sub { color: var(--muted); margin: 0 0 18px; } .sub code { font-size: 13px; }
+nav { font-size: 14px; margin-bottom: 14px; } a { color: var(--accent); }
+.banner { border-radius: 10px; padding: 16px 20px; margin: 10px 0 18px; display:flex; gap:18px; align-items:center; }
+.banner .big { font-size: 22px; font-weight: 700; }
+.banner.pass { background: var(--ok-bg); color: var(--ok); border:1px solid #b7dfc3; }
+.banner.warn { background: var(--warn-bg); color: var(--warn); border:1px solid #f0d58a; }
+.banner.fail { background: var(--bad-bg); color: var(--bad); border:1px solid #f3b8b5; }
+.banner.none { background: var(--panel); color: var(--muted); border:1px solid var(--line); }
+.banner .why { color: var(--ink); font-size: 14px; }
+.cards { display:grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap:10px; margin: 8px 0 4px; }
+.card { background: var(--panel); border:1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.card .n { font-size: 20px; font-weight: 650; } .card .l { color: var(--muted); font-size: 13px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; margin: 6px 0 10px; }
+th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
+th { background: var(--panel); font-weight: 600; font-size: 13px; color: var(--muted); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+.badge { display:inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600;
+  white-space: nowrap; }
+.badge.pass { background: var(--ok-bg); color: var(--ok); } .badge.fail { background: var(--bad-bg); color: var(--bad); }
+.badge.warn { background: var(--warn-bg); color: var(--warn); } .badge.none { background: var(--panel); color: var(--muted); }
+.badge.critical { background: #ffe2e0; color: #8c1a16; } .badge.warning { background: #fff1c7; color: #7a5200; }
+.failure { border:1px solid var(--line); border-left: 5px solid var(--bad); border-radius: 8px; padding: 10px 14px;
+  margin: 12px 0; background: #fff; }
+.failure.warning { border-left-color: #d4a72c; }
+.failure h3 { margin: 0 0 4px; } .failure .doc { color: var(--muted); font-size: 13px; margin: 0 0 6px; }
+.evidence { background: #fffbe6; border-radius: 4px; padding: 1px 4px; }
+.vals { color: var(--muted); font-size: 12.5px; word-break: break-word; }
+.src { font-size: 13px; }
+td.obs { max-width: 420px; word-break: break-word; }
+tr.failed td { background: #fff8f7; }
+details summary { cursor: pointer; color: var(--accent); font-size: 14px; margin: 4px 0; }
+.charts { display:grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 14px; }
+.chart { border:1px solid var(--line); border-radius: 8px; padding: 8px 10px; background:#fff; }
+.chart h4 { margin: 0 0 2px; font-size: 14px; } .chart p { margin:0; color: var(--muted); font-size: 12px; }
+svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.legend span { display:inline-block; margin-right: 12px; font-size: 12px; color: var(--muted); }
+.legend i { display:inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}\n"
+        "<footer>Written by <code>dateline report</code>. Self-contained: no scripts, fonts or "
+        "requests; file links open the source articles on this machine.</footer>\n"
+        "</main>\n</body>\n</html>\n"
+    )
+
+
+# --- charts (inline SVG) ----------------------------------------------------------------------------
+
+SERIES_COLORS = {"critical": "#d1242f", "warning": "#d4a72c"}
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    exp = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * exp:
+            return step * exp
+    return 10 * exp
+
+
+def _fmt(v: float) -> str:
+    if abs(v) >= 1000:
+        return f"{v / 1000:.1f}k".replace(".0k", "k")
+    return f"{v:g}"
+
+
+def bar_chart(
+    labels: list[str],
+    stacks: dict[str, list[float]],
+    *,
+    highlight: int | None = None,
+    colors: dict[str, str] | None = None,
+    y_format: str = "{}",
+    width: int = 360,
+    height: int = 150,
+) -> str:
+    """A (stacked) bar chart as inline SVG: one bar per label, one segment per series."""
+    colors = colors or {}
+    n = len(labels)
+    left, right, top, bottom = 44, 8, 10, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(s[i] for s in stacks.values()) for i in range(n)]
+    ymax = _nice_max(max(totals, default=0))
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">']
+    for k in range(3):
+        v = ymax * k / 2
+        y = top + plot_h - plot_h * k / 2
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e8ec"/>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end" fill="#59636e">'
+            f"{_e(y_format.format(_fmt(v)))}</text>"
+        )
+    if n == 0:
+        parts.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" font-size="12" text-anchor="middle" '
+            'fill="#59636e">no runs yet</text></svg>'
+        )
+        return "".join(parts)
+    slot = plot_w / n
+    bar_w = max(2.0, min(28.0, slot * 0.7))
+    palette = ["#2f5f98", "#5b8fc9", "#9cc1e8"]
+    for i, label in enumerate(labels):
+        x = left + slot * i + (slot - bar_w) / 2
+        y = top + plot_h
+        tip = [label]
+        for j, (name, values) in enumerate(stacks.items()):
+            v = values[i]
+            tip.append(f"{name}: {y_format.format(_fmt(v))}")
+            if v <= 0:
+                continue
+            h = plot_h * v / ymax
+            y -= h
+            color = colors.get(name, palette[j % len(palette)])
+            if highlight is not None and i != highlight and name not in colors:
+                color = "#a9bfd9"
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{color}" rx="1.5"/>'
+            )
+        parts.append(
+            f'<rect x="{left + slot * i:.1f}" y="{top}" width="{slot:.1f}" height="{plot_h}" fill="transparent">'
+            f"<title>{_e(' | '.join(tip))}</title></rect>"
+        )
+        if highlight == i or n <= 12:
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{max(top + 9, y - 3):.1f}" font-size="10" '
+                f'text-anchor="middle" fill="#1f2328">{_e(y_format.format(_fmt(totals[i])))}</text>'
+            )
+    first, last = labels[0], labels[-1]
+    parts.append(
+        f'<text x="{left}" y="{height - 6}" font-size="10" fill="#59636e">{_e(first)}</text>'
+        f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end" fill="#59636e">'
+        f"{_e(last)}</text>"
+    )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#8c959f"/>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _run_label(run: dict[str, Any]) -> str:
+    started = run.get("started_at")
+    if isinstance(started, datetime):
+        return started.strftime("%m-%d %H:%M")
+    return str(run["run_id"])[:13]
+
+
+def trend_charts(runs: pl.DataFrame, counts: pl.DataFrame, current: str | None = None) -> str:
+    """Row counts per table and failure rates over the last :data:`CHART_RUNS` runs with checks."""
+    shown = runs.filter(pl.col("checks") > 0).tail(CHART_RUNS)
+    run_rows = shown.to_dicts()
+    labels = [_run_label(r) for r in run_rows]
+    ids = [r["run_id"] for r in run_rows]
+    highlight = ids.index(current) if current in ids else None
+    by = {(r["run_id"], r["table_name"]): r["value"] or 0.0 for r in counts.iter_rows(named=True)}
+    panels = []
+    for table in CHART_TABLES:
+        values = [float(by.get((rid, table), 0.0)) for rid in ids]
+        svg = bar_chart(labels, {table: values}, highlight=highlight)
+        panels.append(f'<div class="chart"><h4>{_e(table)}</h4><p>rows in each run\'s batch</p>{svg}</div>')
+    crit = [100.0 * r["critical_failed"] / r["checks"] for r in run_rows]
+    warn = [100.0 * r["warnings_failed"] / r["checks"] for r in run_rows]
+    svg = bar_chart(
+        labels, {"critical": crit, "warning": warn}, colors=SERIES_COLORS, y_format="{}%", highlight=highlight
+    )
+    legend = (
+        '<div class="legend"><span><i style="background:#d1242f"></i>critical failed</span>'
+        '<span><i style="background:#d4a72c"></i>warning failed</span></div>'
+    )
+    panels.insert(
+        0,
+        f'<div class="chart"><h4>failed checks</h4><p>share of the run\'s checks that failed</p>{svg}{legend}</div>',
+    )
+    note = (
+        f'<p class="sub">The last {len(ids)} run(s) with checks, oldest left'
+        + ("; this run is the dark bar." if highlight is not None else ".")
+        + " Hover a bar for its values.</p>"
+    )
+    return note + f'<div class="charts">{"".join(panels)}</div>'
+
+
+# --- run page ------------------------------------------------------------------------------------------
+
+
+def _example_rows(examples: list[Any], articles: dict[str, dict[str, Any]]) -> str:
+    if not examples:
+        return '<p class="doc">No example rows recorded.</p>'
+    if not all(isinstance(x, dict) for x in examples):
+        values = ", ".join(f"<code>{_e(json.dumps(x, ensure_ascii=False))}</code>" for x in examples)
+        return f'<p class="vals">unexpected values: {values}</p>'
+    head = "<tr><th>article / input</th><th class=num>offsets</th><th>evidence</th><th>values</th></tr>"
+    body = []
+    for ex in examples[:MAX_EXAMPLE_ROWS]:
+        aid = ex.get("article_id")
+        known = articles.get(aid or "", {})
+        path = ex.get("article_source_path") or ex.get("source_path") or known.get("source_path")
+        ref = []
+        if aid:
+            ref.append(f'<code title="article_id">{_e(aid)}</code>')
+        if known.get("title") and "title" not in ex:
+            ref.append(f"<div>{_e(known['title'])}</div>")
+        if path:
+            rec = ex.get("source_record")
+            ref.append(
+                _file_link(path) + (f" <span class=vals>record {_e(rec)}</span>" if rec is not None else "")
+            )
+        offsets = ""
+        if ex.get("start_char") is not None or ex.get("end_char") is not None:
+            offsets = f"{_e(ex.get('start_char'))}–{_e(ex.get('end_char'))}"
+        text_key = next((k for k in TEXT_KEYS if ex.get(k) is not None), None)
+        evidence = ""
+        if text_key:
+            evidence = f'<span class="vals">{_e(text_key)}</span><br><span class="evidence">{_e(ex[text_key])}</span>'
+        rest = [
+            f"{_e(k)} = <code>{_e(json.dumps(v, ensure_ascii=False))}</code>"
+            for k, v in ex.items()
+            if k not in REF_KEYS and k != text_key
+        ]
+        body.append(
+            f"<tr><td>{'<br>'.join(ref) or '—'}</td><td class=num>{offsets}</td><td>{evidence}</td>"
+            f"<td class=vals>{'<br>'.join(rest)}</td></tr>"
+        )
+    more = ""
+    if len(examples) > MAX_EXAMPLE_ROWS:
+        more = f'<p class="vals">… and {len(examples) - MAX_EXAMPLE_ROWS} more example(s) recorded.</p>'
+    return f"<table>{head}{''.join(body)}</table>{more}"
+
+
+def _check_anchor(row: dict[str, Any]) -> str:
+    return f"check-{_safe_name(row['table_name'])}-{_safe_name(row['check_name'])}"
+
+
+def _failures(data: RunData) -> str:
+    failed = data.results.filter(~pl.col("success"))
+    if failed.height == 0:
+        return "<h2>Failed checks</h2><p>None: every check passed.</p>" if data.results.height else ""
+    order = {"critical": 0, "warning": 1}
+    rows = sorted(
+        failed.to_dicts(), key=lambda r: (order.get(r["severity"], 2), r["table_name"], r["check_name"])
+    )
+    out = [f"<h2>Failed checks ({len(rows)})</h2>"]
+    for r in rows:
+        examples = _parse_examples(r["unexpected_examples"])
+        count = r["unexpected_count"]
+        observed = str(r["observed_value"] or "")
+        count_txt = f"{count} unexpected row(s)" if count is not None and "unexpected" not in observed else ""
+        out.append(
+            f'<section class="failure {_e(r["severity"])}" id="{_check_anchor(r)}">'
+            f'<h3><span class="badge {_e(r["severity"])}">{_e(r["severity"])}</span> '
+            f"<code>{_e(r['table_name'])}.{_e(r['check_name'])}</code></h3>"
+            f'<p class="doc">{_e(r["expectation"])}'
+            + (f" on <code>{_e(r['column_name'])}</code>" if r["column_name"] else "")
+            + f" · observed: {_e(r['observed_value'])}"
+            + (f" · {count_txt}" if count_txt else "")
+            + "</p>"
+            + _example_rows(examples, data.articles)
+            + "</section>"
+        )
+    return "".join(out)
+
+
+def _all_checks(results: pl.DataFrame) -> str:
+    if results.height == 0:
+        return "<h2>Checks by table</h2><p>No checks ran in this run (nothing new to validate).</p>"
+    out = ["<h2>Checks by table</h2>"]
+    for table in results.get_column("table_name").unique(maintain_order=True).to_list():
+        rows = results.filter(pl.col("table_name") == table).to_dicts()
+        n_failed = sum(not r["success"] for r in rows)
+        status = (
+            f'<span class="badge fail">{n_failed} failed</span>'
+            if n_failed
+            else '<span class="badge pass">all passed</span>'
+        )
+        body = []
+        for r in rows:
+            ok = r["success"]
+            name = _e(r["check_name"])
+            if not ok:
+                name = f'<a href="#{_check_anchor(r)}">{name}</a>'
+            badge = '<span class="badge pass">pass</span>' if ok else '<span class="badge fail">fail</span>'
+            body.append(
+                f"<tr{' class=failed' if not ok else ''}>"
+                f"<td>{badge}</td>"
+                f"<td><code>{name}</code></td>"
+                f'<td><span class="badge {_e(r["severity"])}">{_e(r["severity"])}</span></td>'
+                f"<td class=obs>{_e(r['observed_value']) or '<span class=vals>—</span>'}</td>"
+                f"<td class=num>{_e(r['element_count'])}</td><td class=num>{_e(r['unexpected_count'])}</td></tr>"
+            )
+        table_html = (
+            "<table><tr><th>result</th><th>check</th><th>severity</th><th>observed</th>"
+            f"<th class=num>rows checked</th><th class=num>unexpected</th></tr>{''.join(body)}</table>"
+        )
+        out.append(
+            f"<h3><code>{_e(table)}</code> {status}</h3><details{' open' if n_failed else ''}>"
+            f"<summary>{len(rows)} checks</summary>{table_html}</details>"
+        )
+    return "".join(out)
+
+
+def _quarantined(data: RunData) -> str:
+    items = data.quarantine
+    source = "the quarantine table"
+    if not items:  # a batch that was not loaded: the quarantine-rate check lists its inputs
+        hit = data.results.filter(pl.col("check_name") == "quarantine_rate")
+        if hit.height:
+            items = [x for x in _parse_examples(hit.item(0, "unexpected_examples")) if isinstance(x, dict)]
+            source = "the quarantine-rate check (this batch was not loaded)"
+    if not items:
+        return "<h2>Quarantined inputs</h2><p>None in this run.</p>"
+    rows = "".join(
+        f"<tr><td>{_file_link(q.get('source_path'), _short_path(q.get('source_path') or '', 3))}</td>"
+        f'<td class=num>{_e(q.get("source_record"))}</td><td><span class="badge warning">{_e(q.get("reason"))}</span></td>'
+        f"<td>{_e(q.get('detail'))}</td></tr>"
+        for q in items
+    )
+    return (
+        f"<h2>Quarantined inputs ({len(items)})</h2><p class=sub>From {source}.</p>"
+        f"<table><tr><th>input</th><th class=num>record</th><th>reason</th><th>detail</th></tr>{rows}</table>"
+    )
+
+
+def _card(n: Any, label: str) -> str:
+    return f'<div class="card"><div class="n">{_e("—" if n is None else n)}</div><div class="l">{_e(label)}</div></div>'
+
+
+def render_run(data: RunData) -> str:
+    """The HTML page of one run."""
+    run = data.run
+    verdict = run.get("dq_verdict")
+    if data.results.height == 0:
+        verdict = None
+    failed = data.results.filter(~pl.col("success"))
+    n_crit = failed.filter(pl.col("severity") == "critical").height
+    n_warn = failed.height - n_crit
+    why = []
+    if n_crit:
+        why.append(f"{n_crit} critical check(s) failed")
+    if n_warn:
+        why.append(f"{n_warn} warning(s)")
+    if data.results.height and not failed.height:
+        why.append(f"{data.results.height} checks, none failed")
+    if run.get("message"):
+        why.append(str(run["message"]))
+    banner = (
+        f'<div class="banner {_verdict_class(verdict)}"><div class="big">{_e(VERDICT_TEXT.get(verdict, verdict))}'
+        f'</div><div class="why">{_e("; ".join(why))}</div></div>'
+    )
+    cards = "".join(
+        [
+            _card(run.get("status"), "run status"),
+            _card(run.get("files_seen"), "files seen"),
+            _card(run.get("files_new"), "new / changed files"),
+            _card(run.get("files_quarantined"), "files quarantined"),
+            _card(run.get("articles_loaded"), "articles loaded"),
+            _card(f"{data.results.height - failed.height} / {data.results.height}", "checks passed"),
+        ]
+    )
+    head = (
+        '<nav><a href="index.html">← all runs</a></nav>'
+        f"<h1>Data quality — run <code>{_e(run['run_id'])}</code></h1>"
+        f'<p class="sub">started {_when(run.get("started_at"))} · finished {_when(run.get("finished_at"))}'
+        f" · input <code>{_e(run.get('input_dir'))}</code></p>"
+    )
+    body = (
+        head
+        + banner
+        + f'<div class="cards">{cards}</div>'
+        + _failures(data)
+        + _all_checks(data.results)
+        + _quarantined(data)
+        + "<h2>Over the runs</h2>"
+        + trend_charts(data.runs, data.counts, run["run_id"])
+    )
+    return _page(f"Dateline data quality — {run['run_id']} — {verdict or 'no checks'}", body)
+
+
+def render_index(runs: pl.DataFrame, counts: pl.DataFrame) -> str:
+    """The index page: every run, newest first, with links to the run pages, and the trend charts."""
+    rows = []
+    for r in reversed(runs.to_dicts()):
+        verdict = r["dq_verdict"] if r["checks"] else None
+        rows.append(
+            f'<tr><td><a href="{_e(run_file_name(r["run_id"]))}"><code>{_e(r["run_id"])}</code></a></td>'
+            f"<td>{_when(r['started_at'])}</td><td>{_e(r['status'])}</td>"
+            f'<td><span class="badge {_verdict_class(verdict)}">{_e(verdict or "no checks")}</span></td>'
+            f"<td class=num>{_e(r['files_new'])}</td><td class=num>{_e(r['articles_loaded'])}</td>"
+            f"<td class=num>{_e(r['files_quarantined'])}</td><td class=num>{r['checks']}</td>"
+            f"<td class=num>{r['critical_failed']}</td><td class=num>{r['warnings_failed']}</td></tr>"
+        )
+    latest = runs.tail(1).to_dicts()
+    latest_html = ""
+    if latest:
+        lr = latest[0]
+        v = lr["dq_verdict"] if lr["checks"] else None
+        latest_html = (
+            f'<div class="banner {_verdict_class(v)}"><div class="big">Latest run: {_e(VERDICT_TEXT.get(v, v))}</div>'
+            f'<div class="why"><a href="{_e(run_file_name(lr["run_id"]))}"><code>{_e(lr["run_id"])}</code></a>'
+            f" · {_when(lr['started_at'])}</div></div>"
+        )
+    body = (
+        "<h1>Dateline data quality — all runs</h1>"
+        f'<p class="sub">{runs.height} run(s) in the warehouse. Each run\'s page lists its checks, '
+        "failures with example rows, and quarantined inputs.</p>"
+        + latest_html
+        + "<h2>Over the runs</h2>"
+        + trend_charts(runs, counts)
+        + "<h2>Runs</h2><table><tr><th>run</th><th>started</th><th>status</th><th>verdict</th>"
+        "<th class=num>new files</th><th class=num>articles loaded</th><th class=num>quarantined files</th>"
+        "<th class=num>checks</th><th class=num>critical failed</th><th class=num>warnings failed</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    return _page("Dateline data quality — all runs", body)
+
+
+def default_out_dir(warehouse: Path) -> Path:
+    """``reports/`` next to the warehouse file."""
+    return Path(warehouse).resolve().parent / "reports"
+
+
+def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | None = None) -> ReportPaths:
+    """Write the page of ``run_id`` (default: the latest run) and the index into ``out_dir``.
+
+    Raises :class:`ReportError` when there is no such run, :class:`flows.warehouse.WarehouseError`
+    when the warehouse cannot be opened.
+    """
+    con = wh.connect(Path(warehouse), read_only=True)
+    try:
+        data = load_run_data(con, run_id)
+    finally:
+        con.close()
+    out = Path(out_dir) if out_dir is not None else default_out_dir(warehouse)
+    out.mkdir(parents=True, exist_ok=True)
+    run_html = out / run_file_name(data.run["run_id"])
+    run_html.write_text(render_run(data), encoding="utf-8")
+    index_html = out / "index.html"
+    index_html.write_text(render_index(data.runs, data.counts), encoding="utf-8")
+    return ReportPaths(run_html=run_html, index_html=index_html, run_id=data.run["run_id"])
+
+
+__all__ = [
+    "ReportError",
+    "ReportPaths",
+    "RunData",
+    "bar_chart",
+    "default_out_dir",
+    "load_run_data",
+    "render_index",
+    "render_run",
+    "run_file_name",
+    "trend_charts",
+    "write_report",
+]

@@ -1,0 +1,296 @@
+"""Acceptance check of the data-quality checks: the BBC corpus plus planted defects.
+
+Runs the pipeline's stages (discover, parse, route, extract -- the functions the Prefect tasks
+call, without Prefect) over ``$DATELINE_SHARED_DATA/corpus/bbc`` plus a folder of bad files, and
+writes three runs into a warehouse:
+
+1. ``clean``    -- the first part of the articles, loaded (the history the later runs compare with);
+2. ``planted``  -- the next part plus the bad files, with defects planted in the extracted frames:
+   a duplicated event_id, CAMEO codes ``13y`` and ``120]--``, a placeholder event repeated across
+   articles, an offset beyond the body, evidence that is not the body slice, a dangling entity
+   foreign key, an article without sentences;
+3. ``empty``    -- the rest, as if extraction had silently produced no events.
+
+Then it writes the HTML report of each run and prints which checks failed with their rows.
+
+    .venv/bin/python scripts/planted_defects.py                  # all 2,225 BBC files (~1 min)
+    .venv/bin/python scripts/planted_defects.py --limit 90 --out /tmp/dq
+
+``tests/test_report.py`` runs the same on a small part of the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from flows import settings  # noqa: E402
+
+settings.configure()
+
+import polars as pl  # noqa: E402
+
+from flows import warehouse as wh  # noqa: E402
+from flows.discover import discover  # noqa: E402
+from flows.reference import load_reference  # noqa: E402
+from flows.report import ReportPaths, write_report  # noqa: E402
+from flows.validate import validate_run, verdict  # noqa: E402
+from transforms.extract import extract  # noqa: E402
+from transforms.parse import parse_files  # noqa: E402
+from transforms.route import route_units  # noqa: E402
+
+BAD_FILES = REPO / "tests" / "fixtures" / "bad"
+CAMEO_BAD = ("13y", "120]--")
+PLACEHOLDER_ARTICLES = 12
+DANGLING_ENTITY = "person:nobody-dangling"
+
+#: (table, check) each planted defect must fail, and a value its example rows must contain.
+EXPECTED: dict[str, tuple[str, str]] = {
+    "duplicated event_id": ("events", "pk_unique"),
+    "invalid CAMEO codes": ("events", "cameo_code_in_taxonomy"),
+    "placeholder event": ("events", "not_placeholder"),
+    "offset beyond the body": ("quantities", "end_within_body"),
+    "evidence not the body slice": ("events", "evidence_text_equals_body_slice"),
+    "dangling entity foreign key": ("entity_mentions", "fk_entity_id"),
+    "article without sentences": ("articles", "has_sentences"),
+    "zero events from a non-empty batch": ("events", "rows_not_empty"),
+}
+
+
+@dataclass
+class Planted:
+    """What was planted: defect -> values its example rows must show (article ids, codes, ...)."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+
+def shared_data() -> Path:
+    p = Path(os.environ.get("DATELINE_SHARED_DATA", REPO.parent / "shared" / "data"))
+    return p if p.is_absolute() else (REPO / p).resolve()
+
+
+def batch_frames(
+    units: pl.DataFrame, reference: dict[str, pl.DataFrame], run_id: str, today: date
+) -> dict[str, pl.DataFrame]:
+    """The fact-table frames of one batch (as ``flows.ingest.build_frames`` makes them)."""
+    from flows.ingest import build_frames
+
+    articles = units.filter(pl.col("route") == "article")
+    extracted = extract(articles, reference, today=today, default_year=None)
+    return build_frames(units, extracted, run_id)
+
+
+def route(paths: list[Path]) -> pl.DataFrame:
+    """Discover + parse + route the files under ``paths`` (an empty warehouse: nothing known)."""
+    files = pl.concat([_discover(p) for p in paths], how="vertical_relaxed")
+    known = pl.DataFrame(
+        schema={
+            "source_path": pl.String,
+            "source_record": pl.Int64,
+            "content_sha256": pl.String,
+            "article_id": pl.String,
+            "place": pl.String,
+        }
+    )
+    return route_units(parse_files(files), known)
+
+
+def _discover(path: Path) -> pl.DataFrame:
+    found = discover(path, max_bytes=5_000_000)
+    return getattr(found, "files", found)  # Discovery (newer flows.discover) or the frame itself
+
+
+def _set(df: pl.DataFrame, idx: int, column: str, value: object) -> pl.DataFrame:
+    return df.with_columns(
+        pl.when(pl.int_range(pl.len()) == idx).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+    )
+
+
+def plant(frames: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], Planted]:
+    """Plant one of each defect into a copy of ``frames``; say which rows carry them."""
+    f = dict(frames)
+    planted = Planted()
+    ev = f["events"]
+    # distinct articles' events carry the defects, so each defect is its own row
+    firsts = ev.with_row_index("_i").group_by("article_id", maintain_order=True).first().head(6)
+    rows = firsts.get_column("_i").to_list()
+    if len(rows) < 6:
+        raise ValueError("the batch needs events in at least 6 articles to plant the defects")
+    ids = ev.get_column("event_id")
+    ev = _set(ev, rows[1], "event_id", ids[rows[0]])
+    planted.values["duplicated event_id"] = [ids[rows[0]]]
+    ev = _set(ev, rows[2], "cameo_code", CAMEO_BAD[0])
+    ev = _set(ev, rows[3], "cameo_code", CAMEO_BAD[1])
+    planted.values["invalid CAMEO codes"] = list(CAMEO_BAD)
+    ev = _set(ev, rows[4], "evidence_text", "Officials met in secret, the placeholder said.")
+    planted.values["evidence not the body slice"] = [ev.get_column("article_id")[rows[4]]]
+    # a hard-coded event: the same words, type and actors in many articles (real slices of each body)
+    arts = f["articles"].filter(pl.col("body").str.contains(" said "))
+    arts = arts.head(PLACEHOLDER_ARTICLES)
+    placeholder = []
+    template = ev.row(rows[5], named=True)
+    for k, a in enumerate(arts.iter_rows(named=True)):
+        start = a["body"].index(" said ") + 1
+        placeholder.append(
+            {
+                **template,
+                "event_id": f"placeholder-{k:03d}",
+                "article_id": a["article_id"],
+                "sentence_idx": 0,
+                "start_char": start,
+                "end_char": start + 4,
+                "evidence_text": "said",
+                "trigger_text": "said",
+                "event_type": "CONSULT",
+                "cameo_code": "040",
+                "quad_class": 1,
+                "goldstein": 1.0,
+                "source_entity_id": None,
+                "target_entity_id": None,
+                "event_date": None,
+            }
+        )
+    ev = pl.concat([ev, pl.DataFrame(placeholder, schema=ev.schema)])
+    planted.values["placeholder event"] = [p["event_id"] for p in placeholder[:1]]
+    f["events"] = ev
+    # an offset beyond the body
+    q = f["quantities"]
+    art = f["articles"].filter(pl.col("article_id") == q.get_column("article_id")[0])
+    body_len = len(art.get_column("body")[0])
+    f["quantities"] = _set(q, 0, "end_char", body_len + 50)
+    planted.values["offset beyond the body"] = [q.get_column("quantity_id")[0]]
+    # a mention of an entity that exists nowhere
+    f["entity_mentions"] = _set(f["entity_mentions"], 0, "entity_id", DANGLING_ENTITY)
+    planted.values["dangling entity foreign key"] = [DANGLING_ENTITY]
+    # an article whose sentences went missing
+    last = f["articles"].get_column("article_id")[-1]
+    f["sentences"] = f["sentences"].filter(pl.col("article_id") != last)
+    planted.values["article without sentences"] = [last]
+    return f, planted
+
+
+def _record(
+    con: object,
+    run_id: str,
+    input_dir: str,
+    frames: dict[str, pl.DataFrame],
+    reference: dict[str, pl.DataFrame],
+    today: date,
+) -> pl.DataFrame:
+    """Validate ``frames`` against the history and record the run like the flow does."""
+    wh.start_run(con, run_id, input_dir)
+    history = wh.dq_history(con, run_id)
+    dq, metrics = validate_run(frames, reference, wh.existing_keys(con), history, run_id=run_id, today=today)
+    v = verdict(dq)
+    counts = {"files_seen": frames["files"].height, "files_new": frames["files"].height}
+    counts["files_quarantined"] = frames["quarantine"].get_column("source_path").n_unique()
+    if v == "fail":
+        wh.write_dq_results(con, run_id, dq)
+        wh.write_dq_runs(con, run_id, metrics)
+        wh.finish_run(con, run_id, "failed", counts, v, "critical data-quality checks failed; nothing loaded")
+    else:
+        rows = wh.load_batch(con, run_id, frames, dq)
+        wh.write_dq_runs(con, run_id, metrics)
+        counts["articles_loaded"] = rows.get("articles", 0)
+        counts["rows_written"] = sum(rows.values())
+        wh.finish_run(con, run_id, "success", counts, v, None)
+    return dq
+
+
+def run_acceptance(
+    bbc: Path, warehouse: Path, out_dir: Path, limit: int | None = None, bad: Path = BAD_FILES
+) -> tuple[dict[str, pl.DataFrame], dict[str, ReportPaths], Planted]:
+    """The three runs; returns each run's dq_results, report paths and what was planted."""
+    reference = load_reference()
+    today = datetime.now(UTC).date()
+    units = route([bbc]).sort("source_path")
+    paths = units.get_column("source_path").unique(maintain_order=True)
+    if limit is not None:
+        paths = paths.head(limit)
+    thirds = [paths[i::3] for i in range(3)]  # every part spans the corpus' sections
+    parts = [units.filter(pl.col("source_path").is_in(p.implode())) for p in thirds]
+    bad_units = route([bad])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    con = wh.connect(warehouse)
+    results: dict[str, pl.DataFrame] = {}
+    reports: dict[str, ReportPaths] = {}
+    try:
+        wh.init_schema(con)
+        wh.load_reference(con, reference)
+        run_ids = {name: f"{stamp}Z-{name}" for name in ("clean", "planted", "empty")}
+        clean = batch_frames(parts[0], reference, run_ids["clean"], today)
+        results["clean"] = _record(con, run_ids["clean"], str(bbc), clean, reference, today)
+        planted_frames, planted = plant(
+            batch_frames(
+                pl.concat([parts[1], bad_units], how="vertical_relaxed"), reference, run_ids["planted"], today
+            )
+        )
+        results["planted"] = _record(
+            con, run_ids["planted"], f"{bbc} + {bad}", planted_frames, reference, today
+        )
+        empty = batch_frames(parts[2], reference, run_ids["empty"], today)
+        empty["events"] = empty["events"].clear()
+        results["empty"] = _record(con, run_ids["empty"], str(bbc), empty, reference, today)
+    finally:
+        con.close()
+    for name, rid in run_ids.items():
+        reports[name] = write_report(warehouse, rid, out_dir)
+    return results, reports, planted
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bbc", type=Path, default=shared_data() / "corpus" / "bbc")
+    ap.add_argument("--bad", type=Path, default=BAD_FILES)
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N BBC files")
+    ap.add_argument("--warehouse", type=Path, default=None, help="default: a new temporary file")
+    ap.add_argument("--out", type=Path, default=None, help="report folder (default: next to the warehouse)")
+    args = ap.parse_args(argv)
+    if not args.bbc.is_dir():
+        print(f"BBC corpus not found at {args.bbc} (set DATELINE_SHARED_DATA)", file=sys.stderr)
+        return 2
+    warehouse = args.warehouse or Path(tempfile.mkdtemp(prefix="dateline-dq-")) / "dq.duckdb"
+    out = args.out or warehouse.parent / "reports"
+    started = time.perf_counter()
+    results, reports, planted = run_acceptance(args.bbc, warehouse, out, args.limit, args.bad)
+    print(f"warehouse {warehouse}  ({time.perf_counter() - started:.1f} s)")
+    for name, dq in results.items():
+        failed = dq.filter(~pl.col("success"))
+        print(f"\nrun {name}: verdict {verdict(dq)}, {failed.height} failed of {dq.height} checks")
+        for r in failed.sort("severity", "table_name", "check_name").iter_rows(named=True):
+            print(f"  {r['severity']:8} {r['table_name']}.{r['check_name']}: {r['observed_value']}")
+        print(f"  report: {reports[name].run_html}")
+    missing = []
+    dq = pl.concat([results["planted"], results["empty"]])
+    for defect, (table, check) in EXPECTED.items():
+        hit = dq.filter(
+            (pl.col("table_name") == table) & (pl.col("check_name") == check) & ~pl.col("success")
+        )
+        examples = hit.get_column("unexpected_examples").to_list()
+        wanted = planted.values.get(defect, [])
+        shown = all(any(w in e for e in examples) for w in wanted) if wanted else hit.height > 0
+        print(f"{'ok ' if hit.height and shown else 'MISSING'} {defect}: {table}.{check}")
+        if not (hit.height and shown):
+            missing.append(defect)
+    print(f"\nindex: {reports['empty'].index_html}")
+    if results["clean"].filter(~pl.col("success") & (pl.col("severity") == "critical")).height:
+        print("the clean run failed a critical check", file=sys.stderr)
+        return 1
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["EXPECTED", "plant", "run_acceptance"]

@@ -177,13 +177,30 @@ def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:
 SPEECH_BLOCKS = frozenset({"explain verbal"})
 # verbs that are not events by themselves ("failed to meet" is a negated meeting)
 NON_EVENT_BLOCKS = frozenset({"fail", "predict", "start", "continue", "attempt", "hope", "search"})
+# inflected forms that in news are nearly always nouns or linking words, not event verbs
+NON_EVENT_FORMS = frozenset(
+    """forces arms supplies measures leading according issued linked adding added following including
+    regarding concerning based reported described means stands issues allies ally think face faces facing
+    trade""".split()
+)
+# light verbs: an event only when a pattern names what is taken / made / given
+LIGHT_FORMS = frozenset(
+    """take takes took taken taking make makes made making have has had having get gets got getting give
+    gives gave given giving hold holds held holding put puts putting set sets setting""".split()
+)
+HAND_WORDS = frozenset(
+    """meet meets met meeting meetings visit visits visited visiting call calls called talks summit hearing
+    insist insists insisted demand demands demanded urge urges urged ask asks asked agree agrees agreed
+    reject rejects rejected refuse refuses refused accept accepts accepted arrest arrests arrested
+    remove removes removed removing""".split()
+)
 # verbs whose "to"-complement is a commitment (AGREE) or a threat (THREATEN)
 INTENT_BLOCKS = frozenset(
     {"intend", "pledge", "promise", "offer", "prepare", "vow", "agree", "select", "threaten"}
 )
 INTENT_HANDS = frozenset({"agree", "threaten"})
 _DETERMINER_BEFORE = re.compile(
-    r"\b(?:the|a|an|its|their|his|her|our|this|that|these|those|of|for|such|any|all|some|no|every|each|more|other)\s+(?:[\w-]+\s+)?$",
+    r"(?:\b(?:the|a|an|its|their|his|her|our|this|that|these|those|of|for|such|any|all|some|no|every|each|more|other)|'s|’s)\s+(?:[\w-]+\s+)?$",
     re.I,
 )
 _DET_IMMEDIATE = re.compile(r"\b(?:the|a|an|its|their|his|her|our|this|these|those)\s+$", re.I)
@@ -215,18 +232,27 @@ def _refine_triggers(
     for t_start, t_end, trig in found:
         before = body[max(s_start, t_start - 50) : t_start]
         is_verb = trig.name.startswith("verb:")
-        block = trig.name[5:] if is_verb else trig.name
+        block = trig.name[5:].removesuffix("+pattern") if is_verb else trig.name
         if is_verb:
             word = body[t_start:t_end]
-            if block in SPEECH_BLOCKS or block in NON_EVENT_BLOCKS:
+            if block in SPEECH_BLOCKS or block in NON_EVENT_BLOCKS or word.lower() in NON_EVENT_FORMS:
                 continue
             if word[0].isupper() and t_start > s_start:
                 continue  # capitalised mid-sentence: part of a name
-            if _DETERMINER_BEFORE.search(before) and not word.lower().endswith(("ed", "ing")):
-                continue  # "the deal", "its forces": a noun
+            if _DETERMINER_BEFORE.search(before):
+                continue  # "the deal", "its forces", "the planned summit": a noun or an adjective
+            if word.lower() in HAND_WORDS:
+                continue  # the hand lexicon decides these words (with its exceptions: "meet its demands")
+            if word.lower() in LIGHT_FORMS and (
+                not trig.name.endswith("+pattern")
+                or any(t_end <= f[0] < t_end + 40 for f in found if not f[2].name.startswith("verb:"))
+            ):
+                continue  # "took office", "made a visit": the visit is the event, not the making
             if re.match(r"\s+of\b", body[t_end : t_end + 5]):
                 continue  # "control of": a noun
-        elif not trig.nominal and _DET_IMMEDIATE.search(before):
+        elif (
+            not trig.nominal and _DET_IMMEDIATE.search(before) and body[t_start:t_end].lower().endswith("ed")
+        ):
             continue  # "the detained sailors": a participle used as an adjective
         clause = next((c for c in clauses if c[0] <= t_start < c[1] + 1), None)
         if out and _TO_BEFORE.search(before):
@@ -235,7 +261,12 @@ def _refine_triggers(
             if same_clause and t_start - g_end < 60:
                 g_block = g_trig.name[5:] if g_trig.name.startswith("verb:") else g_trig.name
                 if g_block in INTENT_BLOCKS or g_block in INTENT_HANDS:
-                    code = "130" if "threaten" in g_block else _intent_code(trig.cameo, quads, False)
+                    if "threaten" in g_block:
+                        code = "130"  # threatening to do anything is a threat
+                    elif g_block == "agree":
+                        code = "030"  # agreeing to do anything is an agreement
+                    else:
+                        code = _intent_code(trig.cameo, quads, False)
                     out[-1] = (
                         g_start,
                         g_end,
@@ -258,14 +289,19 @@ def _refine_triggers(
     return out
 
 
-_VERB_TRIGGERS: dict[tuple[str, str], lx.Trigger] = {}
+_MUST_VERB = re.compile(
+    r"\b(?:must|should|ought\s+to|has\s+to|have\s+to)\s+(?:not\s+)?(?:[a-z]+ly\s+)?(?P<verb>[a-z]{3,})\b"
+)
+_MUST_TRIGGER = lx.Trigger("verb:must", re.compile("must"), "100")
+
+_VERB_TRIGGERS: dict[tuple[str, str, bool], lx.Trigger] = {}
 
 
-def _verb_trigger(code: str, block: str) -> lx.Trigger:
-    key = (code, block)
+def _verb_trigger(code: str, block: str, by_pattern: bool = False) -> lx.Trigger:
+    key = (code, block, by_pattern)
     if key not in _VERB_TRIGGERS:
         _VERB_TRIGGERS[key] = lx.Trigger(
-            f"verb:{block}",
+            f"verb:{block}" + ("+pattern" if by_pattern else ""),
             re.compile(re.escape(block)),
             code,
             plover="REQUEST" if code.startswith("02") else None,
@@ -298,14 +334,20 @@ def _article_events(
                     continue
                 found.append((m.start(), m.end(), trig))
         if verbs is not None:
-            for v_start, v_end, code, block in find_verb_triggers(body[s_start:s_end], s_start, verbs):
+            for v_start, v_end, code, block, by_pattern in find_verb_triggers(
+                body[s_start:s_end], s_start, verbs
+            ):
                 if coded is not None and code not in coded:
                     continue
                 if any(not (v_end <= a or v_start >= b) for a, b, _ in found):
                     continue
                 if any(m["start_char"] <= v_start < m["end_char"] for m in ments):
                     continue  # a verb-looking word inside a name ("Meet The Fockers" is a film)
-                found.append((v_start, v_end, _verb_trigger(code, block)))
+                found.append((v_start, v_end, _verb_trigger(code, block, by_pattern)))
+        for m in _MUST_VERB.finditer(body, s_start, s_end):
+            v_start, v_end = m.span("verb")
+            if not any(not (v_end <= a or v_start >= b) for a, b, _ in found):
+                found.append((v_start, v_end, _MUST_TRIGGER))
         found.sort(key=lambda f: f[0])
         found = _refine_triggers(body, s_start, clauses, found, quads or {})
         sent_events: list[Ev] = []
@@ -402,6 +444,26 @@ def _article_events(
                         )
             if tgt_m:
                 ev.target = _arg(tgt_m)
+            elif not trig.affected_before:
+                # no target in the clause: a place named later in the sentence ("... in Kabul")
+                src_id = ev.source.entity_id if ev.source else None
+                place = next(
+                    (
+                        m
+                        for m in actors
+                        if t_end <= m["start_char"] < s_end
+                        and m["entity_type"] == "GPE"
+                        and m["entity_id"] != src_id
+                        and re.search(
+                            r"\b(?:in|into|inside|near|across|on)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}$",
+                            body[max(s_start, m["start_char"] - 40) : m["start_char"]],
+                        )
+                    ),
+                    None,
+                )
+                if place:
+                    ev.target = _arg(place)
+                    ev.target.note = f"inferred: place of the event '{place['mention_text']}'"
             if trig.affected_before and ev.source is None and tariff_users:
                 user, ev_text = tariff_users[0]
                 if not ev.target or ev.target.entity_id != user:

@@ -11,7 +11,7 @@ ALIAS_KIND_RANK = {"name": 0, "abbreviation": 1, "demonym": 2, "capital": 3}
 
 # Lower-case words that Phoenix lists as aliases but that are ordinary English in news text.
 _STOP_ALIASES = frozenset(
-    """the a an of and in on at to for by with from it its he she they we you i us our this that these those
+    """the a an of and in on at to for by with from it its he she they we you i our this that these those
     senate congress parliament government ministry army police court president minister""".split()
 )
 

@@ -81,6 +81,11 @@ TRIGGERS: tuple[Trigger, ...] = (
         mode="restrict",
         affected_before=True,
     ),
+    _t(
+        "reach_agreement",
+        r"\breach(?:ed|es|ing)?\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(?:consensus|agreement|deal|accord|understanding|compromise|settlement)\b",
+        "030",
+    ),
     _t("agree", r"\b(?:agree[ds]?|agreeing)\b(?!\s+that\b)", "030"),
     _t(
         "sign",
@@ -105,6 +110,11 @@ TRIGGERS: tuple[Trigger, ...] = (
         r"\b(?:arrest(?:s|ed|ing)?|detain(?:s|ed|ing)?|jailed|imprisoned|taken\s+into\s+custody)\b",
         "173",
         mode="arrest",
+    ),
+    _t(
+        "abuse",
+        r"\b(?:beat(?:en)?\s+up|beating|tortur(?:e|ed|es|ing)|abus(?:ed|ing)|raped|assaulted)\b",
+        "180",
     ),
     _t("sue", r"\b(?:su(?:e|es|ed|ing)|lawsuits?)\b", "115"),
     _t("accuse", r"\b(?:accus(?:e|es|ed)|blam(?:e|es|ed))\b", "112"),

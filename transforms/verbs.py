@@ -74,14 +74,15 @@ def _match_slots(slots: tuple, words: list[str]) -> bool:
     return True
 
 
-def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[int, int, str, str]]:
+def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[int, int, str, str, bool]]:
     """Verb triggers in ``text`` (a clause or sentence starting at ``offset`` in the body).
 
-    Returns (start, end, cameo_code, block) in body offsets; verbs without a code are skipped.
+    Returns (start, end, cameo_code, block, by_pattern) in body offsets; ``by_pattern`` tells
+    whether a pattern (not the verb's default) gave the code. Verbs without a code are skipped.
     """
     toks = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
     words = [t[2] for t in toks]
-    out: list[tuple[int, int, str, str]] = []
+    out: list[tuple[int, int, str, str, bool]] = []
     i = 0
     while i < len(toks):
         hit = None
@@ -96,11 +97,12 @@ def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[i
         n, (block, code) = hit
         after = words[i + n : i + n + AFTER_WINDOW]
         before = words[max(0, i - BEFORE_WINDOW) : i]
+        by_pattern = False
         for p in lex.patterns.get(block, ()):
             if _match_slots(p.after, after) and (not p.before or _match_slots(p.before, before)):
-                code = p.code
+                code, by_pattern = p.code, True
                 break
         if code:
-            out.append((offset + toks[i][0], offset + toks[i + n - 1][1], code, block))
+            out.append((offset + toks[i][0], offset + toks[i + n - 1][1], code, block, by_pattern))
         i += n
     return out

@@ -120,8 +120,17 @@ def _ministries(gaz: Gazetteer) -> dict[str, str]:
     return out
 
 
-def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer) -> list[Mention]:
-    """Find entity mentions in ``articles`` (article_id, body, outlet)."""
+def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | None = None) -> list[Mention]:
+    """Find entity mentions in ``articles`` (article_id, body, outlet).
+
+    Sources, in order of trust: gazetteer aliases; titled names and appositives; the statistical
+    NER's spans (``ner``: article_id, start_char, end_char, label), when given; name and
+    organisation shapes for what is left.
+    """
+    ner_by_article: dict[str, list[tuple[int, int, str]]] = {}
+    if ner is not None:
+        for aid_, s_, e_, label_ in ner.select("article_id", "start_char", "end_char", "label").iter_rows():
+            ner_by_article.setdefault(aid_, []).append((s_, e_, label_))
     info = _actor_info(gaz)
     ministries = _ministries(gaz)
     alias_rows = {
@@ -241,6 +250,41 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer) -> list[Mention]:
                             resolution="name-shape",
                         )
                     )
+        for s, e, label in ner_by_article.get(aid, []):
+            if label != "PERSON":
+                # a place inside a longer name ("Lagos Chamber of Commerce", "Niger Delta") is part of it
+                inner = [
+                    k
+                    for k in ms
+                    if s <= k.start
+                    and k.end <= e
+                    and (k.end - k.start) < (e - s)
+                    and k.entity_type in ("GPE", "LOC")
+                ]
+                for k in inner:
+                    ms.remove(k)
+                    taken.remove((k.start, k.end))
+            if not free(s, e) or any(not (e <= p.start or s >= p.end) for p in persons):
+                continue
+            text = body[s:e]
+            if label == "PERSON":
+                p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
+                tb = _TITLE_BEFORE_RE.search(body[max(0, s - 120) : s])
+                ta = _TITLE_AFTER_RE.match(body, e)
+                if tb:
+                    ts = max(0, s - 120) + tb.start("title")
+                    p.role_title, p.title_span = (
+                        _clean_title(tb.group("title")),
+                        (ts, ts + len(tb.group("title"))),
+                    )
+                elif ta:
+                    p.role_title, p.title_span = _clean_title(ta.group("title")), ta.span("title")
+                persons.append(p)
+                continue
+            m = _ner_mention(aid, s, e, text, label, gaz, info, ministries)
+            if m is not None:
+                ms.append(m)
+                taken.append((s, e))
         for p in persons:
             _resolve_person(p, gaz, surnames, info)
             ms.append(p)
@@ -314,12 +358,67 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer) -> list[Mention]:
     return out
 
 
+_TITLE_BEFORE_RE = re.compile(rf"(?P<title>{_TITLE})\s+$")
+_TITLE_AFTER_RE = re.compile(rf",\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
+
+
+def _ner_mention(
+    aid: str, s: int, e: int, text: str, label: str, gaz: Gazetteer, info: dict, ministries: dict[str, str]
+) -> Mention | None:
+    """An ORG / place / MISC span of the NER, resolved against the gazetteer where possible."""
+    key = norm_key(text)
+    hit = gaz.aliases.filter(pl.col("pattern") == key)
+    if hit.height:
+        actor_id = hit["actor_id"][0]
+        canonical, etype, country, sector = info[actor_id]
+        return Mention(
+            aid,
+            s,
+            e,
+            text,
+            etype,
+            actor_id,
+            canonical,
+            country,
+            "reference",
+            sector,
+            actor_id,
+            resolution="ner+alias",
+        )
+    if label == "ORG":
+        mm = _MINISTRY_OF.match(key)
+        actor_id = ministries.get(portfolio_key(mm.group(1))) if mm else None
+        if actor_id:
+            canonical, etype, country, sector = info[actor_id]
+            return Mention(
+                aid,
+                s,
+                e,
+                text,
+                "ORG",
+                actor_id,
+                canonical,
+                country,
+                "reference",
+                sector,
+                actor_id,
+                resolution="ner+ministry",
+            )
+        return Mention(aid, s, e, text, "ORG", f"org:{slug(text)}", text, resolution="ner")
+    if label in ("LOC", "GPE"):
+        return Mention(aid, s, e, text, "LOC", f"loc:{slug(text)}", text, resolution="ner")
+    if label == "MISC":
+        return Mention(aid, s, e, text, "MISC", f"misc:{slug(text)}", text, resolution="ner")
+    return None
+
+
 def _clean_title(title: str) -> str:
     """Drop modifiers and country qualifiers: 'U.S. Secretary of State' -> 'Secretary of State'."""
     t = re.sub(rf"^{_MOD}+", lambda m: m.group(0), title)
     words = t.split()
-    while words and (
-        re.fullmatch(r"(?:[A-Z]\.)+|[A-Z][a-z]+(?:'s|’s)", words[0]) or words[0] in _COUNTRY_ADJ
+    while len(words) > 1 and (
+        re.fullmatch(r"(?:[A-Z]\.)+|[A-Z][a-z]+(?:'s|’s)|[A-Z][a-z]+(?:ian|an|ese|ish|i)", words[0])
+        or words[0] in _COUNTRY_ADJ
     ):
         words = words[1:]
     return " ".join(words) if words else title

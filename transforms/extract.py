@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 from transforms.dates import infer_publication_dates
 from transforms.entities import detect_mentions, entities_from_mentions, mentions_frame, resolve_persons, slug
 from transforms.events import extract_events
 from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
+from transforms.ner import ner_spans
 from transforms.quantities import extract_quantities
 from transforms.sentences import sentences as split_sentences
 from transforms.verbs import build_verb_lexicon
@@ -23,8 +28,12 @@ def extract(
     today: date,
     default_year: int | None = None,
     gazetteer: Gazetteer | None = None,
+    nlp: Language | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Run every extractor over ``articles`` (parsed units routed as new articles).
+
+    ``nlp``, when given, is the statistical NER model (flows.ner_model.load_ner): its spans join
+    the gazetteer and the title rules as mention candidates.
 
     Returns frames keyed by table name: articles (publication dates completed), sentences,
     entities, entity_mentions, events, quantities. Columns follow schemas.tables; run_id is
@@ -35,7 +44,11 @@ def extract(
         if col not in articles.columns:
             articles = articles.with_columns(pl.lit(None, dtype=dtype).alias(col))
     sents = split_sentences(articles)
-    ms = detect_mentions(articles, gaz)
+    ner = None
+    if nlp is not None:
+        ner = ner_spans(articles.select(pl.col("article_id").alias("id"), pl.col("body").alias("text")), nlp)
+        ner = ner.rename({"id": "article_id"})
+    ms = detect_mentions(articles, gaz, ner)
     articles = infer_publication_dates(
         articles, mentions_frame(ms), reference["actor_roles"], today=today, default_year=default_year
     )

@@ -217,8 +217,13 @@ def run_acceptance(
     paths = units.get_column("source_path").unique(maintain_order=True)
     if limit is not None:
         paths = paths.head(limit)
-    thirds = [paths[i::3] for i in range(3)]  # every part spans the corpus' sections
-    parts = [units.filter(pl.col("source_path").is_in(p.implode())) for p in thirds]
+    units = units.filter(pl.col("source_path").is_in(paths.implode()))
+    # three parts that each span the corpus' sections; a duplicate goes with the article it
+    # duplicates (else its foreign key would dangle), inputs without an article to the first part
+    ids = units.get_column("article_id").drop_nulls().unique(maintain_order=True)
+    part_of = pl.DataFrame({"article_id": ids, "_part": pl.int_range(len(ids), eager=True) % 3})
+    units = units.join(part_of, on="article_id", how="left").with_columns(pl.col("_part").fill_null(0))
+    parts = [units.filter(pl.col("_part") == i).drop("_part") for i in range(3)]
     bad_units = route([bad])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     con = wh.connect(warehouse)

@@ -213,11 +213,13 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     cut = len(name.split()[0]) + 1
                     ns, name = ns + cut, name[cut:]
                 first = name.split()[0]
+                # "Mr", "Dr", "Sir": an honorific marks a person but is not a role
+                role = None if rx is HONORIFIC_RE else _clean_title(title)
                 if first in _NOT_NAME_START or not free(ns, ne):
                     # a known actor after a title ("President Trump") just gets the title
                     for k in ms:
-                        if k.start == ns and k.entity_type == "PERSON" and k.role_title is None:
-                            k.role_title, k.title_span = _clean_title(title), (title_s, title_e)
+                        if k.start == ns and k.entity_type == "PERSON" and k.role_title is None and role:
+                            k.role_title, k.title_span = role, (title_s, title_e)
                     continue
                 if any(p.start == ns for p in persons):
                     continue
@@ -229,10 +231,12 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     "PERSON",
                     "",
                     name,
-                    role_title=_clean_title(title),
-                    title_span=(title_s, title_e),
+                    role_title=role,
+                    title_span=(title_s, title_e) if role else None,
                 )
-                p.resolution = "appositive-title" if is_appositive else "title"
+                p.resolution = (
+                    "appositive-title" if is_appositive else ("honorific" if role is None else "title")
+                )
                 persons.append(p)
         for m in HYPHEN_NAME_RE.finditer(body):
             if free(*m.span()) and not any(p.start <= m.start() < p.end for p in persons):

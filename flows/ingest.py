@@ -15,14 +15,17 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import config as config_mod
+from flows import locking, progress
 from flows import warehouse as wh
-from flows.discover import discover
+from flows.discover import Discovery, discover_incremental
+from flows.faults import stage_hook
 from flows.reference import load_reference
 from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
 from transforms.extract import extract
 from transforms.parse import parse_files
-from transforms.route import route_units
+from transforms.route import KNOWN_SCHEMA, route_units
 
 
 @dataclass
@@ -36,6 +39,7 @@ class RunSummary:
     files_unchanged: int = 0
     files_duplicate: int = 0
     files_quarantined: int = 0
+    files_deleted: int = 0
     articles_loaded: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     dq_verdict: str = "pass"
@@ -50,8 +54,8 @@ def new_run_id() -> str:
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover_task(input_dir: Path, max_bytes: int) -> pl.DataFrame:
-    return discover(input_dir, max_bytes=max_bytes)
+def discover_task(input_dir: Path, manifest: pl.DataFrame, max_bytes: int, rehash: bool) -> Discovery:
+    return discover_incremental(input_dir, manifest, max_bytes=max_bytes, rehash=rehash)
 
 
 @task(name="parse", cache_policy=NO_CACHE)
@@ -81,11 +85,16 @@ def validate_task(
 
 @task(name="load", cache_policy=NO_CACHE)
 def load_task(
-    warehouse: Path, run_id: str, frames: dict[str, pl.DataFrame], dq: pl.DataFrame
+    warehouse: Path,
+    run_id: str,
+    frames: dict[str, pl.DataFrame],
+    dq: pl.DataFrame,
+    seen: pl.DataFrame,
+    deleted: list[str],
 ) -> dict[str, int]:
     con = wh.connect(warehouse)
     try:
-        return wh.load_batch(con, run_id, frames, dq)
+        return wh.load_batch(con, run_id, frames, dq, seen=seen, deleted=deleted)
     finally:
         con.close()
 
@@ -138,32 +147,90 @@ def ingest(
     default_year: int | None = None,
     max_bytes: int = 5_000_000,
     run_id: str | None = None,
+    on_locked: str | None = None,
+    lock_timeout: float | None = None,
+    rehash: bool = False,
+    snapshot: bool | None = None,
 ) -> RunSummary:
-    """Ingest every new or changed file under ``input_dir`` into the DuckDB ``warehouse``."""
-    started = datetime.now(UTC)
+    """Ingest every new or changed file under ``input_dir`` into the DuckDB ``warehouse``.
+
+    One run at a time per warehouse: the run lock is taken first (``on_locked`` 'wait' up to
+    ``lock_timeout`` seconds, or 'fail'; defaults from ``dateline.toml``). Files whose size and
+    mtime match the manifest are not read (``rehash=True`` reads all). After a successful load a
+    read-only snapshot is published next to the warehouse (``snapshot``, default from config).
+    """
+    cfg = config_mod.load()
+    input_dir, warehouse = Path(input_dir), Path(warehouse)  # served runs pass strings
     run_id = run_id or new_run_id()
+    progress.stage("lock", str(warehouse))
+    with locking.run_lock(
+        warehouse,
+        run_id,
+        on_locked=on_locked or cfg.on_locked,
+        timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
+        notify=progress.note,
+    ):
+        return _ingest_locked(
+            input_dir,
+            warehouse,
+            default_year,
+            max_bytes,
+            run_id,
+            rehash,
+            cfg.snapshot if snapshot is None else snapshot,
+        )
+
+
+def _ingest_locked(
+    input_dir: Path,
+    warehouse: Path,
+    default_year: int | None,
+    max_bytes: int,
+    run_id: str,
+    rehash: bool,
+    snapshot: bool,
+) -> RunSummary:
+    started = datetime.now(UTC)
     today = started.date()
     summary = RunSummary(run_id, "running", str(input_dir), str(warehouse))
     reference = load_reference()
+    locking.clean_stale_snapshots(warehouse)
     con = wh.connect(warehouse)
     try:
         wh.init_schema(con)
         wh.load_reference(con, reference)
+        interrupted = wh.recover_interrupted_runs(con)
         wh.start_run(con, run_id, str(input_dir))
-        known = wh.known_units(con)
-        existing = wh.existing_keys(con)
-        history = wh.dq_history(con, run_id)  # dq_runs of earlier runs, for the checks against them
+        manifest = wh.manifest(con)
     finally:
         con.close()
+    if interrupted:
+        progress.note(f"earlier run(s) {', '.join(interrupted)} had been interrupted; marked failed")
+    stage_hook("after_start_run")
 
-    files = discover_task(input_dir, max_bytes)
-    units = parse_task(files, known)
-    summary.files_seen = files.height
+    progress.stage("discover", str(input_dir))
+    found = discover_task(input_dir, manifest, max_bytes, rehash)
+    files = found.files
+    stage_hook("after_discover")
+    progress.stage("parse", f"{files.height} file(s) to read, {found.skipped.height} unchanged by size+mtime")
+    history: pl.DataFrame | None = None  # dq_runs of earlier runs, for the checks against them
+    if files.height:
+        con = wh.connect(warehouse)
+        try:
+            known = wh.known_units(con)
+            existing = wh.existing_keys(con)
+            history = wh.dq_history(con, run_id)
+        finally:
+            con.close()
+        units = parse_task(files, known)
+    else:
+        units, existing = route_units(parse_files(files), pl.DataFrame(schema=KNOWN_SCHEMA)), {}
+    summary.files_seen = files.height + found.skipped.height
     routes = units.group_by("source_path").agg(pl.col("route").unique())
-    summary.files_unchanged = routes.filter(
-        pl.col("route").list.eval(pl.element() == "unchanged").list.all()
-    ).height
+    unchanged_read = routes.filter(pl.col("route").list.eval(pl.element() == "unchanged").list.all())
+    summary.files_unchanged = unchanged_read.height + found.skipped.height
     summary.files_new = summary.files_seen - summary.files_unchanged
+    summary.files_deleted = len(found.deleted)
     summary.files_duplicate = units.filter(pl.col("route") == "duplicate").height
     q = units.filter(pl.col("route") == "quarantine")
     summary.files_quarantined = q["source_path"].n_unique()
@@ -173,17 +240,10 @@ def ingest(
             "source_path", "source_record", "quarantine_reason", "quarantine_detail"
         ).iter_rows()
     ]
-
-    new_articles = units.filter(pl.col("route") == "article")
-    extracted = extract_task(new_articles, reference, today, default_year)
-    frames = build_frames(units, extracted, run_id)
-    dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
-    summary.dq_verdict = verdict(dq)
-    failed = failures(dq)
-    summary.dq_failed = [
-        f"{r['severity']}: {r['table_name']}.{r['check_name']} ({r['unexpected_count']} rows)"
-        for r in failed.iter_rows(named=True)
-    ]
+    # files read again whose content had not changed: their manifest size/mtime are refreshed
+    seen = files.join(unchanged_read.select("source_path"), on="source_path", how="semi").select(
+        "source_path", "size_bytes", "mtime"
+    )
     counts = {
         "files_seen": summary.files_seen,
         "files_new": summary.files_new,
@@ -191,6 +251,40 @@ def ingest(
         "files_duplicate": summary.files_duplicate,
         "files_quarantined": summary.files_quarantined,
     }
+
+    todo = units.filter(pl.col("route") != "unchanged")
+    if todo.height == 0 and not found.deleted and seen.height == 0:
+        # nothing new, changed or deleted: no extraction, no validation, no rows written
+        summary.status = "success"
+        summary.message = "nothing to do: no new, changed or deleted files"
+        con = wh.connect(warehouse)
+        try:
+            wh.finish_run(
+                con, run_id, "success", {**counts, "articles_loaded": 0, "rows_written": 0}, "pass", None
+            )
+            if snapshot and not locking.snapshot_is_current(warehouse):
+                wh.checkpoint(con)
+        finally:
+            con.close()
+        if snapshot and not locking.snapshot_is_current(warehouse):
+            progress.stage("snapshot", str(locking.snapshot_path(warehouse)))
+            locking.publish_snapshot(warehouse)
+        summary.seconds = (datetime.now(UTC) - started).total_seconds()
+        return summary
+
+    new_articles = units.filter(pl.col("route") == "article")
+    progress.stage("extract", f"{new_articles.height} new or changed article(s)")
+    extracted = extract_task(new_articles, reference, today, default_year)
+    stage_hook("after_extract")
+    frames = build_frames(units, extracted, run_id)
+    progress.stage("validate", f"{sum(f.height for f in frames.values())} row(s)")
+    dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
+    summary.dq_verdict = verdict(dq)
+    failed = failures(dq)
+    summary.dq_failed = [
+        f"{r['severity']}: {r['table_name']}.{r['check_name']} ({r['unexpected_count']} rows)"
+        for r in failed.iter_rows(named=True)
+    ]
     if summary.dq_verdict == "fail":
         summary.status = "failed"
         summary.message = "critical data-quality checks failed; nothing was loaded from this batch"
@@ -201,26 +295,42 @@ def ingest(
             wh.finish_run(con, run_id, "failed", counts, summary.dq_verdict, summary.message)
         finally:
             con.close()
-    else:
-        summary.rows = load_task(warehouse, run_id, frames, dq)
-        summary.articles_loaded = summary.rows.get("articles", 0)
-        summary.status = "success"
-        con = wh.connect(warehouse)
-        try:
-            wh.write_dq_runs(con, run_id, dq_metrics)
-            wh.finish_run(
-                con,
-                run_id,
-                "success",
-                {
-                    **counts,
-                    "articles_loaded": summary.articles_loaded,
-                    "rows_written": sum(summary.rows.values()),
-                },
-                summary.dq_verdict,
-                summary.message,
-            )
-        finally:
-            con.close()
+        summary.seconds = (datetime.now(UTC) - started).total_seconds()
+        return summary
+
+    progress.stage("load", f"{sum(f.height for f in frames.values())} row(s)")
+    if snapshot:
+        locking.mark_snapshot_stale(warehouse)
+    summary.rows = load_task(warehouse, run_id, frames, dq, seen, found.deleted)
+    stage_hook("after_commit")
+    summary.articles_loaded = summary.rows.get("articles", 0)
+    summary.status = "success"
+    if found.deleted:
+        summary.message = (
+            f"{len(found.deleted)} file(s) deleted since the last run: recorded in files.deleted_at, "
+            "their rows kept"
+        )
+    con = wh.connect(warehouse)
+    try:
+        wh.write_dq_runs(con, run_id, dq_metrics)
+        wh.finish_run(
+            con,
+            run_id,
+            "success",
+            {
+                **counts,
+                "articles_loaded": summary.articles_loaded,
+                "rows_written": sum(summary.rows.values()),
+            },
+            summary.dq_verdict,
+            summary.message or None,
+        )
+        if snapshot:
+            wh.checkpoint(con)
+    finally:
+        con.close()
+    if snapshot:
+        progress.stage("snapshot", str(locking.snapshot_path(warehouse)))
+        locking.publish_snapshot(warehouse)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     return summary

@@ -146,10 +146,26 @@ def publish_snapshot(warehouse: Path) -> Path:
             fout.flush()
             os.fsync(fout.fileno())
         os.replace(tmp, dst)
+        stale_marker(src).unlink(missing_ok=True)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise WarehouseError(f"publishing the snapshot {dst} failed: {exc}") from exc
     return dst
+
+
+def stale_marker(warehouse: Path) -> Path:
+    """Exists from just before a load until its snapshot is published (a crash in between leaves it)."""
+    snap = snapshot_path(warehouse)
+    return snap.with_name(snap.name + ".stale")
+
+
+def mark_snapshot_stale(warehouse: Path) -> None:
+    stale_marker(warehouse).touch()
+
+
+def snapshot_is_current(warehouse: Path) -> bool:
+    """A snapshot exists and no load has committed since it was published."""
+    return snapshot_path(warehouse).exists() and not stale_marker(warehouse).exists()
 
 
 def clean_stale_snapshots(warehouse: Path) -> None:
@@ -171,9 +187,11 @@ __all__ = [
     "crashpoint",
     "is_locked",
     "lock_path",
+    "mark_snapshot_stale",
     "open_for_reading",
     "publish_snapshot",
     "run_lock",
+    "snapshot_is_current",
     "snapshot_path",
 ]
 

@@ -176,8 +176,10 @@ def serve(
         os.environ["PREFECT_API_URL"] = api_url
         echo(f"Prefect UI: {server.ui_url}   API: {api_url}   log: {server.home / 'server.log'}")
 
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    # a shell starting us in the background may have ignored SIGINT: Ctrl-C / kill -INT must stop us
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from prefect.deployments.runner import EntrypointType
         from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -205,7 +207,8 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
         if server is not None:
             echo("stopping the local Prefect server ...")
             server.stop()

@@ -36,8 +36,12 @@ def configure() -> None:
 
 
 def warehouse_path(cli_value: Path | None = None) -> Path:
-    """--warehouse, else $DATELINE_WAREHOUSE, else warehouse/dateline.duckdb in the repo."""
+    """--warehouse, else $DATELINE_WAREHOUSE, else ``[paths] warehouse`` of dateline.toml."""
     if cli_value is not None:
         return cli_value
     env = os.environ.get("DATELINE_WAREHOUSE")
-    return Path(env) if env else DEFAULT_WAREHOUSE
+    if env:
+        return Path(env)
+    from flows import config
+
+    return config.load().warehouse

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from flows.faults import stage_hook
 from schemas.tables import (
     ALL_TABLES,
     ARTICLES,
@@ -73,6 +75,10 @@ META_DDL = """CREATE TABLE IF NOT EXISTS _meta (
 );"""
 
 
+#: How long a writer retries opening a warehouse that a reader holds (queries are short).
+WRITE_WAIT_SECONDS = 30.0
+
+
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says what and where."""
 
@@ -96,20 +102,30 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(f"warehouse {path} does not exist (nothing has been loaded yet?)")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        message = str(exc)
-        pid = _lock_holder(message)
-        if pid is not None or "lock" in message.lower():
-            holder = f"pid {pid}" if pid else "unknown pid"
-            raise WarehouseError(
-                f"warehouse {path} is locked by another process ({holder}); wait for it to finish "
-                f"or stop it, then retry. DuckDB said: {message}"
-            ) from exc
-        raise WarehouseError(f"cannot open warehouse {path}: {message}") from exc
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+    deadline = time.monotonic() + (0.0 if read_only else WRITE_WAIT_SECONDS)
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            # a reader (``dateline query``) holds the file for a moment: retry until the deadline
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            _raise_open_error(path, exc)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+
+
+def _raise_open_error(path: Path, exc: duckdb.IOException) -> None:
+    message = str(exc)
+    pid = _lock_holder(message)
+    if pid is not None or "lock" in message.lower():
+        holder = f"pid {pid}" if pid else "unknown pid"
+        raise WarehouseError(
+            f"warehouse {path} is locked by another process ({holder}); wait for it to finish "
+            f"or stop it, then retry. DuckDB said: {message}"
+        ) from exc
+    raise WarehouseError(f"cannot open warehouse {path}: {message}") from exc
 
 
 def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
@@ -147,6 +163,7 @@ def init_schema(con: duckdb.DuckDBPyConnection, views_sql: Path = VIEWS_SQL) -> 
     """Create every table (``Table.ddl()``), ``_meta`` and the views of ``views_sql``. Idempotent."""
     for table in ALL_TABLES:
         _exec(con, table.ddl())
+        _add_missing_columns(con, table)
     _exec(con, META_DDL)
     try:
         sql = Path(views_sql).read_text(encoding="utf-8")
@@ -156,6 +173,28 @@ def init_schema(con: duckdb.DuckDBPyConnection, views_sql: Path = VIEWS_SQL) -> 
         _exec(con, sql)
     except duckdb.Error as exc:
         raise WarehouseError(f"creating the views of {views_sql} failed: {exc}") from exc
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Migrate a warehouse made by an older version: add the table's new (nullable) columns."""
+    have = {
+        r[0]
+        for r in _exec(
+            con,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema()",
+            [table.name],
+        )
+    }
+    for c in table.columns:
+        if c.name not in have and c.nullable:
+            _exec(con, f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.sql}")
+            log.info("warehouse migrated: %s.%s added", table.name, c.name)
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the WAL into the database file (before it is copied as a snapshot)."""
+    _exec(con, "FORCE CHECKPOINT")
 
 
 # --- frames in and out ------------------------------------------------------------------------------
@@ -245,6 +284,44 @@ def known_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         ORDER BY source_path, source_record NULLS FIRST, place
         """,
     ).cast({"source_record": pl.Int64, "article_id": pl.String})
+
+
+MANIFEST_SCHEMA = pl.Schema(
+    {
+        "source_path": pl.String,
+        "size_bytes": pl.Int64,
+        "mtime": pl.Datetime("us", "UTC"),
+        "content_sha256": pl.String,
+        "deleted_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+
+def manifest(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The ``files`` manifest: source_path, size_bytes, mtime, content_sha256, deleted_at."""
+    df = _frame(con, f"SELECT {', '.join(MANIFEST_SCHEMA.names())} FROM files ORDER BY source_path")
+    return df.cast(dict(MANIFEST_SCHEMA))
+
+
+def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Close runs left 'running' by a process that died (call it while holding the run lock).
+
+    Their batch was never committed (the load is one transaction), so the warehouse holds nothing
+    of them; they are marked failed with a message saying so. Returns their run ids.
+    """
+    rows = _exec(
+        con,
+        """
+        UPDATE runs r SET status = 'failed', finished_at = coalesce(r.finished_at, now()),
+            message = CASE
+                WHEN EXISTS (SELECT 1 FROM dq_results d WHERE d.run_id = r.run_id)
+                THEN 'interrupted after its batch was committed, before the run was closed'
+                ELSE 'interrupted: the process stopped before its batch was committed; nothing of '
+                    || 'it was loaded (the next run redid the work)' END
+        WHERE r.status = 'running' RETURNING r.run_id
+        """,
+    )
+    return [r[0] for r in rows]
 
 
 def existing_keys(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Series]:
@@ -364,6 +441,9 @@ def load_batch(
     run_id: str,
     frames: Mapping[str, pl.DataFrame],
     dq_results: pl.DataFrame,
+    *,
+    seen: pl.DataFrame | None = None,
+    deleted: Sequence[str] = (),
 ) -> dict[str, int]:
     """Load one batch in ONE transaction (rolled back, and the error re-raised, on any failure).
 
@@ -376,6 +456,10 @@ def load_batch(
     (``run_id`` set to ``run_id``), ``files`` is upserted (``first_run_id`` kept), entities are
     inserted unless present and entities no mention or event references are deleted, and the
     run's dq_results replace any earlier ones of the same run.
+
+    In the same transaction the manifest is brought up to date: ``seen`` (source_path,
+    size_bytes, mtime) are files read again whose content had not changed (new size/mtime, no
+    longer deleted), ``deleted`` are paths found gone (``files.deleted_at`` set; their rows stay).
 
     Returns rows written per table (entities: newly inserted; files: upserted). Loading the same
     batch again leaves the same contents.
@@ -393,6 +477,7 @@ def load_batch(
     ):
         rehome = _frame(con, _REHOME_SQL)
         _delete_paths(con, rehome.get_column("article_id"))
+        stage_hook("load_after_delete")
         if rehome.height:
             _rehome(con, rehome)
             used = rehome.filter(pl.col("origin") == "batch").select("source_path", "content_sha256")
@@ -429,6 +514,8 @@ def load_batch(
             """,
         )
         removed = int(orphans[0][0]) if orphans else 0
+        _update_manifest(con, run_id, seen, deleted)
+        stage_hook("load_before_commit")
     log.info(
         "run %s loaded %s; %d article(s) re-homed, %d unreferenced entit(y/ies) removed",
         run_id,
@@ -437,6 +524,37 @@ def load_batch(
         removed,
     )
     return written
+
+
+def _update_manifest(
+    con: duckdb.DuckDBPyConnection, run_id: str, seen: pl.DataFrame | None, deleted: Sequence[str]
+) -> None:
+    if seen is not None and seen.height:
+        frame = seen.select("source_path", "size_bytes", "mtime").cast(
+            {"size_bytes": pl.Int64, "mtime": pl.Datetime("us", "UTC")}
+        )
+        with _registered(con, "_dl_seen", frame):
+            _exec(
+                con,
+                """
+                UPDATE files f SET size_bytes = s.size_bytes, mtime = s.mtime, deleted_at = NULL
+                FROM _dl_seen s WHERE f.source_path = s.source_path
+                """,
+            )
+    if deleted:
+        with _registered(
+            con,
+            "_dl_deleted",
+            pl.DataFrame({"source_path": list(deleted)}, schema={"source_path": pl.String}),
+        ):
+            _exec(
+                con,
+                """
+                UPDATE files f SET deleted_at = now(), run_id = ?
+                FROM _dl_deleted d WHERE f.source_path = d.source_path AND f.deleted_at IS NULL
+                """,
+                [run_id],
+            )
 
 
 def _rehome(con: duckdb.DuckDBPyConnection, rehome: pl.DataFrame) -> None:
@@ -522,6 +640,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 __all__ = [
     "WarehouseError",
+    "checkpoint",
     "connect",
     "dq_history",
     "existing_keys",
@@ -530,6 +649,8 @@ __all__ = [
     "known_units",
     "load_batch",
     "load_reference",
+    "manifest",
+    "recover_interrupted_runs",
     "start_run",
     "table_counts",
     "write_dq_results",

@@ -223,6 +223,12 @@ FILES = Table(
         _c("outcome", S, "VARCHAR", False, FILE_OUTCOMES),
         _c("first_run_id", S, "VARCHAR", False),
         RUN_ID,
+        _c(
+            "deleted_at",
+            TS,
+            "TIMESTAMPTZ",
+            doc="when a run found the file gone (its rows are kept); NULL while it exists",
+        ),
     ),
     ("source_path",),
 )

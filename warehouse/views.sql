@@ -121,8 +121,11 @@ SELECT
     (SELECT count(*) FROM events v WHERE v.article_id = a.article_id) AS events,
     (SELECT count(*) FROM quantities q WHERE q.article_id = a.article_id) AS quantities,
     (SELECT count(*) FROM duplicates d WHERE d.article_id = a.article_id) AS duplicate_inputs,
+    f.deleted_at IS NOT NULL AS source_deleted,  -- the input file is gone; the rows are kept
+    f.deleted_at AS source_deleted_at,
     a.run_id
-FROM articles a;
+FROM articles a
+LEFT JOIN files f ON f.source_path = a.source_path;
 
 -- Runs with their duration and data-quality failures.
 CREATE OR REPLACE VIEW v_runs AS
@@ -192,5 +195,7 @@ SELECT
     (SELECT count(*) FROM duplicates d WHERE d.source_path = f.source_path) AS duplicates,
     (SELECT count(*) FROM quarantine q WHERE q.source_path = f.source_path) AS quarantined,
     f.first_run_id,
-    f.run_id AS last_run_id
+    f.run_id AS last_run_id,
+    f.deleted_at IS NOT NULL AS source_deleted,
+    f.deleted_at
 FROM files f;

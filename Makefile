@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared/data
 
-.PHONY: install run test lint format seeds clean
+.PHONY: install run serve test lint format seeds clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -21,6 +21,11 @@ install: $(STAMP)
 run: $(STAMP)
 	@rc=0; $(BIN)/dateline run --input seeds/articles || rc=$$?; \
 	$(BIN)/dateline report || exit $$?; exit $$rc
+
+## serve the ingest deployment on a cron schedule until Ctrl-C (CRON="*/15 * * * *" INPUT=DIR to override
+## dateline.toml); uses $$PREFECT_API_URL, else starts a local Prefect server and prints its UI address
+serve: $(STAMP)
+	$(BIN)/dateline serve $(if $(CRON),--cron "$(CRON)") $(if $(INPUT),--input "$(INPUT)")
 
 ## the whole test suite
 test: $(STAMP)
@@ -39,4 +44,4 @@ seeds: $(STAMP)
 	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python seeds/build_reference.py
 
 clean:
-	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal .pytest_cache .ruff_cache
+	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal warehouse/dateline.snapshot.duckdb* warehouse/dateline.duckdb.lock .pytest_cache .ruff_cache

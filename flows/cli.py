@@ -1,4 +1,4 @@
-"""The ``dateline`` command line: run, query.
+"""The ``dateline`` command line: run, serve, query, status (and the commands of other modules).
 
 Expected failures (bad input folder, locked warehouse, bad reference data, bad SQL) print one
 readable line and exit non-zero, without a traceback: 1 = the run failed, 2 = bad usage/input.
@@ -48,27 +48,61 @@ WarehouseOpt = Annotated[
 @app.command()
 def run(
     input_dir: Annotated[
-        Path, typer.Option("--input", "-i", help="Folder of article files to ingest.")
-    ] = settings.SAMPLE_ARTICLES,
+        Path | None, typer.Option("--input", "-i", help="Folder of article files (default: [paths] input).")
+    ] = None,
     warehouse: WarehouseOpt = None,
     default_year: Annotated[
         int | None, typer.Option(help="Year for datelines without one when the text gives no evidence.")
     ] = None,
-    max_bytes: Annotated[int, typer.Option(help="Files larger than this are quarantined.")] = 5_000_000,
+    max_bytes: Annotated[
+        int | None, typer.Option(help="Files larger than this are quarantined (default: [run] max_bytes).")
+    ] = None,
+    on_locked: Annotated[
+        str | None,
+        typer.Option(
+            help="Another run holds the warehouse: 'wait' for it or 'fail' (default: [run] on_locked)."
+        ),
+    ] = None,
+    lock_timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds to wait for another run (default: [run] lock_timeout_seconds)."),
+    ] = None,
+    rehash: Annotated[
+        bool, typer.Option("--rehash", help="Read and hash every file, even if size and mtime are unchanged.")
+    ] = False,
 ) -> None:
     """Ingest every new or changed file under --input into the warehouse."""
+    from flows import config, locking, progress
     from flows.discover import InputError
 
+    cfg = config.load()
+    input_dir = input_dir or cfg.input
     if not input_dir.exists() or not input_dir.is_dir():
         raise UsageError(f"input folder {input_dir} does not exist or is not a folder")
+    if on_locked is not None and on_locked not in config.ON_LOCKED:
+        raise UsageError(f"--on-locked must be wait or fail, not {on_locked!r}")
     path = settings.warehouse_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if (on_locked or cfg.on_locked) == "fail" and locking.is_locked(path):
+        # say so before paying for Prefect's start-up; the flow checks again under the lock
+        raise RunFailed(
+            f"warehouse {path} is busy: another run holds {locking.lock_path(path)}; not waiting (on_locked = 'fail')"
+        )
     from flows.ingest import ingest
 
-    try:
-        summary = ingest(input_dir.resolve(), path.resolve(), default_year=default_year, max_bytes=max_bytes)
-    except InputError as e:
-        raise UsageError(str(e)) from None
+    with progress.use(progress.for_terminal()):
+        try:
+            summary = ingest(
+                input_dir.resolve(),
+                path.resolve(),
+                default_year=default_year if default_year is not None else cfg.default_year,
+                max_bytes=max_bytes if max_bytes is not None else cfg.max_bytes,
+                on_locked=on_locked,
+                lock_timeout=lock_timeout,
+                rehash=rehash,
+            )
+        except InputError as e:
+            raise UsageError(str(e)) from None
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
@@ -78,51 +112,86 @@ def _print_summary(s) -> None:
     console.print(f"[bold]run {s.run_id}[/bold]  {s.status}  ({s.seconds:.1f} s)")
     console.print(f"input      {s.input_dir}\nwarehouse  {s.warehouse}")
     console.print(
-        f"files      seen {s.files_seen} / new {s.files_new} / unchanged {s.files_unchanged} / "
-        f"duplicate {s.files_duplicate} / quarantined {s.files_quarantined}"
+        f"files      seen {s.files_seen} / new or changed {s.files_new} / unchanged {s.files_unchanged} / "
+        f"duplicate {s.files_duplicate} / quarantined {s.files_quarantined} / "
+        f"deleted {getattr(s, 'files_deleted', 0)}"
     )
     if s.rows:
         t = RichTable("table", "rows written", box=None)
         for name, n in sorted(s.rows.items()):
             t.add_row(name, str(n))
         console.print(t)
-    for path, why in s.quarantined[:20]:
+    else:
+        console.print("rows       none written")
+    for path, why in s.quarantined[:10]:
         console.print(f"quarantined  {path}: {why}")
-    if len(s.quarantined) > 20:
-        console.print(f"... and {len(s.quarantined) - 20} more (see the quarantine table)")
+    if len(s.quarantined) > 10:
+        console.print(f"... and {len(s.quarantined) - 10} more (see the quarantine table)")
     console.print(f"data quality  {s.dq_verdict}")
-    for line in s.dq_failed[:20]:
+    for line in s.dq_failed[:10]:
         console.print(f"  {line}")
+    if len(s.dq_failed) > 10:
+        console.print(f"  ... and {len(s.dq_failed) - 10} more (see v_dq_failures)")
     if s.message:
         console.print(s.message)
+
+
+QUERY_FORMATS = ("table", "csv", "json", "parquet")
 
 
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
     warehouse: WarehouseOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | parquet")] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the result to this file (required for parquet).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Rows to show in table format.")] = 200,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds to wait for a running load before reading the snapshot ([query] wait_seconds)."
+        ),
+    ] = None,
 ) -> None:
-    """Run a read-only SQL query against the warehouse."""
+    """Run a read-only SQL query; during a load, wait briefly or read the last published snapshot.
+
+    Says on stderr which it read: the live warehouse or the snapshot (and how old it is).
+    """
     import duckdb
 
-    from flows import warehouse as wh
+    from flows import config, locking
 
+    cfg = config.load()
     path = settings.warehouse_path(warehouse)
-    if not path.exists():
+    if fmt not in QUERY_FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(QUERY_FORMATS)}, not {fmt!r}")
+    if fmt == "parquet" and out is None:
+        raise UsageError("--format parquet needs --out FILE")
+    if fmt == "table" and out is not None:
+        raise UsageError("--out needs --format csv, json or parquet")
+    if not path.exists() and not locking.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
-    if fmt not in ("table", "csv", "json"):
-        raise UsageError(f"--format must be table, csv or json, not {fmt!r}")
-    con = wh.connect(path, read_only=True)
+    con, source = locking.open_for_reading(
+        path, cfg.query_wait_seconds if wait is None else wait, use_snapshot=cfg.snapshot
+    )
     try:
         try:
-            df = con.sql(sql).pl()
+            rel = con.sql(sql)
+            df = rel.pl() if rel is not None else None
         except duckdb.Error as e:
             raise UsageError(f"query failed: {str(e).splitlines()[0]}") from None
     finally:
         con.close()
-    if fmt == "csv":
+    err.print(f"dateline: read from the {source}")
+    if df is None:
+        raise UsageError("the SQL returned no result set (only SELECT-like statements are supported)")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        {"csv": df.write_csv, "json": df.write_json, "parquet": df.write_parquet}[fmt](out)
+        err.print(f"dateline: {df.height} row(s) written to {out}")
+    elif fmt == "csv":
         sys.stdout.write(df.write_csv())
     elif fmt == "json":
         sys.stdout.write(df.write_json() + "\n")
@@ -133,6 +202,135 @@ def query(
         console.print(t)
         if df.height > limit:
             console.print(f"({df.height} rows, {limit} shown)")
+
+
+@app.command()
+def status(
+    warehouse: WarehouseOpt = None,
+    last: Annotated[int, typer.Option("--last", "-n", help="How many runs to show.")] = 10,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+) -> None:
+    """The last runs: when, how long, files and rows, data-quality verdict; and any run in progress."""
+    import json
+
+    from flows import locking
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format must be table or json, not {fmt!r}")
+    if last < 1:
+        raise UsageError("--last must be at least 1")
+    path = settings.warehouse_path(warehouse)
+    if not path.exists() and not locking.snapshot_path(path).exists():
+        raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
+    con, source = locking.open_for_reading(path, 1.0)
+    try:
+        runs = con.sql(
+            """
+            SELECT run_id, status, started_at, finished_at,
+                   round(epoch(finished_at) - epoch(started_at), 1) AS seconds,
+                   files_seen, files_new, files_unchanged, files_duplicate, files_quarantined,
+                   articles_loaded, rows_written, dq_verdict, message
+            FROM runs ORDER BY started_at DESC LIMIT ?
+            """,
+            params=[last],
+        ).pl()
+    finally:
+        con.close()
+    busy = locking.is_locked(path)
+    snap = locking.snapshot_path(path)
+    if fmt == "json":
+        doc = {
+            "warehouse": str(path),
+            "read_from": source,
+            "run_in_progress": busy,
+            "snapshot": str(snap) if snap.exists() else None,
+            "runs": json.loads(runs.write_json()),
+        }
+        sys.stdout.write(json.dumps(doc, default=str) + "\n")
+        return
+    console.print(f"warehouse  {path}  (read from the {source})")
+    if busy:
+        console.print(
+            f"[bold]a run is in progress[/bold]: {locking.lock_path(path).read_text() or 'holder unknown'}"
+        )
+    if snap.exists():
+        from datetime import datetime
+
+        console.print(
+            f"snapshot   {snap}  published {datetime.fromtimestamp(snap.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
+        )
+    if runs.height == 0:
+        console.print("no runs yet")
+        return
+    t = RichTable("started", "status", "secs", "files s/n/u/d/q", "articles", "rows", "DQ", "run", box=None)
+    for r in runs.iter_rows(named=True):
+        started = r["started_at"].astimezone().strftime("%m-%d %H:%M:%S") if r["started_at"] else ""
+        files = "/".join(
+            "" if r[k] is None else str(r[k])
+            for k in ("files_seen", "files_new", "files_unchanged", "files_duplicate", "files_quarantined")
+        )
+        t.add_row(
+            started,
+            r["status"],
+            "" if r["seconds"] is None else f"{r['seconds']:.1f}",
+            files,
+            "" if r["articles_loaded"] is None else str(r["articles_loaded"]),
+            "" if r["rows_written"] is None else str(r["rows_written"]),
+            r["dq_verdict"] or "",
+            r["run_id"],
+        )
+    console.print(t)
+    for r in runs.iter_rows(named=True):
+        if r["status"] != "success" and r["message"]:
+            console.print(f"{r['run_id']}: {r['message']}")
+
+
+@app.command()
+def serve(
+    cron: Annotated[
+        str | None, typer.Option(help='Cron schedule, e.g. "*/15 * * * *" (default: [serve] cron).')
+    ] = None,
+    input_dir: Annotated[
+        Path | None, typer.Option("--input", "-i", help="Folder of article files (default: [paths] input).")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the local Prefect server if one is started (0 = any free port)."),
+    ] = None,
+) -> None:
+    """Serve the `ingest` deployment on a cron schedule (needs a Prefect server: $PREFECT_API_URL,
+    else a local one is started and its UI address printed). Ctrl-C stops everything."""
+    from flows import config
+    from flows import serve as serve_mod
+
+    cfg = config.load()
+    input_dir = input_dir or cfg.input
+    if not input_dir.is_dir():
+        raise UsageError(f"input folder {input_dir} does not exist or is not a folder")
+    cron = cron or cfg.serve_cron
+    try:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        CronSchedule(cron=cron)
+    except ValueError as e:
+        raise UsageError(f"invalid cron expression {cron!r}: {str(e).splitlines()[0]}") from None
+    path = settings.warehouse_path(warehouse)
+    try:
+        serve_mod.serve(
+            input_dir.resolve(),
+            path.resolve(),
+            cron,
+            deployment=cfg.serve_deployment,
+            host=cfg.serve_host,
+            port=cfg.serve_port if port is None else port,
+            prefect_home=cfg.serve_prefect_home,
+            default_year=cfg.default_year,
+            max_bytes=cfg.max_bytes,
+            echo=lambda line: console.print(line, markup=False),
+        )
+    except serve_mod.ServeError as e:
+        raise RunFailed(str(e)) from None
 
 
 @app.command("train-ner")
@@ -253,12 +451,13 @@ def report(
 
 def main() -> None:
     """Entry point: run the typer app and turn expected failures into one line and an exit code."""
+    from flows.config import ConfigError
     from flows.reference import ReferenceDataError
     from flows.warehouse import WarehouseError
 
     try:
         app(standalone_mode=False)
-    except (UsageError, ReferenceDataError) as e:
+    except (UsageError, ReferenceDataError, ConfigError) as e:
         err.print(f"dateline: error: {e}")
         raise SystemExit(2) from None
     except (RunFailed, WarehouseError) as e:
@@ -270,9 +469,8 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as e:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(e, click.ClickException):
+        # typer >= 0.20 vendors click (typer._click): recognise its usage errors by shape
+        if hasattr(e, "show") and hasattr(e, "exit_code") and "click" in type(e).__module__:
             e.show()
             raise SystemExit(2) from None
         raise

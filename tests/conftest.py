@@ -46,3 +46,26 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prefect server (``prefect server start``) on a free loopback port, for the session.
+
+    Yields its API URL. Subprocesses given ``PREFECT_API_URL`` use it instead of each starting a
+    temporary API (which costs ~10-25 s per process).
+    """
+    from flows.serve import LocalServer
+
+    with LocalServer(tmp_path_factory.mktemp("prefect-home"), "127.0.0.1", 0, ui=False) as server:
+        yield server.api_url
+
+
+def dateline_env(api_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a ``python -m flows.cli`` subprocess: this checkout first, the given server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATELINE_CRASH", "DATELINE_PAUSE"))}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    env.update(extra)
+    return env

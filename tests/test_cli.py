@@ -1,0 +1,213 @@
+"""The `dateline` CLI: help for every command, exit codes, query formats and its snapshot
+fallback, status, configuration - all without starting Prefect."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows import config, locking, progress
+from flows import warehouse as wh
+from tests.conftest import dateline_env
+
+
+def dateline(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    from flows.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["dateline", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def small_wh(tmp_path: Path) -> Path:
+    """A warehouse with two runs and one article, written directly (no flow)."""
+    path = tmp_path / "w.duckdb"
+    con = wh.connect(path)
+    try:
+        wh.init_schema(con)
+        wh.start_run(con, "r1", "in")
+        wh.finish_run(con, "r1", "success", {"files_seen": 3, "rows_written": 10}, "warn", None)
+        wh.start_run(con, "r2", "in")
+        wh.finish_run(con, "r2", "failed", {"files_seen": 3}, "fail", "critical checks failed")
+        con.execute(
+            "INSERT INTO files (source_path, outcome, first_run_id, run_id) VALUES ('in/a.txt', 'article', 'r1', 'r1')"
+        )
+    finally:
+        con.close()
+    return path
+
+
+def test_every_command_has_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = dateline(monkeypatch, capsys, "--help")
+    assert code == 0
+    for command in ("run", "serve", "query", "status", "eval"):
+        assert command in out
+        code, sub, _ = dateline(monkeypatch, capsys, command, "--help")
+        assert code == 0 and "Usage" in sub, command
+
+
+def test_bad_usage_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, small_wh: Path
+) -> None:
+    assert dateline(monkeypatch, capsys, "run", "--input", str(tmp_path / "nope"))[0] == 2
+    assert dateline(monkeypatch, capsys, "query", "SELECT 1", "-w", str(small_wh), "--format", "xml")[0] == 2
+    assert (
+        dateline(monkeypatch, capsys, "query", "SELECT 1", "-w", str(small_wh), "--format", "parquet")[0] == 2
+    )
+    code, _, err = dateline(monkeypatch, capsys, "query", "SELEC nonsense", "-w", str(small_wh))
+    assert code == 2 and "query failed" in err
+    code, _, err = dateline(monkeypatch, capsys, "serve", "--cron", "every tuesday", "--input", str(tmp_path))
+    assert code == 2 and "cron" in err
+    assert dateline(monkeypatch, capsys, "status", "--bogus-option")[0] == 2
+
+
+def test_query_is_read_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_wh: Path
+) -> None:
+    code, _, err = dateline(monkeypatch, capsys, "query", "DELETE FROM runs", "-w", str(small_wh))
+    assert code == 2 and "read-only" in err.lower()
+
+
+def test_query_formats_and_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_wh: Path, tmp_path: Path
+) -> None:
+    sql = "SELECT run_id, status FROM runs ORDER BY run_id"
+    code, out, err = dateline(monkeypatch, capsys, "query", sql, "-w", str(small_wh), "-f", "csv")
+    assert code == 0 and out.splitlines() == ["run_id,status", "r1,success", "r2,failed"]
+    assert "live warehouse" in err
+    code, out, _ = dateline(monkeypatch, capsys, "query", sql, "-w", str(small_wh), "-f", "json")
+    assert code == 0 and json.loads(out)[0] == {"run_id": "r1", "status": "success"}
+    target = tmp_path / "out" / "runs.parquet"
+    code, _, _ = dateline(
+        monkeypatch, capsys, "query", sql, "-w", str(small_wh), "-f", "parquet", "--out", str(target)
+    )
+    assert code == 0 and pl.read_parquet(target)["run_id"].to_list() == ["r1", "r2"]
+    code, out, _ = dateline(monkeypatch, capsys, "query", sql, "-w", str(small_wh))
+    assert code == 0 and "r2" in out and "failed" in out
+
+
+def test_query_and_status_while_a_writer_holds_the_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_wh: Path
+) -> None:
+    # a writer process holds the live file (as a run's load does)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            str(small_wh),
+        ],
+        env=dateline_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # no snapshot yet: a clear message and exit 1, not a traceback
+        code, _, err = dateline(
+            monkeypatch, capsys, "query", "SELECT 1", "-w", str(small_wh), "--wait", "0.3"
+        )
+        assert code == 1 and "busy" in err and "Traceback" not in err
+        # with a snapshot: the query reads it and says so
+        holder.kill()
+        holder.wait()
+        locking.publish_snapshot(small_wh)
+        holder = subprocess.Popen(holder.args, env=dateline_env(), stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        code, out, err = dateline(
+            monkeypatch,
+            capsys,
+            "query",
+            "SELECT count(*) AS n FROM runs",
+            "-w",
+            str(small_wh),
+            "-f",
+            "csv",
+            "--wait",
+            "0.3",
+        )
+        assert code == 0 and out.splitlines() == ["n", "2"]
+        assert "snapshot" in err and "busy" in err
+        assert time.monotonic() - t0 < 10
+        code, out, err = dateline(monkeypatch, capsys, "status", "-w", str(small_wh))
+        assert code == 0 and "r2" in out and "snapshot" in out
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_status_shows_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], small_wh: Path
+) -> None:
+    code, out, _ = dateline(monkeypatch, capsys, "status", "-w", str(small_wh))
+    assert code == 0
+    assert "r1" in out and "success" in out and "warn" in out
+    assert "critical checks failed" in out  # why a run failed
+    code, out, _ = dateline(monkeypatch, capsys, "status", "-w", str(small_wh), "-f", "json", "-n", "1")
+    doc = json.loads(out)
+    assert code == 0 and [r["run_id"] for r in doc["runs"]] == ["r2"] and doc["run_in_progress"] is False
+
+
+def test_config_file_and_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg_file = tmp_path / "dateline.toml"
+    cfg_file.write_text(
+        '[paths]\nwarehouse = "wh/x.duckdb"\n[run]\non_locked = "fail"\n[query]\nwait_seconds = 7\n'
+    )
+    monkeypatch.delenv("DATELINE_WAREHOUSE", raising=False)
+    cfg = config.load(cfg_file)
+    assert (
+        cfg.warehouse == tmp_path / "wh" / "x.duckdb"
+        and cfg.on_locked == "fail"
+        and cfg.query_wait_seconds == 7
+    )
+    monkeypatch.setenv("DATELINE_RUN_ON_LOCKED", "wait")
+    monkeypatch.setenv("DATELINE_QUERY_SNAPSHOT", "false")
+    monkeypatch.setenv("DATELINE_WAREHOUSE", str(tmp_path / "env.duckdb"))
+    cfg = config.load(cfg_file)
+    assert cfg.on_locked == "wait" and cfg.snapshot is False and cfg.warehouse == tmp_path / "env.duckdb"
+    monkeypatch.setenv("DATELINE_RUN_ON_LOCKED", "sometimes")
+    with pytest.raises(config.ConfigError, match="on_locked"):
+        config.load(cfg_file)
+    cfg_file.write_text("[run]\nbogus = 1\n")
+    monkeypatch.delenv("DATELINE_RUN_ON_LOCKED")
+    with pytest.raises(config.ConfigError, match="unknown key"):
+        config.load(cfg_file)
+    assert config.load().source.endswith("dateline.toml")  # the repository's file parses
+
+
+def test_progress_is_plain_lines_without_a_terminal(tmp_path: Path) -> None:
+    stream = (tmp_path / "log.txt").open("w+")
+    reporter = progress.for_terminal(stream)
+    assert isinstance(reporter, progress.LineReporter)
+    with progress.use(reporter):
+        progress.stage("discover", "in/")
+        progress.note("hello")
+    stream.seek(0)
+    lines = stream.read().splitlines()
+    assert "2/7 discover: in/" in lines[0] and lines[1].endswith("hello")
+
+
+def test_snapshot_is_atomic_copy(small_wh: Path) -> None:
+    locking.mark_snapshot_stale(small_wh)
+    assert not locking.snapshot_is_current(small_wh)
+    snap = locking.publish_snapshot(small_wh)
+    assert locking.snapshot_is_current(small_wh)
+    con = duckdb.connect(str(snap), read_only=True)
+    assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+    con.close()

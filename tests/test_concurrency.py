@@ -1,0 +1,137 @@
+"""Two runs at once on one warehouse, and analysts querying during a load."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import locking
+from tests.conftest import SAMPLES, dateline_env
+
+
+def cli(*args: str, api_url: str | None = None, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *args],
+        env=dateline_env(api_url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_run_lock_wait_times_out_and_fail_is_immediate(tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    with locking.run_lock(wh, "first") as waited:
+        assert waited < 1
+        assert locking.is_locked(wh)
+        t0 = time.monotonic()
+        with pytest.raises(locking.RunLocked, match="not waiting"), locking.run_lock(wh, "second", "fail"):
+            pass
+        assert time.monotonic() - t0 < 1
+        notes: list[str] = []
+        with (
+            pytest.raises(locking.RunLocked, match="still busy after waiting"),
+            locking.run_lock(wh, "third", "wait", timeout=0.5, notify=notes.append),
+        ):
+            pass
+        assert notes and "pid" in notes[0] and "run first" in notes[0]
+    assert not locking.is_locked(wh)  # released: the next run gets it at once
+    with locking.run_lock(wh, "fourth", "fail"):
+        pass
+
+
+def test_second_run_with_on_locked_fail_exits_1(tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    with locking.run_lock(wh, "holder"):
+        p = cli("run", "--input", str(SAMPLES), "--warehouse", str(wh), "--on-locked", "fail")
+        out, _ = p.communicate(timeout=120)
+    assert p.returncode == 1, out
+    assert "is busy" in out and "Traceback" not in out
+
+
+def _wait_for(p: subprocess.Popen, text: str, timeout: float = 300) -> str:
+    """Read ``p``'s output until a line contains ``text``; return what was read."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"{text!r} not seen:\n{''.join(seen)}")
+
+
+def test_two_runs_at_once_and_a_query_during_the_load(
+    prefect_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flows.cli import query
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    files = sorted(SAMPLES.iterdir())
+    for f in files[:2]:
+        shutil.copy2(f, inp / f.name)
+    wh = tmp_path / "w.duckdb"
+    p0 = cli("run", "--input", str(inp), "--warehouse", str(wh), api_url=prefect_server)
+    out0, _ = p0.communicate(timeout=600)
+    assert p0.returncode == 0, out0
+    con = duckdb.connect(str(wh), read_only=True)
+    before = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    con.close()
+    for f in files[2:]:
+        shutil.copy2(f, inp / f.name)
+
+    release = tmp_path / "release-a"
+    # run A stops for a while inside its load transaction, holding the warehouse
+    a = cli(
+        "run", "--input", str(inp), "--warehouse", str(wh),
+        api_url=prefect_server, DATELINE_PAUSE_AT=f"load_before_commit:@{release}",
+    )  # fmt: skip
+    head = _wait_for(a, "6/7 load")
+    # run B starts meanwhile: it waits for A (default on_locked = wait)
+    b = cli("run", "--input", str(inp), "--warehouse", str(wh), api_url=prefect_server)
+    head_b = _wait_for(b, "waiting up to")
+
+    # an analyst's query during the load: no lock error, the snapshot, and it says so
+    capsys.readouterr()
+    query("SELECT count(*) AS n FROM articles", warehouse=wh, fmt="csv", out=None, limit=10, wait=0.5)
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["n", str(before)]
+    assert "snapshot" in captured.err and "busy" in captured.err
+
+    release.touch()
+    out_a, _ = a.communicate(timeout=600)
+    out_b, _ = b.communicate(timeout=600)
+    assert a.returncode == 0, head + out_a
+    out_b = head_b + out_b
+    assert b.returncode == 0, out_b
+    assert "is busy" in out_b  # B said it waited
+    assert "nothing to do" in out_b  # ... and found A's work done: nothing loaded twice
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        after = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert after > before
+        dup = con.execute(
+            "SELECT count(*) FROM (SELECT source_path, source_record FROM articles GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        assert dup == 0
+        runs = con.execute("SELECT status, articles_loaded FROM runs ORDER BY started_at").fetchall()
+    finally:
+        con.close()
+    assert [s for s, _ in runs] == ["success"] * 3
+    assert sorted(n for _, n in runs) == [0, before, after - before]
+
+    # after the load the query reads the live warehouse again
+    query("SELECT count(*) AS n FROM articles", warehouse=wh, fmt="csv", out=None, limit=10, wait=0.5)
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["n", str(after)]
+    assert "live warehouse" in captured.err

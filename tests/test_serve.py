@@ -1,0 +1,90 @@
+"""`dateline serve` for real: a Prefect server, the served `ingest` deployment, a run triggered
+through the API, rows in the warehouse, and a clean stop on Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import SAMPLES, dateline_env
+
+
+async def _deployment_id(api_url: str, name: str, timeout: float) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        async with get_client() as client:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    dep = await client.read_deployment_by_name(name)
+                    return str(dep.id)
+                except ObjectNotFound:
+                    if time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(1)
+
+
+def test_serve_runs_the_deployment_and_stops_cleanly(prefect_server: str, tmp_path: Path) -> None:
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    inp = tmp_path / "in"
+    shutil.copytree(SAMPLES, inp)
+    wh = tmp_path / "w.duckdb"
+    log = (tmp_path / "serve.log").open("w+")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "serve",
+            "--cron",
+            "0 0 1 1 *",
+            "--input",
+            str(inp),
+            "--warehouse",
+            str(wh),
+        ],
+        env=dateline_env(prefect_server),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        asyncio.run(_deployment_id(prefect_server, "ingest/ingest", timeout=240))
+        with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+            flow_run = run_deployment("ingest/ingest", timeout=600, poll_interval=2)
+        assert flow_run.state is not None and flow_run.state.is_completed(), (
+            flow_run.state,
+            Path(log.name).read_text(),
+        )
+        con = duckdb.connect(str(wh), read_only=True)
+        try:
+            articles = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+            runs = con.execute("SELECT status, articles_loaded FROM runs").fetchall()
+        finally:
+            con.close()
+        assert articles > 0
+        assert runs == [("success", articles)]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        log.close()
+    out = Path(log.name).read_text()
+    assert rc == 0, out
+    assert "serving deployment ingest/ingest on cron '0 0 1 1 *'" in out
+    assert "from PREFECT_API_URL" in out
+    assert out.rstrip().endswith("stopped"), out

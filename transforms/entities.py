@@ -563,6 +563,11 @@ def resolve_persons(
     """
     info = info or _actor_info(gaz)
     titled_roles = gaz.roles.filter(pl.col("role_title").is_not_null())
+    roles_of: dict[str, list[tuple]] = {}
+    for actor_id, title, start, end in titled_roles.select(
+        "actor_id", "role_title", "start_date", "end_date"
+    ).iter_rows():
+        roles_of.setdefault(actor_id, []).append((title, start, end))
     for p in ms:
         if p.entity_type != "PERSON":
             continue
@@ -574,15 +579,12 @@ def resolve_persons(
         conflict = None
         title = p.role_title
         if title and not re.match(r"(?i)former|ex-|then", title):
-            r = titled_roles.filter(pl.col("actor_id") == cand)
-            if r.height:
+            r = roles_of.get(cand, [])
+            if r:
                 if d is not None:
-                    r = r.filter(
-                        (pl.col("start_date").is_null() | (pl.col("start_date") <= d))
-                        & (pl.col("end_date").is_null() | (pl.col("end_date") >= d))
-                    )
+                    r = [x for x in r if (x[1] is None or x[1] <= d) and (x[2] is None or x[2] >= d)]
                 want = _title_tokens(title)
-                held = [_title_tokens(t) for t in r["role_title"].to_list()]
+                held = [_title_tokens(t) for t, _, _ in r]
                 if not any(want <= h or h <= want for h in held):
                     at = f" at {d}" if d else ""
                     conflict = (

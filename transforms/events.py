@@ -324,6 +324,8 @@ def _article_events(
     last_person_source: dict | None = None
     tariff_users = _tariff_users(body, actors)
     for idx, s_start, s_end in sents:
+        s_ments = [m for m in ments if s_start <= m["start_char"] < s_end]
+        s_actors = [m for m in actors if s_start <= m["start_char"] < s_end]
         clauses = _clauses(body, s_start, s_end)
         sent_dates = find_dates(body[s_start:s_end])
         lead_date = next((d for d in sent_dates if d.start <= 12 and d.kind != "year"), None)
@@ -341,7 +343,7 @@ def _article_events(
                     continue
                 if any(not (v_end <= a or v_start >= b) for a, b, _ in found):
                     continue
-                if any(m["start_char"] <= v_start < m["end_char"] for m in ments):
+                if any(m["start_char"] <= v_start < m["end_char"] for m in s_ments):
                     continue  # a verb-looking word inside a name ("Meet The Fockers" is a film)
                 found.append((v_start, v_end, _verb_trigger(code, block, by_pattern)))
         for m in _MUST_VERB.finditer(body, s_start, s_end):
@@ -357,7 +359,7 @@ def _article_events(
             before = body[clause[0] : t_start]
             after = body[t_end : clause[1]]
             seg = after.split(",")[0]  # status cues bind within the trigger's comma segment
-            c_actors = [m for m in actors if clause[0] <= m["start_char"] and m["end_char"] <= clause[1]]
+            c_actors = [m for m in s_actors if clause[0] <= m["start_char"] and m["end_char"] <= clause[1]]
             pre = [m for m in c_actors if m["end_char"] <= t_start]
             post = [m for m in c_actors if m["start_char"] >= t_end]
             # modifiers glued to a nominal trigger ("G7 summit") are its forum, not its actors
@@ -395,11 +397,7 @@ def _article_events(
                 # "<speaker> said (that) <target> must <verb>"
                 subj = [m for m in pre if not lx.PREP_BEFORE.search(body[clause[0] : m["start_char"]])]
                 tgt_m = subj[-1] if subj else None
-                speakers = [
-                    m
-                    for m in actors
-                    if s_start <= m["start_char"] and tgt_m and m["end_char"] <= tgt_m["start_char"]
-                ]
+                speakers = [m for m in s_actors if tgt_m and m["end_char"] <= tgt_m["start_char"]]
                 src_m = speakers[0] if speakers else None
             elif _PASSIVE_BEFORE.search(before) and body[t_start:t_end].lower().endswith(
                 ("ed", "en", "wn", "ught")
@@ -450,8 +448,8 @@ def _article_events(
                 place = next(
                     (
                         m
-                        for m in actors
-                        if t_end <= m["start_char"] < s_end
+                        for m in s_actors
+                        if t_end <= m["start_char"]
                         and m["entity_type"] == "GPE"
                         and m["entity_id"] != src_id
                         and re.search(

@@ -22,6 +22,9 @@ class Pattern:
     before: tuple[tuple[tuple[str, ...], ...], ...]  # slots -> alternatives -> words
     after: tuple[tuple[tuple[str, ...], ...], ...]
     code: str
+    # first words of every slot's alternatives: a cheap test before the ordered match
+    before_first: tuple[frozenset[str], ...] = ()
+    after_first: tuple[frozenset[str], ...] = ()
 
     @property
     def size(self) -> int:
@@ -33,6 +36,8 @@ class VerbLexicon:
     forms: dict[tuple[str, ...], tuple[str, str]]  # words -> (block, default code)
     patterns: dict[str, list[Pattern]]  # block -> patterns, most specific first
     max_words: int
+    # block -> first word of the pattern's first 'after' slot -> pattern positions ('' = no after slot)
+    index: dict[str, dict[str, list[int]]]
 
 
 def _slots(text: str | None) -> tuple[tuple[tuple[str, ...], ...], ...]:
@@ -50,10 +55,24 @@ def build_verb_lexicon(forms: pl.DataFrame, patterns: pl.DataFrame) -> VerbLexic
             fmap[key] = (block, code or "")
     pmap: dict[str, list[Pattern]] = {}
     for block, before, after, code in patterns.select("block", "before", "after", "cameo_code").iter_rows():
-        pmap.setdefault(block, []).append(Pattern(_slots(before), _slots(after), code))
-    for pats in pmap.values():
+        b, a = _slots(before), _slots(after)
+        pmap.setdefault(block, []).append(
+            Pattern(
+                b,
+                a,
+                code,
+                tuple(frozenset(alt[0] for alt in slot) for slot in b),
+                tuple(frozenset(alt[0] for alt in slot) for slot in a),
+            )
+        )
+    index: dict[str, dict[str, list[int]]] = {}
+    for block, pats in pmap.items():
         pats.sort(key=lambda p: -p.size)
-    return VerbLexicon(fmap, pmap, max((len(k) for k in fmap), default=1))
+        idx = index.setdefault(block, {})
+        for i, p in enumerate(pats):
+            for word in p.after_first[0] if p.after_first else {""}:
+                idx.setdefault(word, []).append(i)
+    return VerbLexicon(fmap, pmap, max((len(k) for k in fmap), default=1), index)
 
 
 def _match_slots(slots: tuple, words: list[str]) -> bool:
@@ -98,7 +117,15 @@ def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[i
         after = words[i + n : i + n + AFTER_WINDOW]
         before = words[max(0, i - BEFORE_WINDOW) : i]
         by_pattern = False
-        for p in lex.patterns.get(block, ()):
+        after_set, before_set = set(after), set(before)
+        idx = lex.index.get(block, {})
+        candidates = sorted({i for w in (*after_set, "") for i in idx.get(w, ())})
+        pats = lex.patterns.get(block, [])
+        for p in (pats[i] for i in candidates):
+            if any(not (first & after_set) for first in p.after_first):
+                continue
+            if any(not (first & before_set) for first in p.before_first):
+                continue
             if _match_slots(p.after, after) and (not p.before or _match_slots(p.before, before)):
                 code, by_pattern = p.code, True
                 break

@@ -86,14 +86,15 @@ def train_ner(
         if out.exists():
             shutil.rmtree(out)
         shutil.copytree(best, out)
+        strip_string_store(out)
     finally:
         if tmp_ctx is not None:
             tmp_ctx.cleanup()
     meta = json.loads((out / "meta.json").read_text())
     facts = {
-        "train": str(train),
-        "dev": str(dev),
-        "config": str(config),
+        "train": _rel(train),
+        "dev": _rel(dev),
+        "config": _rel(config),
         "seed": seed,
         "max_steps": max_steps,
         "spacy_version": spacy.__version__,
@@ -102,3 +103,19 @@ def train_ner(
     }
     (out / "training.json").write_text(json.dumps(facts, indent=2) + "\n")
     return facts
+
+
+def strip_string_store(model_dir: Path) -> None:
+    """Empty the saved string store: it only lists the training corpus's words (the model looks
+    tokens up by hash, and the entity labels come back from the ``ner`` component), so the
+    committed model keeps no word list of the licensed data, and is smaller."""
+    (model_dir / "vocab" / "strings.json").write_text("[]\n")
+
+
+def _rel(path: Path) -> str:
+    """A path relative to the repo when it is inside it or beside it (../shared), else as given."""
+    p = Path(path).resolve()
+    for base, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
+        if p.is_relative_to(base):
+            return prefix + str(p.relative_to(base))
+    return str(path)

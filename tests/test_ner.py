@@ -125,12 +125,13 @@ def test_model_finds_person_and_country() -> None:
 @needs_model
 def test_model_copes_with_lower_and_upper_case() -> None:
     lower, upper, title = _labels([SENTENCE.lower(), SENTENCE.upper(), SENTENCE.title()])
-    # case-stripped text is harder: ask for the country and at least one entity of the others
     for found in (lower, upper, title):
         assert found.get("japan") in ("LOC", "GPE"), found
+    assert lower.get("helena varga") == "PERSON", lower
     assert upper.get("helena varga") == "PERSON", upper
-    assert title.get("helena varga") == "PERSON", title
-    assert "PERSON" in lower.values() or "ORG" in lower.values(), lower
+    # Title Case (headline style) blurs where a name ends ("Helena Varga Flew"): ask for a person
+    # span that covers the name, not for exact boundaries
+    assert any("helena varga" in text and label == "PERSON" for text, label in title.items()), title
 
 
 # --- dateline eval ner -------------------------------------------------------------------------

@@ -452,12 +452,13 @@ def report(
 def main() -> None:
     """Entry point: run the typer app and turn expected failures into one line and an exit code."""
     from flows.config import ConfigError
+    from flows.ner_model import NerModelMissing
     from flows.reference import ReferenceDataError
     from flows.warehouse import WarehouseError
 
     try:
         app(standalone_mode=False)
-    except (UsageError, ReferenceDataError, ConfigError) as e:
+    except (UsageError, ReferenceDataError, ConfigError, NerModelMissing) as e:
         err.print(f"dateline: error: {e}")
         raise SystemExit(2) from None
     except (RunFailed, WarehouseError) as e:

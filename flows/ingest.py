@@ -20,6 +20,7 @@ from flows import locking, progress
 from flows import warehouse as wh
 from flows.discover import Discovery, discover_incremental
 from flows.faults import stage_hook
+from flows.ner_model import load_ner
 from flows.reference import load_reference
 from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
@@ -67,7 +68,9 @@ def parse_task(files: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
 def extract_task(
     articles: pl.DataFrame, reference: dict[str, pl.DataFrame], today: date, default_year: int | None
 ) -> dict[str, pl.DataFrame]:
-    return extract(articles, reference, today=today, default_year=default_year)
+    # the statistical NER (committed model, loaded once per process); skipped for an empty batch
+    nlp = load_ner() if articles.height else None
+    return extract(articles, reference, today=today, default_year=default_year, nlp=nlp)
 
 
 @task(name="validate", cache_policy=NO_CACHE)

@@ -254,7 +254,14 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                             resolution="name-shape",
                         )
                     )
+        title_spans = [k.title_span for k in (*ms, *persons) if k.title_span]
         for s, e, label in ner_by_article.get(aid, []):
+            if body[s:e].endswith("-based"):
+                e, label = e - len("-based"), "LOC"  # "Washington-based": the place
+            if any(ts <= s and e <= te for ts, te in title_spans) or _OFFICE_OF_BEFORE.search(
+                body[max(0, s - 40) : s]
+            ):
+                continue  # a portfolio inside a title ("Minister of Strategy and Finance")
             if label != "PERSON":
                 # a place inside a longer name ("Lagos Chamber of Commerce", "Niger Delta") is part of it
                 inner = [
@@ -362,6 +369,9 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
     return out
 
 
+_OFFICE_OF_BEFORE = re.compile(
+    r"\b(?:Minister|Ministry|Secretary|Department|Director|Ambassador|Office|Commissioner)s?\s+(?:of|for|to)\s+(?:the\s+)?$"
+)
 _TITLE_BEFORE_RE = re.compile(rf"(?P<title>{_TITLE})\s+$")
 _TITLE_AFTER_RE = re.compile(rf",\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
 

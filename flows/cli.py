@@ -418,7 +418,9 @@ def eval_events_cmd(
         records = read_plover(plover)
     except EvalDataError as e:
         raise UsageError(str(e)) from None
-    result = evaluate_events(records, load_reference())
+    from flows.ner_model import load_ner
+
+    result = evaluate_events(records, load_reference(), load_ner())
     sys.stdout.write(json.dumps(result) + "\n")
 
 

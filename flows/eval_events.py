@@ -89,8 +89,13 @@ def main_event(events: list[dict[str, Any]], text: str) -> dict[str, Any] | None
     return (main_clause or with_source or events)[0]
 
 
-def evaluate_events(records: list[dict[str, Any]], reference: dict[str, pl.DataFrame]) -> dict[str, Any]:
-    """Run the extraction over the records and score it (see the module docstring)."""
+def evaluate_events(
+    records: list[dict[str, Any]], reference: dict[str, pl.DataFrame], nlp: Any = None
+) -> dict[str, Any]:
+    """Run the extraction over the records and score it (see the module docstring).
+
+    ``nlp`` is the NER model the pipeline uses (flows.ner_model.load_ner), or None for rules only.
+    """
     started = time.perf_counter()
     rows = []
     for i, r in enumerate(records):
@@ -102,7 +107,7 @@ def evaluate_events(records: list[dict[str, Any]], reference: dict[str, pl.DataF
         pl.lit(None, dtype=pl.String).alias("date_precision"),
         pl.lit(None, dtype=pl.String).alias("date_source"),
     )
-    out = extract(articles, reference, today=date.today())
+    out = extract(articles, reference, today=date.today(), nlp=nlp)
     events = out["events"]
     ents = out["entities"].select(
         "entity_id",

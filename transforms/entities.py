@@ -573,6 +573,7 @@ def resolve_persons(
     """
     info = info or _actor_info(gaz)
     titled_roles = gaz.roles.filter(pl.col("role_title").is_not_null())
+    known_offices = {_title_tokens(t) for t in titled_roles["role_title"].unique().to_list()}
     roles_of: dict[str, list[tuple]] = {}
     for actor_id, title, start, end in titled_roles.select(
         "actor_id", "role_title", "start_date", "end_date"
@@ -595,7 +596,9 @@ def resolve_persons(
                     r = [x for x in r if (x[1] is None or x[1] <= d) and (x[2] is None or x[2] >= d)]
                 want = _title_tokens(title)
                 held = [_title_tokens(t) for t, _, _ in r]
-                if not any(want <= h or h <= want for h in held):
+                # only an office the actors table knows can conflict ("Labour leader" is not one)
+                is_office = any(want == k or (len(k) > 1 and k <= want) for k in known_offices)
+                if is_office and not any(want <= h or h <= want for h in held):
                     at = f" at {d}" if d else ""
                     conflict = (
                         f"text calls {p.text} '{title}', but {canonical} ({cand}) held no such role{at}"

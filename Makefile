@@ -31,6 +31,10 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+## end-to-end speed: the full `dateline run` on a copy of ../shared/data/corpus/bbc (not a test)
+bench: $(STAMP)
+	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python -m flows.bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -244,8 +244,12 @@ def _ingest_locked(
         ).iter_rows()
     ]
     # files read again whose content had not changed: their manifest size/mtime are refreshed
-    seen = files.join(unchanged_read.select("source_path"), on="source_path", how="semi").select(
-        "source_path", "size_bytes", "mtime"
+    # (only those whose size, mtime or deletion mark differ from the manifest's)
+    recorded = manifest.filter(pl.col("deleted_at").is_null()).select("source_path", "size_bytes", "mtime")
+    seen = (
+        files.join(unchanged_read.select("source_path"), on="source_path", how="semi")
+        .select("source_path", "size_bytes", "mtime")
+        .join(recorded, on=["source_path", "size_bytes", "mtime"], how="anti")
     )
     counts = {
         "files_seen": summary.files_seen,

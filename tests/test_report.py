@@ -1,8 +1,8 @@
 """The HTML data-quality report: content, self-containment, and the planted-defects acceptance.
 
-The acceptance test runs ``scripts/planted_defects.py`` on a slice of the BBC corpus (skipped
+The acceptance test runs ``flows/planted_defects.py`` on a slice of the BBC corpus (skipped
 when ``$DATELINE_SHARED_DATA`` is absent); the full corpus: ``.venv/bin/python
-scripts/planted_defects.py``. The browser test opens the pages in headless Chromium (Debian's
+flows/planted_defects.py``. The browser test opens the pages in headless Chromium (Debian's
 ``chromium``) through the DevTools protocol and fails on any console error, exception, failed
 load or request that is not to a local file; it skips when no browser is installed. Set
 ``DATELINE_SCREENSHOT_DIR`` to keep its screenshots.
@@ -186,7 +186,7 @@ def acceptance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     bbc = shared_data() / "corpus" / "bbc"
     if not bbc.is_dir():
         pytest.skip(f"BBC corpus not found at {bbc} (set DATELINE_SHARED_DATA to run the acceptance test)")
-    from scripts.planted_defects import EXPECTED, run_acceptance
+    from flows.planted_defects import EXPECTED, run_acceptance
 
     tmp = tmp_path_factory.mktemp("acceptance")
     results, reports, planted = run_acceptance(

@@ -13,8 +13,8 @@ writes three runs into a warehouse:
 
 Then it writes the HTML report of each run and prints which checks failed with their rows.
 
-    .venv/bin/python scripts/planted_defects.py                  # all 2,225 BBC files (~1 min)
-    .venv/bin/python scripts/planted_defects.py --limit 90 --out /tmp/dq
+    .venv/bin/python -m flows.planted_defects                  # all 2,225 BBC files (~1 min)
+    .venv/bin/python -m flows.planted_defects --limit 90 --out /tmp/dq
 
 ``tests/test_report.py`` runs the same on a small part of the corpus.
 """

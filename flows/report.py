@@ -273,7 +273,7 @@ def _nice_max(value: float) -> float:
 def _fmt(v: float) -> str:
     if abs(v) >= 1000:
         return f"{v / 1000:.1f}k".replace(".0k", "k")
-    return f"{v:g}"
+    return f"{v:.3g}"
 
 
 def bar_chart(

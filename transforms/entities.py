@@ -35,7 +35,7 @@ _MOD = r"(?:(?:[Ff]ormer|[Aa]cting|[Dd]eputy|[Vv]ice|[Ss]enior|[Cc]hief|[Tt]hen|
 _QUAL = r"(?:(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][A-Za-z]+(?:'s|’s)?)\s+)"
 _CAPW = r"[A-Z][\w.'’-]*"
 _OF = rf"(?:\s+(?:of|for|to|on)\s+(?:the\s+)?{_CAPW}(?:(?:,\s+|,?\s+and\s+|\s+of\s+the\s+|\s+of\s+|\s+){_CAPW})*)"
-_TITLE = rf"{_MOD}*{_QUAL}{{0,3}}(?:{_HEADS})\b{_OF}?"
+_TITLE = rf"\b{_MOD}*{_QUAL}{{0,3}}(?:{_HEADS})\b{_OF}?"
 _NAMETOK = r"[A-Z][a-zA-Z]*[a-z][a-zA-Z]*(?:-[A-Za-z]+|['’](?!s\b)[A-Za-z]+)*"
 _NAME = rf"(?:{_NAMETOK}|[A-Z]\.)(?:\s+(?:{_NAMETOK}|[A-Z]\.)){{0,2}}"
 

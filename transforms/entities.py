@@ -101,6 +101,27 @@ class Mention:
     extra: dict = field(default_factory=dict)
 
 
+def _actor_mention(
+    aid: str, s: int, e: int, text: str, actor_id: str, info: dict, resolution: str
+) -> Mention:
+    """A mention resolved to a reference actor (name, type, country and sector from the actors table)."""
+    canonical, etype, country, sector = info[actor_id]
+    return Mention(
+        aid,
+        s,
+        e,
+        text,
+        etype,
+        actor_id,
+        canonical,
+        country,
+        "reference",
+        sector,
+        actor_id,
+        resolution=resolution,
+    )
+
+
 def _actor_info(gaz: Gazetteer) -> dict[str, tuple]:
     return {
         r[0]: r[1:]
@@ -151,8 +172,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
     for aid, body, outlet in articles.select("article_id", "body", "outlet").iter_rows():
         ms: list[Mention] = []
         for s, e, text, pat in by_article.get(aid, []):
-            _, actor_id, etype, country, sector, kind = alias_rows[pat]
-            canonical = info[actor_id][0]
+            _, actor_id, etype, country, _sector, kind = alias_rows[pat]
             if kind == "capital" and body[e : e + 6].lower() == "-based":
                 ms.append(
                     Mention(
@@ -169,20 +189,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     )
                 )
                 continue
-            mention = Mention(
-                aid,
-                s,
-                e,
-                text,
-                etype,
-                actor_id,
-                canonical,
-                country,
-                "reference",
-                sector,
-                actor_id,
-                resolution=kind,
-            )
+            mention = _actor_mention(aid, s, e, text, actor_id, info, kind)
             if etype != "GPE" and _TITLE_ONLY_RE.fullmatch(text):
                 continue  # a bare office ("Secretary of State") is a title, not an entity mention
             lead = _LEADING_TITLE_RE.match(text) if etype == "PERSON" else None
@@ -312,23 +319,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             mm = _MINISTRY_OF.match(norm_key(text))
             actor_id = ministries.get(portfolio_key(mm.group(1))) if mm else None
             if actor_id:
-                canonical, etype, country, sector = info[actor_id]
-                ms.append(
-                    Mention(
-                        aid,
-                        s,
-                        e,
-                        text,
-                        "ORG",
-                        actor_id,
-                        canonical,
-                        country,
-                        "reference",
-                        sector,
-                        actor_id,
-                        resolution="ministry-portfolio",
-                    )
-                )
+                ms.append(_actor_mention(aid, s, e, text, actor_id, info, "ministry-portfolio"))
             else:
                 ms.append(Mention(aid, s, e, text, "ORG", f"org:{slug(text)}", text, resolution="org-shape"))
             taken.append((s, e))
@@ -341,23 +332,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     ts, te = p.title_span
                     t = body[ts:te]
                     off = t.lower().find("minister")
-                    canonical, etype, country, sector = info[actor_id]
-                    ms.append(
-                        Mention(
-                            aid,
-                            ts + off,
-                            te,
-                            t[off:],
-                            "ORG",
-                            actor_id,
-                            canonical,
-                            country,
-                            "reference",
-                            sector,
-                            actor_id,
-                            resolution="title-ministry",
-                        )
-                    )
+                    ms.append(_actor_mention(aid, ts + off, te, t[off:], actor_id, info, "title-ministry"))
         # "<person> administration" / "<country> government" -> the country's government
         for k in ms:
             g = GOVT_RE.match(body, k.end)
@@ -384,40 +359,12 @@ def _ner_mention(
     hit = gaz.aliases.filter(pl.col("pattern") == key)
     if hit.height:
         actor_id = hit["actor_id"][0]
-        canonical, etype, country, sector = info[actor_id]
-        return Mention(
-            aid,
-            s,
-            e,
-            text,
-            etype,
-            actor_id,
-            canonical,
-            country,
-            "reference",
-            sector,
-            actor_id,
-            resolution="ner+alias",
-        )
+        return _actor_mention(aid, s, e, text, actor_id, info, "ner+alias")
     if label == "ORG":
         mm = _MINISTRY_OF.match(key)
         actor_id = ministries.get(portfolio_key(mm.group(1))) if mm else None
         if actor_id:
-            canonical, etype, country, sector = info[actor_id]
-            return Mention(
-                aid,
-                s,
-                e,
-                text,
-                "ORG",
-                actor_id,
-                canonical,
-                country,
-                "reference",
-                sector,
-                actor_id,
-                resolution="ner+ministry",
-            )
+            return _actor_mention(aid, s, e, text, actor_id, info, "ner+ministry")
         return Mention(aid, s, e, text, "ORG", f"org:{slug(text)}", text, resolution="ner")
     if label in ("LOC", "GPE"):
         return Mention(aid, s, e, text, "LOC", f"loc:{slug(text)}", text, resolution="ner")

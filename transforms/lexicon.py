@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from transforms.quantities import NUMBER_WORDS as QUANTITY_NUMBER_WORDS
+
 
 @dataclass(frozen=True)
 class Trigger:
@@ -184,21 +186,7 @@ COUNT_BEFORE = re.compile(
     r"\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|\d+)\s+(?:rounds\s+of\s+|separate\s+|more\s+)?$",
     re.I,
 )
-NUMBER_WORDS = {
-    "once": 1,
-    "twice": 2,
-    "thrice": 3,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
+NUMBER_WORDS = {"once": 1, "twice": 2, "thrice": 3, **QUANTITY_NUMBER_WORDS}
 CLAUSE_BREAK = re.compile(
     r",\s+(?:but|and|while|whereas|although|though|yet|making)\s+|;\s+|\s+but\s+"
     r"|,\s+(?=(?:the|no|a|an)\s+(?!(?:[\w-]+\s+){0,2}(?:president|minister|secretary|director|ambassador|chairman|"

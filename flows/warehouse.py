@@ -32,6 +32,7 @@ from schemas.tables import (
     ENTITIES,
     ENTITY_MENTIONS,
     EVENTS,
+    FACT_TABLES,
     FILES,
     QUANTITIES,
     QUARANTINE,
@@ -50,18 +51,7 @@ VIEWS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "views.sql"
 ARTICLE_CHILD_TABLES: tuple[Table, ...] = (SENTENCES, ENTITY_MENTIONS, EVENTS, QUANTITIES)
 
 #: Insert order of a batch; dq_results last.
-LOAD_ORDER: tuple[Table, ...] = (
-    ARTICLES,
-    SENTENCES,
-    ENTITIES,
-    ENTITY_MENTIONS,
-    EVENTS,
-    QUANTITIES,
-    DUPLICATES,
-    QUARANTINE,
-    FILES,
-    DQ_RESULTS,
-)
+LOAD_ORDER: tuple[Table, ...] = (*FACT_TABLES, DQ_RESULTS)
 
 #: Counters ``finish_run`` accepts (the integer columns of ``runs``).
 RUN_COUNTERS: tuple[str, ...] = tuple(

@@ -28,6 +28,8 @@ from typing import Any
 
 import polars as pl
 
+from schemas.tables import FACT_TABLES
+
 #: Earlier runs (that loaded articles) the trailing medians are taken over.
 TRAILING_RUNS = 10
 #: ``rows_vs_trailing_median`` fails outside [median / RATIO_BAND, median * RATIO_BAND] rows per article.
@@ -44,17 +46,7 @@ MAX_QUARANTINE_EXAMPLES = 50
 #: Tables whose volume is tracked per new article.
 VOLUME_TABLES = ("sentences", "entity_mentions", "events", "quantities")
 #: Tables whose batch row count is recorded in dq_runs.
-COUNTED_TABLES = (
-    "articles",
-    "sentences",
-    "entities",
-    "entity_mentions",
-    "events",
-    "quantities",
-    "duplicates",
-    "quarantine",
-    "files",
-)
+COUNTED_TABLES = tuple(t.name for t in FACT_TABLES)
 #: table_name of run-level metrics in dq_runs.
 RUN_LEVEL = "run"
 

@@ -13,6 +13,7 @@ from datetime import date
 
 import polars as pl
 
+from schemas.tables import ENTITIES
 from transforms.gazetteer import Gazetteer, match_aliases, norm_key
 
 _TITLE_HEADS = (
@@ -356,9 +357,8 @@ def _ner_mention(
 ) -> Mention | None:
     """An ORG / place / MISC span of the NER, resolved against the gazetteer where possible."""
     key = norm_key(text)
-    hit = gaz.aliases.filter(pl.col("pattern") == key)
-    if hit.height:
-        actor_id = hit["actor_id"][0]
+    actor_id = gaz.alias_actor.get(key)
+    if actor_id:
         return _actor_mention(aid, s, e, text, actor_id, info, "ner+alias")
     if label == "ORG":
         mm = _MINISTRY_OF.match(key)
@@ -472,11 +472,8 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
             if c:
                 p.country, p.country_source = c, f"title: '{p.role_title}' is held only in {c}"
         if p.country is None and amb:
-            outlet_m = None
-            if outlet:
-                hit = gaz.aliases.filter(pl.col("pattern") == norm_key(outlet))
-                if hit.height and hit["country_iso3"][0]:
-                    outlet_m = hit["country_iso3"][0]
+            outlet_actor = gaz.alias_actor.get(norm_key(outlet)) if outlet else None
+            outlet_m = info[outlet_actor][2] if outlet_actor else None
             target = next((m.country for m in inside if m.start - ts >= amb.end() and m.country), None)
             if outlet_m and outlet_m != target:
                 p.country, p.country_source = (
@@ -608,17 +605,7 @@ def mentions_frame(ms: list[Mention]) -> pl.DataFrame:
 def entities_from_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
     """Canonical entities: one row per entity_id; country is the most frequent known one."""
     if mentions.height == 0:
-        return pl.DataFrame(
-            schema={
-                "entity_id": pl.String,
-                "canonical_name": pl.String,
-                "entity_type": pl.String,
-                "country_iso3": pl.String,
-                "country_source": pl.String,
-                "sector": pl.String,
-                "actor_id": pl.String,
-            }
-        )
+        return ENTITIES.empty().drop("run_id")
     countries = (
         mentions.filter(pl.col("country_iso3").is_not_null())
         .group_by("entity_id", "country_iso3")

@@ -100,15 +100,9 @@ def _with_sentence_idx(mentions: pl.DataFrame, sents: pl.DataFrame) -> pl.DataFr
     )
 
 
-def _add_referenced_actors(
-    entities: pl.DataFrame, events: pl.DataFrame, actors: pl.DataFrame
-) -> pl.DataFrame:
-    """Events may name an actor only through another mention (e.g. a government): add those."""
-    ids = pl.concat([events["source_entity_id"], events["target_entity_id"]]).drop_nulls().unique()
-    missing = ids.filter(~ids.is_in(entities["entity_id"].implode()))
-    if missing.len() == 0:
-        return entities
-    extra = actors.filter(pl.col("actor_id").is_in(missing.implode())).select(
+def _actor_entities(actors: pl.DataFrame) -> pl.DataFrame:
+    """Reference actors as entity rows."""
+    return actors.select(
         pl.col("actor_id").alias("entity_id"),
         "canonical_name",
         "entity_type",
@@ -117,6 +111,17 @@ def _add_referenced_actors(
         "sector",
         "actor_id",
     )
+
+
+def _add_referenced_actors(
+    entities: pl.DataFrame, events: pl.DataFrame, actors: pl.DataFrame
+) -> pl.DataFrame:
+    """Events may name an actor only through another mention (e.g. a government): add those."""
+    ids = pl.concat([events["source_entity_id"], events["target_entity_id"]]).drop_nulls().unique()
+    missing = ids.filter(~ids.is_in(entities["entity_id"].implode()))
+    if missing.len() == 0:
+        return entities
+    extra = _actor_entities(actors.filter(pl.col("actor_id").is_in(missing.implode())))
     return pl.concat([entities, extra.select(entities.columns)], how="vertical_relaxed")
 
 
@@ -139,15 +144,7 @@ def _outlets(
     actors = gaz.actors.filter(pl.col("actor_id").is_in(known["actor_id"].drop_nulls().implode()))
     new = pl.concat(
         [
-            actors.select(
-                pl.col("actor_id").alias("entity_id"),
-                "canonical_name",
-                "entity_type",
-                "country_iso3",
-                pl.lit("reference").alias("country_source"),
-                "sector",
-                "actor_id",
-            ),
+            _actor_entities(actors),
             known.filter(pl.col("actor_id").is_null()).select(
                 pl.col("outlet_entity_id").alias("entity_id"),
                 pl.col("outlet").alias("canonical_name"),

@@ -47,6 +47,7 @@ class Gazetteer:
     surnames: pl.DataFrame  # surname(norm), actor_id (PERSON actors)
     title_country: dict[str, str]  # role title (norm) -> country when unambiguous
     title_words: frozenset[str]
+    alias_actor: dict[str, str]  # pattern -> actor_id, for lookups of single names
 
 
 def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
@@ -133,7 +134,8 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
         for term in reference["agents"]["term"].to_list():
             if term and " " not in term and term.isalpha() and len(term) > 3:
                 words.add(term.lower())
-    return Gazetteer(aliases, actors, roles, surnames, title_country, frozenset(words))
+    alias_actor = dict(aliases.select("pattern", "actor_id").iter_rows())
+    return Gazetteer(aliases, actors, roles, surnames, title_country, frozenset(words), alias_actor)
 
 
 _TITLE_HEADS = (

@@ -66,6 +66,11 @@ def train_ner(
     from spacy.cli.train import train as spacy_train
 
     register_augmenters()
+    # thinc's bundled BLIS gemm is ~3x slower than numpy's OpenBLAS on this machine's CPU (see
+    # flows.ner_model.use_numpy_matmul); models built from here on use numpy's matmul
+    from thinc.api import NumpyOps, set_current_ops
+
+    set_current_ops(NumpyOps(use_blis=False))
     t0 = time.time()
     tmp_ctx = tempfile.TemporaryDirectory(prefix="dateline-ner-") if workdir is None else None
     work = Path(tmp_ctx.name) if tmp_ctx is not None else workdir

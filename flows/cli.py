@@ -6,6 +6,7 @@ readable line and exit non-zero, without a traceback: 1 = the run failed, 2 = ba
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -88,7 +89,25 @@ def run(
         raise RunFailed(
             f"warehouse {path} is busy: another run holds {locking.lock_path(path)}; not waiting (on_locked = 'fail')"
         )
+    # start-up in parallel: Prefect's API server boots and, for a large input, the extraction
+    # workers load their models while this process imports its libraries
+    from flows import parallel, prefect_api
+    from flows.serve import ServeError
+
+    api = prefect_api.start_early()
+    workers = parallel.resolve_workers(cfg.workers)
+    if workers > 1 and _count_files(input_dir, cfg.parallel_min_articles) >= cfg.parallel_min_articles:
+        parallel.prestart(workers)
     from flows.ingest import ingest
+
+    if api is not None:
+        try:
+            api.wait_ready(
+                timeout=float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 180))
+            )
+        except ServeError as exc:
+            parallel.shutdown()
+            raise RunFailed(str(exc)) from None
 
     with progress.use(progress.for_terminal()):
         try:
@@ -103,9 +122,22 @@ def run(
             )
         except InputError as e:
             raise UsageError(str(e)) from None
+        finally:
+            # the API server stays up until exit (atexit): Prefect flushes its logs and events then
+            parallel.shutdown()
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
+
+
+def _count_files(folder: Path, limit: int) -> int:
+    """Files under ``folder``, counting stops at ``limit`` (a cheap guess at the batch size)."""
+    n = 0
+    for _root, _dirs, files in os.walk(folder):
+        n += len(files)
+        if n >= limit:
+            break
+    return n
 
 
 def _print_summary(s) -> None:

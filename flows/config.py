@@ -30,6 +30,8 @@ class Config:
     default_year: int | None = None
     on_locked: str = "wait"
     lock_timeout_seconds: float = 900.0
+    workers: int = 0
+    parallel_min_articles: int = 200
     query_wait_seconds: float = 3.0
     snapshot: bool = True
     serve_cron: str = "*/15 * * * *"
@@ -48,6 +50,8 @@ _KEYS: dict[tuple[str, str], str] = {
     ("run", "default_year"): "default_year",
     ("run", "on_locked"): "on_locked",
     ("run", "lock_timeout_seconds"): "lock_timeout_seconds",
+    ("run", "workers"): "workers",
+    ("run", "parallel_min_articles"): "parallel_min_articles",
     ("query", "wait_seconds"): "query_wait_seconds",
     ("query", "snapshot"): "snapshot",
     ("serve", "cron"): "serve_cron",
@@ -123,6 +127,11 @@ def load(path: Path | None = None) -> Config:
             "warehouse", os.environ["DATELINE_WAREHOUSE"], Path.cwd(), "$DATELINE_WAREHOUSE"
         )
     cfg = Config(**values, source=source)
+    if cfg.workers < 0 or cfg.parallel_min_articles < 1:
+        raise ConfigError(
+            f"[run] workers must be >= 0 (0 = one per CPU) and parallel_min_articles >= 1, "
+            f"not {cfg.workers} and {cfg.parallel_min_articles}"
+        )
     if cfg.on_locked not in ON_LOCKED:
         raise ConfigError(f"on_locked must be one of {', '.join(ON_LOCKED)}, not {cfg.on_locked!r}")
     return cfg

@@ -16,7 +16,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import config as config_mod
-from flows import locking, progress
+from flows import locking, parallel, progress
 from flows import warehouse as wh
 from flows.discover import Discovery, discover_incremental
 from flows.faults import stage_hook
@@ -68,9 +68,24 @@ def parse_task(files: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
 def extract_task(
     articles: pl.DataFrame, reference: dict[str, pl.DataFrame], today: date, default_year: int | None
 ) -> dict[str, pl.DataFrame]:
-    # the statistical NER (committed model, loaded once per process); skipped for an empty batch
-    nlp = load_ner() if articles.height else None
-    return extract(articles, reference, today=today, default_year=default_year, nlp=nlp)
+    cfg = config_mod.load()
+
+    def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        # the statistical NER (committed model, loaded once per process); skipped for an empty batch
+        nlp = load_ner() if batch.height else None
+        return extract(batch, reference, today=today, default_year=default_year, nlp=nlp)
+
+    # a large batch is extracted by worker processes, one per CPU (flows/parallel.py)
+    return parallel.extract_batch(
+        articles,
+        reference,
+        today=today,
+        default_year=default_year,
+        workers=parallel.resolve_workers(cfg.workers),
+        min_articles=cfg.parallel_min_articles,
+        in_process=in_process,
+        note=progress.note,
+    )
 
 
 @task(name="validate", cache_policy=NO_CACHE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
 from transforms.ner import ner_spans
 from transforms.quantities import extract_quantities
 from transforms.sentences import sentences as split_sentences
-from transforms.verbs import build_verb_lexicon
+from transforms.verbs import VerbLexicon, build_verb_lexicon
 
 
 def extract(
@@ -28,12 +29,17 @@ def extract(
     today: date,
     default_year: int | None = None,
     gazetteer: Gazetteer | None = None,
+    verbs: VerbLexicon | None = None,
     nlp: Language | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Run every extractor over ``articles`` (parsed units routed as new articles).
 
     ``nlp``, when given, is the statistical NER model (flows.ner_model.load_ner): its spans join
-    the gazetteer and the title rules as mention candidates.
+    the gazetteer and the title rules as mention candidates. ``gazetteer`` and ``verbs`` may be
+    passed prebuilt from ``reference`` (a caller running many batches builds them once).
+
+    Articles are independent of each other: ``merge_extracted`` of the results over disjoint
+    chunks of ``articles`` equals the result over all of them.
 
     Returns frames keyed by table name: articles (publication dates completed), sentences,
     entities, entity_mentions, events, quantities. Columns follow schemas.tables; run_id is
@@ -60,11 +66,8 @@ def extract(
         .alias("mention_id")
     ).unique("mention_id", keep="first", maintain_order=True)
     entities = entities_from_mentions(mentions)
-    verbs = (
-        build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
-        if "verb_forms" in reference
-        else None
-    )
+    if verbs is None and "verb_forms" in reference:
+        verbs = build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
     events = extract_events(articles, sents, mentions, reference["event_taxonomy"], verbs)
     entities = _add_referenced_actors(entities, events, reference["actors"])
     articles, entities = _outlets(articles, entities, gaz)
@@ -77,6 +80,29 @@ def extract(
         "events": events,
         "quantities": quantities,
     }
+
+
+def merge_extracted(parts: Sequence[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """One result from ``extract`` results over disjoint chunks of articles.
+
+    Row tables are concatenated in chunk order. Entities are the one table that spans articles:
+    those named in mentions are rebuilt from all mentions (``entities_from_mentions``: the most
+    frequent country over the whole batch), then the chunks' other entities (actors referenced
+    by events, outlets) are added once each.
+    """
+    if not parts:
+        raise ValueError("merge_extracted needs at least one extract() result")
+    if len(parts) == 1:
+        return dict(parts[0])
+    out = {name: pl.concat([p[name] for p in parts], how="vertical_relaxed") for name in parts[0]}
+    named = entities_from_mentions(out["entity_mentions"])
+    others = (
+        out["entities"]
+        .filter(~pl.col("entity_id").is_in(named.get_column("entity_id").implode()))
+        .unique("entity_id", keep="first", maintain_order=True)
+    )
+    out["entities"] = pl.concat([named, others.select(named.columns)], how="vertical_relaxed")
+    return out
 
 
 def _with_sentence_idx(mentions: pl.DataFrame, sents: pl.DataFrame) -> pl.DataFrame:

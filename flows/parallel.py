@@ -1,0 +1,202 @@
+"""Extraction over several processes.
+
+A large batch is cut into chunks of whole articles; worker processes run
+``transforms.extract.extract`` on the chunks and the results are merged with
+``transforms.extract.merge_extracted`` (articles are independent, so the merged result equals one
+call over the whole batch). The NER model and the rule coder are CPU-bound Python/numpy code
+that holds the GIL, so processes, not threads, are what use a second core.
+
+Workers are started with ``spawn`` (never ``fork``: the run's process has Prefect's threads).
+Each loads the reference data, builds the gazetteer and verb lexicon and loads the NER model once,
+in its initializer. Starting them costs a few seconds of CPU, which is why small batches (below
+``[run] parallel_min_articles``) stay in the run's own process, and why ``dateline run`` may
+``prestart`` them while it imports its libraries and Prefect's API server starts.
+
+One pool serves one batch: ``extract_batch`` shuts it down when the batch is extracted, so the
+memory of the models is given back before validation and loading.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import itertools
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# what a worker process holds, filled by _init_worker
+_WORKER: dict[str, Any] = {}
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_workers = 0
+_pool_ner = False
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_workers(configured: int) -> int:
+    """``[run] workers``: 0 means one per CPU."""
+    return configured if configured > 0 else cpu_count()
+
+
+def reference_fingerprint(reference: dict[str, pl.DataFrame]) -> str:
+    """A hash of the reference frames' contents: the flow checks the workers loaded the same data."""
+    h = hashlib.sha256()
+    for name in sorted(reference):
+        df = reference[name]
+        h.update(name.encode())
+        h.update(str(df.shape).encode())
+        h.update(",".join(df.columns).encode())
+        if df.height:
+            h.update(str(df.hash_rows(seed=0).sum()).encode())
+    return h.hexdigest()
+
+
+def _init_worker(use_ner: bool) -> None:
+    # one BLAS thread per worker: the workers already use every core
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from flows import settings
+
+    settings.configure()
+    from flows.ner_model import load_ner
+    from flows.reference import load_reference
+    from transforms.gazetteer import build_gazetteer
+    from transforms.verbs import build_verb_lexicon
+
+    reference = load_reference()
+    _WORKER["reference"] = reference
+    _WORKER["fingerprint"] = reference_fingerprint(reference)
+    _WORKER["gazetteer"] = build_gazetteer(reference)
+    _WORKER["verbs"] = (
+        build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
+        if "verb_forms" in reference
+        else None
+    )
+    _WORKER["nlp"] = load_ner() if use_ner else None
+
+
+def _worker_fingerprint() -> str:
+    return _WORKER["fingerprint"]
+
+
+def _extract_chunk(articles: pl.DataFrame, today: date, default_year: int | None) -> dict[str, pl.DataFrame]:
+    from transforms.extract import extract
+
+    return extract(
+        articles,
+        _WORKER["reference"],
+        today=today,
+        default_year=default_year,
+        gazetteer=_WORKER["gazetteer"],
+        verbs=_WORKER["verbs"],
+        nlp=_WORKER["nlp"],
+    )
+
+
+def prestart(workers: int, *, use_ner: bool = True) -> None:
+    """Start the worker processes now (they load their models in the background); idempotent."""
+    global _pool, _pool_workers, _pool_ner
+    import multiprocessing
+
+    with _lock:
+        if _pool is not None or workers < 2:
+            return
+        _pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(use_ner,),
+        )
+        _pool_workers, _pool_ner = workers, use_ner
+        # make the workers start loading now, not at the first chunk
+        for _ in range(workers):
+            _pool.submit(_worker_fingerprint)
+
+
+def shutdown() -> None:
+    """Stop the worker processes (if any)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown)
+
+
+def chunks(articles: pl.DataFrame, n: int) -> list[pl.DataFrame]:
+    """Cut ``articles`` into at most ``n`` contiguous slices of about equal body length (order kept)."""
+    if articles.height == 0 or n <= 1:
+        return [articles]
+    lengths = articles.get_column("body").str.len_chars().fill_null(0).cast(pl.Int64)
+    total = int(lengths.sum()) or articles.height
+    cum = lengths.cum_sum().to_list()
+    cuts, target = [0], total / n
+    for i, c in enumerate(cum):
+        if c >= target * len(cuts) and len(cuts) < n and i + 1 < articles.height:
+            cuts.append(i + 1)
+    cuts.append(articles.height)
+    return [articles.slice(a, b - a) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def extract_batch(
+    articles: pl.DataFrame,
+    reference: dict[str, pl.DataFrame],
+    *,
+    today: date,
+    default_year: int | None,
+    workers: int,
+    min_articles: int,
+    use_ner: bool = True,
+    in_process: Callable[[pl.DataFrame], dict[str, pl.DataFrame]],
+    note: Callable[[str], None] = lambda _m: None,
+) -> dict[str, pl.DataFrame]:
+    """Extract ``articles`` in ``workers`` processes when the batch has at least ``min_articles``,
+    else (or when the workers hold other reference data) with ``in_process``. The pool is shut
+    down before returning."""
+    from transforms.extract import merge_extracted
+
+    if workers < 2 or articles.height < max(min_articles, 2):
+        shutdown()
+        return in_process(articles)
+    try:
+        prestart(workers, use_ner=use_ner)
+        with _lock:
+            pool = _pool
+        assert pool is not None
+        if _pool_ner != use_ner or pool.submit(_worker_fingerprint).result() != reference_fingerprint(
+            reference
+        ):
+            note("extraction workers hold other reference data or NER setting; extracting in process")
+            shutdown()
+            return in_process(articles)
+        # several chunks per worker so that one long chunk does not leave a core idle
+        parts = chunks(articles, _pool_workers * 4)
+        futures: list[Future] = [pool.submit(_extract_chunk, p, today, default_year) for p in parts]
+        results = [f.result() for f in futures]
+    except BrokenProcessPool as exc:
+        # a worker died (killed, out of memory, could not start): the batch is still extracted
+        note(f"extraction workers failed ({exc}); extracting in process")
+        shutdown()
+        return in_process(articles)
+    finally:
+        shutdown()
+    return merge_extracted(results)

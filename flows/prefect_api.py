@@ -1,0 +1,123 @@
+"""The temporary Prefect API server of a ``dateline run``, started early.
+
+Without ``$PREFECT_API_URL`` Prefect starts a temporary local API server the first time a flow
+needs it: it imports its whole server package into the run's process (~6 s here) and then waits
+for a uvicorn subprocess to boot (~8 s), all before the first task. ``dateline run`` instead
+starts the same server (the same uvicorn command and ephemeral settings Prefect uses) at its very
+first line, points ``PREFECT_API_URL`` at it, and imports its own libraries while the server boots
+on the other core. The run then waits for ``/health`` before the flow starts, and the server is
+stopped when the command ends.
+
+Nothing changes when ``PREFECT_API_URL`` is set (a real server, e.g. ``dateline serve``'s) or when
+Prefect's ephemeral mode is switched off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from flows.serve import ServeError, free_port, wait_healthy
+
+# the settings Prefect's own temporary server (prefect.server.api.server.SubprocessASGIServer)
+# runs with: no UI, ephemeral mode
+_EPHEMERAL_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+class TemporaryApi:
+    """A Prefect API server subprocess on a free loopback port, for one command."""
+
+    def __init__(self, proc: subprocess.Popen, api_url: str, log: tempfile._TemporaryFileWrapper) -> None:
+        self.proc: subprocess.Popen | None = proc
+        self.api_url = api_url
+        self.log = log
+        atexit.register(self.stop)
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the server answers ``/health``; ServeError (with the end of the server's
+        output) if it dies or times out."""
+        try:
+            wait_healthy(self.api_url, timeout, self.proc)
+        except ServeError as exc:
+            self.stop()
+            self.log.seek(0)
+            tail = self.log.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            detail = (": " + " | ".join(tail)) if tail else ""
+            raise ServeError(f"the temporary Prefect API server did not start: {exc}{detail}") from None
+
+    def stop(self) -> None:
+        """Stop the server and forget its URL (idempotent)."""
+        if os.environ.get("PREFECT_API_URL") == self.api_url:
+            del os.environ["PREFECT_API_URL"]
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the run's process dies, even by SIGKILL (Linux prctl)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _prefect_parent() -> Path | None:
+    spec = importlib.util.find_spec("prefect")  # does not import prefect
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))).parent
+
+
+def start_early() -> TemporaryApi | None:
+    """Start the temporary API server now and set ``PREFECT_API_URL`` for this process, unless an
+    API URL is already configured or ephemeral mode is off. Call before prefect is imported."""
+    if "prefect" in sys.modules or os.environ.get("PREFECT_API_URL"):
+        return None
+    if os.environ.get("PREFECT_SERVER_EPHEMERAL_ENABLED", "").lower() in ("0", "false", "no", "off"):
+        return None
+    app_dir = _prefect_parent()
+    if app_dir is None:
+        return None
+    port = free_port()
+    # the server's output, shown if it fails to start; closed (deleted) with this process
+    log = tempfile.TemporaryFile(prefix="dateline-prefect-api-")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(app_dir),
+            "--factory",
+            "prefect.server.api.server:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "error",
+            "--lifespan",
+            "on",
+        ],
+        env={**os.environ, **_EPHEMERAL_ENV},
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
+    )
+    api = TemporaryApi(proc, f"http://127.0.0.1:{port}/api", log)
+    os.environ["PREFECT_API_URL"] = api.api_url
+    return api

@@ -1,0 +1,171 @@
+"""Extraction in worker processes (flows/parallel.py) gives exactly what one process gives, and
+`dateline run` starts its own temporary Prefect API early (flows/prefect_api.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows import parallel, prefect_api
+from flows.ner_model import load_ner
+from tests.conftest import REPO, SAMPLES, dateline_env
+from transforms.extract import extract, merge_extracted
+from transforms.parse import parse_files
+from transforms.route import KNOWN_SCHEMA, route_units
+
+TODAY = date(2026, 11, 28)
+
+
+@pytest.fixture(scope="module")
+def articles() -> pl.DataFrame:
+    from flows.discover import discover
+
+    units = route_units(parse_files(discover(SAMPLES)), pl.DataFrame(schema=KNOWN_SCHEMA))
+    arts = units.filter(pl.col("route") == "article")
+    assert arts.height >= 5
+    return arts
+
+
+def _same(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        x, y = a[name], b[name]
+        assert x.columns == y.columns, name
+        assert x.sort(x.columns).equals(y.sort(y.columns)), f"{name} differs"
+
+
+def test_chunks_cover_every_article_once_in_order(articles: pl.DataFrame) -> None:
+    for n in (1, 2, 3, 100):
+        parts = parallel.chunks(articles, n)
+        assert 1 <= len(parts) <= min(n, articles.height)
+        assert pl.concat(parts)["article_id"].to_list() == articles["article_id"].to_list()
+    assert parallel.chunks(articles.head(0), 4)[0].height == 0
+
+
+def test_chunks_balance_text_not_rows() -> None:
+    df = pl.DataFrame({"article_id": [str(i) for i in range(6)], "body": ["x" * 1000] + ["y" * 10] * 5})
+    parts = parallel.chunks(df, 2)
+    assert [p.height for p in parts] == [1, 5]
+
+
+def test_merge_of_chunks_equals_one_call(articles: pl.DataFrame, reference: dict) -> None:
+    nlp = load_ner()
+    whole = extract(articles, reference, today=TODAY, nlp=nlp)
+    parts = [extract(p, reference, today=TODAY, nlp=nlp) for p in parallel.chunks(articles, 3)]
+    _same(whole, merge_extracted(parts))
+    # entities named in several chunks appear once
+    merged = merge_extracted(parts)["entities"]
+    assert merged["entity_id"].n_unique() == merged.height
+
+
+def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: dict) -> None:
+    calls: list[int] = []
+
+    def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        calls.append(batch.height)
+        return extract(batch, reference, today=TODAY, nlp=load_ner())
+
+    parallel_out = parallel.extract_batch(
+        articles, reference, today=TODAY, default_year=None, workers=2, min_articles=2, in_process=in_process
+    )
+    assert calls == [], "the batch should have gone to the workers"
+    assert parallel._pool is None, "the pool is shut down after the batch"
+    _same(extract(articles, reference, today=TODAY, nlp=load_ner()), parallel_out)
+
+
+def test_small_batches_and_one_worker_stay_in_process(articles: pl.DataFrame, reference: dict) -> None:
+    calls: list[int] = []
+
+    def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
+        calls.append(batch.height)
+        return {"articles": batch}
+
+    parallel.extract_batch(
+        articles,
+        reference,
+        today=TODAY,
+        default_year=None,
+        workers=2,
+        min_articles=1000,
+        in_process=in_process,
+    )
+    parallel.extract_batch(
+        articles, reference, today=TODAY, default_year=None, workers=1, min_articles=1, in_process=in_process
+    )
+    assert calls == [articles.height, articles.height]
+
+
+def test_other_reference_data_falls_back_to_in_process(articles: pl.DataFrame, reference: dict) -> None:
+    changed = dict(reference)
+    changed["countries"] = reference["countries"].head(3)
+    notes: list[str] = []
+    out = parallel.extract_batch(
+        articles,
+        changed,
+        today=TODAY,
+        default_year=None,
+        workers=2,
+        min_articles=2,
+        in_process=lambda b: {"articles": b},
+        note=notes.append,
+    )
+    assert out["articles"].height == articles.height
+    assert notes and "other reference data" in notes[0]
+
+
+def test_reference_fingerprint_sees_content(reference: dict) -> None:
+    fp = parallel.reference_fingerprint(reference)
+    assert fp == parallel.reference_fingerprint(dict(reference))
+    edited = dict(reference)
+    edited["actors"] = reference["actors"].with_columns(pl.col("canonical_name").str.to_uppercase())
+    assert parallel.reference_fingerprint(edited) != fp
+
+
+def test_start_early_leaves_a_configured_server_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert prefect_api.start_early() is None
+
+
+def test_run_starts_and_stops_its_own_prefect_api(tmp_path: Path) -> None:
+    """Without PREFECT_API_URL `dateline run` starts the temporary API itself; nothing is left running."""
+    mark = f"test-{uuid.uuid4().hex}"
+    env = dateline_env(DATELINE_TEST_MARK=mark)  # inherited by every child of the run
+    env.pop("PREFECT_API_URL", None)
+    wh_path = tmp_path / "w.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--input", str(SAMPLES), "--warehouse", str(wh_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    con = duckdb.connect(str(wh_path), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] >= 5
+        assert con.execute("SELECT status FROM runs").fetchall() == [("success",)]
+    finally:
+        con.close()
+    # no process of that run (API server, extraction worker) survives it
+    assert _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) == []
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

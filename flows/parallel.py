@@ -188,8 +188,9 @@ def extract_batch(
             note("extraction workers hold other reference data or NER setting; extracting in process")
             shutdown()
             return in_process(articles)
-        # several chunks per worker so that one long chunk does not leave a core idle
-        parts = chunks(articles, _pool_workers * 4)
+        # two chunks per worker (balanced by text length): each chunk pays fixed costs (the gazetteer's
+        # Aho-Corasick automaton is built per call), so few, but not one, so a slow chunk does not idle a core
+        parts = chunks(articles, _pool_workers * 2)
         futures: list[Future] = [pool.submit(_extract_chunk, p, today, default_year) for p in parts]
         results = [f.result() for f in futures]
     except BrokenProcessPool as exc:

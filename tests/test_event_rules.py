@@ -1,0 +1,55 @@
+"""General event-coding rules, each checked on a short sentence through the extraction stage."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+
+from flows.eval_events import main_event
+from transforms.extract import extract
+
+
+def coded(reference: dict[str, pl.DataFrame], text: str) -> list[dict[str, Any]]:
+    """The events of ``text`` as one article (rules only, no NER model), in text order."""
+    articles = pl.DataFrame(
+        {"article_id": ["t"], "body": [text], "published_date": [date(2021, 3, 4)]},
+        schema={"article_id": pl.String, "body": pl.String, "published_date": pl.Date},
+    ).with_columns(
+        pl.lit(None, dtype=pl.String).alias("date_precision"),
+        pl.lit(None, dtype=pl.String).alias("date_source"),
+    )
+    out = extract(articles, reference, today=date(2021, 3, 4))
+    return list(out["events"].sort("trigger_start").iter_rows(named=True))
+
+
+def main_type(reference: dict[str, pl.DataFrame], text: str) -> str | None:
+    ev = main_event(coded(reference, text), text)
+    return ev["event_type"] if ev else None
+
+
+def test_main_event_stays_in_the_main_clause_without_a_source() -> None:
+    # the main clause's event has no known actor; the subordinate clause's event has one
+    text = "Local residents threatened to strike unless Israel rescinded the order."
+    events = [
+        {"trigger_start": 16, "source_entity_id": None, "event_type": "THREATEN"},
+        {"trigger_start": 51, "source_entity_id": "ISR", "event_type": "SANCTION"},
+    ]
+    assert main_event(events, text)["event_type"] == "THREATEN"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "France demanded support from Germany in the dispute.",
+        "France demanded parties to the conflict to allow aid workers in.",
+    ],
+)
+def test_demanded_is_a_request_whatever_follows(reference: dict, text: str) -> None:
+    assert main_type(reference, text) == "REQUEST"
+
+
+def test_demands_as_a_noun_is_not_a_request(reference: dict) -> None:
+    assert "REQUEST" not in {e["event_type"] for e in coded(reference, "France rejected Iran's demands.")}

@@ -57,7 +57,11 @@ TRIGGERS: tuple[Trigger, ...] = (
         nominal=True,
         context="legislative",
     ),
-    _t("demand", r"\b(?:insist(?:s|ed|ing)?|demand(?:s|ed|ing)?(?=\s+(?:that|the|a|an|to)\b))\b", "100"),
+    _t(
+        "demand",
+        r"\b(?:insist(?:s|ed|ing)?|demand(?:ed|ing)|demands?(?=\s+(?:that|the|a|an|to)\b))\b",
+        "100",
+    ),
     _t(
         "appeal",
         r"\b(?:urg(?:e|es|ed|ing)|call(?:s|ed|ing)?\s+(?:on|upon)|appeal(?:s|ed|ing)?\s+to|ask(?:s|ed)?(?=\s+\w+\s+to\b))\b",

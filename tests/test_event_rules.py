@@ -10,6 +10,9 @@ import pytest
 
 from flows.eval_events import main_event
 from transforms.extract import extract
+from transforms.gazetteer import Gazetteer, build_gazetteer
+
+_GAZETTEERS: dict[int, Gazetteer] = {}
 
 
 def coded(reference: dict[str, pl.DataFrame], text: str) -> list[dict[str, Any]]:
@@ -21,7 +24,10 @@ def coded(reference: dict[str, pl.DataFrame], text: str) -> list[dict[str, Any]]
         pl.lit(None, dtype=pl.String).alias("date_precision"),
         pl.lit(None, dtype=pl.String).alias("date_source"),
     )
-    out = extract(articles, reference, today=date(2021, 3, 4))
+    if id(reference) not in _GAZETTEERS:
+        _GAZETTEERS[id(reference)] = build_gazetteer(reference)
+    gaz = _GAZETTEERS[id(reference)]
+    out = extract(articles, reference, today=date(2021, 3, 4), gazetteer=gaz)
     return list(out["events"].sort("trigger_start").iter_rows(named=True))
 
 
@@ -53,3 +59,15 @@ def test_demanded_is_a_request_whatever_follows(reference: dict, text: str) -> N
 
 def test_demands_as_a_noun_is_not_a_request(reference: dict) -> None:
     assert "REQUEST" not in {e["event_type"] for e in coded(reference, "France rejected Iran's demands.")}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rebels vowed to attack the capital of Chad.", "THREATEN"),
+        ("Militants in Syria have sworn to fight until the end.", "THREATEN"),
+        ("Japan vowed to cooperate with South Korea on energy.", "AGREE"),
+    ],
+)
+def test_a_vow_is_a_commitment_or_with_violence_a_threat(reference: dict, text: str, expected: str) -> None:
+    assert main_type(reference, text) == expected

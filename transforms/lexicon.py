@@ -130,6 +130,8 @@ TRIGGERS: tuple[Trigger, ...] = (
         "111",
     ),
     _t("threaten", r"\bthreaten(?:s|ed)?\b", "130"),
+    # a vow is a commitment; "vowed to fight" is folded with its complement into a threat
+    _t("vow", r"\b(?:vow(?:s|ed|ing)?|swore|sworn|swear(?:s|ing)?)\b(?=\s+(?:not\s+)?to\b)", "030"),
     _t("praise", r"\b(?:prais(?:e|es|ed)|endors(?:e|es|ed)|welcom(?:e|es|ed))\b", "051"),
     _t("aid", r"\b(?:provid|giv|gave|sen[dt]|pledg|donat)\w*\s+(?:\w+\s+){0,4}(?:aid|assistance)\b", "070"),
     _t(

@@ -71,3 +71,16 @@ def test_demands_as_a_noun_is_not_a_request(reference: dict) -> None:
 )
 def test_a_vow_is_a_commitment_or_with_violence_a_threat(reference: dict, text: str, expected: str) -> None:
     assert main_type(reference, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Italy announced a suspension of air links with Serbia.",
+        "Canada severed diplomatic ties with Iran on Friday.",
+        "The United Nations reduced food supplies to Cambodia.",
+        "Germany suspended development aid to Niger.",
+    ],
+)
+def test_breaking_ties_and_cutting_aid_are_sanctions(reference: dict, text: str) -> None:
+    assert main_type(reference, text) == "SANCTION"

@@ -87,6 +87,20 @@ TRIGGERS: tuple[Trigger, ...] = (
         mode="restrict",
         affected_before=True,
     ),
+    # reducing or breaking relations and stopping aid (CAMEO 161, 162: PLOVER SANCTION)
+    _t(
+        "break_ties",
+        r"\b(?:suspen(?:ds?|ded|ding|sion)|sever(?:s|ed|ing)?|break(?:s|ing)?|broke(?:n)?|cut(?:s|ting)?"
+        r"|downgrad(?:e|es|ed|ing))\s+(?:(?:of|off)\s+)?(?:[\w-]+\s+){0,3}?(?:ties|relations|links)\b",
+        "161",
+    ),
+    _t(
+        "cut_aid",
+        r"\b(?:reduc(?:e|es|ed|ing|tion)|cut(?:s|ting)?|halt(?:s|ed|ing)?|suspen(?:ds?|ded|ding|sion)"
+        r"|stop(?:s|ped|ping)?|freez(?:e|es|ing)|froze(?:n)?|withh[eo]ld(?:s|ing)?)\s+(?:of\s+)?(?:[\w-]+\s+){0,3}?"
+        r"(?:aid|assistance|supplies|funding)\b",
+        "162",
+    ),
     _t(
         "reach_agreement",
         r"\breach(?:ed|es|ing)?\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(?:consensus|agreement|deal|accord|understanding|compromise|settlement)\b",

@@ -84,3 +84,21 @@ def test_a_vow_is_a_commitment_or_with_violence_a_threat(reference: dict, text: 
 )
 def test_breaking_ties_and_cutting_aid_are_sanctions(reference: dict, text: str) -> None:
     assert main_type(reference, text) == "SANCTION"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The United States speeded up the withdrawal of invasion forces from Panama.",
+        "Russia withdrew its troops from Georgia on Monday.",
+        "The Peruvian president resigned on Tuesday.",
+        "Rebels in Uganda surrendered last week.",
+    ],
+)
+def test_withdrawing_forces_resigning_and_surrendering_are_retreats(reference: dict, text: str) -> None:
+    assert main_type(reference, text) == "RETREAT"
+
+
+def test_resigning_has_the_resign_mode(reference: dict) -> None:
+    ev = main_event(coded(reference, "The Peruvian president resigned on Tuesday."), "")
+    assert ev is not None and ev["mode"] == "resign"

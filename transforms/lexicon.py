@@ -101,6 +101,21 @@ TRIGGERS: tuple[Trigger, ...] = (
         r"(?:aid|assistance|supplies|funding)\b",
         "162",
     ),
+    # military withdrawal, surrender and resignation: material concessions (PLOVER RETREAT)
+    _t(
+        "withdraw_forces",
+        r"\b(?:withdr(?:aw|aws|awing|awal|awn|ew)|pull(?:s|ed|ing)?\s+(?:out|back)|pull-?out)\s+(?:of\s+)?"
+        r"(?:[\w-]+\s+){0,3}?(?:troops|forces|soldiers|units|contingents?|peacekeepers)\b",
+        "0874",
+    ),
+    _t("surrender", r"\bsurrender(?:s|ed|ing)?\b(?!\s+(?:to\s+(?:the\s+)?police|himself|herself)\b)", "0874"),
+    _t(
+        "resign",
+        r"\b(?:resign(?:s|ed|ing)?|st(?:ep|eps|epped|epping)\s+down)\b",
+        "0831",
+        plover="RETREAT",
+        mode="resign",
+    ),
     _t(
         "reach_agreement",
         r"\breach(?:ed|es|ing)?\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(?:consensus|agreement|deal|accord|understanding|compromise|settlement)\b",

@@ -102,3 +102,10 @@ def test_withdrawing_forces_resigning_and_surrendering_are_retreats(reference: d
 def test_resigning_has_the_resign_mode(reference: dict) -> None:
     ev = main_event(coded(reference, "The Peruvian president resigned on Tuesday."), "")
     assert ev is not None and ev["mode"] == "resign"
+
+
+def test_accepting_a_proposal_is_agreeing(reference: dict) -> None:
+    assert main_type(reference, "Denmark accepted a formula for ending its dispute with Norway.") == "AGREE"
+    assert main_type(reference, "Iraq accepted the peace plan of Egypt.") == "AGREE"
+    # accepting something else is still yielding
+    assert main_type(reference, "Denmark accepted responsibility for the collision with Norway.") == "CONCEDE"

@@ -132,6 +132,14 @@ TRIGGERS: tuple[Trigger, ...] = (
         r"\b(?:reject(?:s|ed|ing)?|refus(?:e|es|ed|ing)|turned\s+down|vetoe?(?:s|d)?|vetoing)\b",
         "120",
     ),
+    # accepting a proposal or plan is agreeing to it (CAMEO 03); accepting otherwise is yielding
+    _t(
+        "accept_proposal",
+        r"\baccept(?:s|ed|ing)?\s+(?:an?\s+|the\s+|its\s+|their\s+|\w+(?:'s|’s)\s+)?(?:[\w-]+\s+){0,2}?"
+        r"(?:proposals?|plans?|offers?|formula|deal|agreement|accord|terms|compromise|settlement|invitation"
+        r"|ceasefire|cease-fire|truce|mediation)\b",
+        "030",
+    ),
     _t("accept", r"\baccept(?:s|ed|ing)?\b", "080"),
     _t(
         "investigate",

@@ -79,14 +79,17 @@ _SUBORDINATE = re.compile(
 
 def main_event(events: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
     """The record's main event: the first one in the main clause (before any subordinate or
-    relative clause) that has a source, else the first with a source, else the first."""
+    relative clause) that has a source, else the first in the main clause, else the first with a
+    source, else the first. (A known actor in a subordinate clause does not make its event the
+    main one: "X threatened to strike unless Israel rescinded ...".)"""
     if not events:
         return None
     sub = _SUBORDINATE.search(text)
     cut = sub.start() if sub else len(text)
     with_source = [e for e in events if e["source_entity_id"]]
     main_clause = [e for e in with_source if e["trigger_start"] < cut]
-    return (main_clause or with_source or events)[0]
+    in_main = [e for e in events if e["trigger_start"] < cut]
+    return (main_clause or in_main or with_source or events)[0]
 
 
 def evaluate_events(

@@ -57,7 +57,11 @@ TRIGGERS: tuple[Trigger, ...] = (
         nominal=True,
         context="legislative",
     ),
-    _t("demand", r"\b(?:insist(?:s|ed|ing)?|demand(?:s|ed|ing)?(?=\s+(?:that|the|a|an|to)\b))\b", "100"),
+    _t(
+        "demand",
+        r"\b(?:insist(?:s|ed|ing)?|demand(?:ed|ing)|demands?(?=\s+(?:that|the|a|an|to)\b))\b",
+        "100",
+    ),
     _t(
         "appeal",
         r"\b(?:urg(?:e|es|ed|ing)|call(?:s|ed|ing)?\s+(?:on|upon)|appeal(?:s|ed|ing)?\s+to|ask(?:s|ed)?(?=\s+\w+\s+to\b))\b",
@@ -83,6 +87,35 @@ TRIGGERS: tuple[Trigger, ...] = (
         mode="restrict",
         affected_before=True,
     ),
+    # reducing or breaking relations and stopping aid (CAMEO 161, 162: PLOVER SANCTION)
+    _t(
+        "break_ties",
+        r"\b(?:suspen(?:ds?|ded|ding|sion)|sever(?:s|ed|ing)?|break(?:s|ing)?|broke(?:n)?|cut(?:s|ting)?"
+        r"|downgrad(?:e|es|ed|ing))\s+(?:(?:of|off)\s+)?(?:[\w-]+\s+){0,3}?(?:ties|relations|links)\b",
+        "161",
+    ),
+    _t(
+        "cut_aid",
+        r"\b(?:reduc(?:e|es|ed|ing|tion)|cut(?:s|ting)?|halt(?:s|ed|ing)?|suspen(?:ds?|ded|ding|sion)"
+        r"|stop(?:s|ped|ping)?|freez(?:e|es|ing)|froze(?:n)?|withh[eo]ld(?:s|ing)?)\s+(?:of\s+)?(?:[\w-]+\s+){0,3}?"
+        r"(?:aid|assistance|supplies|funding)\b",
+        "162",
+    ),
+    # military withdrawal, surrender and resignation: material concessions (PLOVER RETREAT)
+    _t(
+        "withdraw_forces",
+        r"\b(?:withdr(?:aw|aws|awing|awal|awn|ew)|pull(?:s|ed|ing)?\s+(?:out|back)|pull-?out)\s+(?:of\s+)?"
+        r"(?:[\w-]+\s+){0,3}?(?:troops|forces|soldiers|units|contingents?|peacekeepers)\b",
+        "0874",
+    ),
+    _t("surrender", r"\bsurrender(?:s|ed|ing)?\b(?!\s+(?:to\s+(?:the\s+)?police|himself|herself)\b)", "0874"),
+    _t(
+        "resign",
+        r"\b(?:resign(?:s|ed|ing)?|st(?:ep|eps|epped|epping)\s+down)\b",
+        "0831",
+        plover="RETREAT",
+        mode="resign",
+    ),
     _t(
         "reach_agreement",
         r"\breach(?:ed|es|ing)?\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+)?(?:consensus|agreement|deal|accord|understanding|compromise|settlement)\b",
@@ -98,6 +131,14 @@ TRIGGERS: tuple[Trigger, ...] = (
         "reject",
         r"\b(?:reject(?:s|ed|ing)?|refus(?:e|es|ed|ing)|turned\s+down|vetoe?(?:s|d)?|vetoing)\b",
         "120",
+    ),
+    # accepting a proposal or plan is agreeing to it (CAMEO 03); accepting otherwise is yielding
+    _t(
+        "accept_proposal",
+        r"\baccept(?:s|ed|ing)?\s+(?:an?\s+|the\s+|its\s+|their\s+|\w+(?:'s|’s)\s+)?(?:[\w-]+\s+){0,2}?"
+        r"(?:proposals?|plans?|offers?|formula|deal|agreement|accord|terms|compromise|settlement|invitation"
+        r"|ceasefire|cease-fire|truce|mediation)\b",
+        "030",
     ),
     _t("accept", r"\baccept(?:s|ed|ing)?\b", "080"),
     _t(
@@ -126,6 +167,8 @@ TRIGGERS: tuple[Trigger, ...] = (
         "111",
     ),
     _t("threaten", r"\bthreaten(?:s|ed)?\b", "130"),
+    # a vow is a commitment; "vowed to fight" is folded with its complement into a threat
+    _t("vow", r"\b(?:vow(?:s|ed|ing)?|swore|sworn|swear(?:s|ing)?)\b(?=\s+(?:not\s+)?to\b)", "030"),
     _t("praise", r"\b(?:prais(?:e|es|ed)|endors(?:e|es|ed)|welcom(?:e|es|ed))\b", "051"),
     _t("aid", r"\b(?:provid|giv|gave|sen[dt]|pledg|donat)\w*\s+(?:\w+\s+){0,4}(?:aid|assistance)\b", "070"),
     _t(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -323,14 +324,19 @@ def _article_events(
     events: list[Ev] = []
     last_person_source: dict | None = None
     tariff_users = _tariff_users(body, actors)
+    # which sentences each hand trigger can match in: one scan of the body per trigger instead of
+    # one per sentence; a sentence is then scanned exactly (within its bounds) only for those
+    may_match = _trigger_sentences(body, sents)
+    ment_starts = [m["start_char"] for m in ments]
+    actor_starts = [m["start_char"] for m in actors]
     for idx, s_start, s_end in sents:
-        s_ments = [m for m in ments if s_start <= m["start_char"] < s_end]
-        s_actors = [m for m in actors if s_start <= m["start_char"] < s_end]
+        s_ments = ments[bisect_left(ment_starts, s_start) : bisect_left(ment_starts, s_end)]
+        s_actors = actors[bisect_left(actor_starts, s_start) : bisect_left(actor_starts, s_end)]
         clauses = _clauses(body, s_start, s_end)
         sent_dates = find_dates(body[s_start:s_end])
         lead_date = next((d for d in sent_dates if d.start <= 12 and d.kind != "year"), None)
         found: list[tuple[int, int, lx.Trigger]] = []
-        for trig in lx.TRIGGERS:
+        for trig in may_match.get(idx, ()):
             for m in trig.pattern.finditer(body, s_start, s_end):
                 if any(not (m.end() <= a or m.start() >= b) for a, b, _ in found):
                     continue
@@ -533,6 +539,26 @@ def _article_events(
                 )
         events.extend(sent_events)
     return events
+
+
+def _trigger_sentences(body: str, sents: list[tuple[int, int, int]]) -> dict[int, list[lx.Trigger]]:
+    """sentence_idx -> the hand triggers (in lexicon order) with a match overlapping that sentence
+    when the whole body is scanned. A trigger with no such match has none within the sentence's
+    bounds either (barring look-arounds at a sentence's very edge)."""
+    sents = sorted(sents, key=lambda x: x[1])
+    starts = [s for _, s, _ in sents]
+    out: dict[int, list[lx.Trigger]] = {}
+    for trig in lx.TRIGGERS:
+        seen: set[int] = set()
+        for m in trig.pattern.finditer(body):
+            first = max(0, bisect_right(starts, m.start()) - 1)
+            last = max(0, bisect_left(starts, m.end()) - 1)
+            for k in range(first, last + 1):
+                idx = sents[k][0]
+                if idx not in seen:
+                    seen.add(idx)
+                    out.setdefault(idx, []).append(trig)
+    return out
 
 
 def _antecedent(actors: list[dict], s_start: int, pos: int, last: dict | None) -> dict | None:

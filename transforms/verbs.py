@@ -38,6 +38,10 @@ class VerbLexicon:
     max_words: int
     # block -> first word of the pattern's first 'after' slot -> pattern positions ('' = no after slot)
     index: dict[str, dict[str, list[int]]]
+    # first words of the multi-word forms: only these tokens need the longer look-ups
+    multi_first: frozenset[str] = frozenset()
+    # first words of all forms: other tokens cannot start a verb
+    first_words: frozenset[str] = frozenset()
 
 
 def _slots(text: str | None) -> tuple[tuple[tuple[str, ...], ...], ...]:
@@ -72,7 +76,9 @@ def build_verb_lexicon(forms: pl.DataFrame, patterns: pl.DataFrame) -> VerbLexic
         for i, p in enumerate(pats):
             for word in p.after_first[0] if p.after_first else {""}:
                 idx.setdefault(word, []).append(i)
-    return VerbLexicon(fmap, pmap, max((len(k) for k in fmap), default=1), index)
+    multi_first = frozenset(k[0] for k in fmap if len(k) > 1)
+    first_words = frozenset(k[0] for k in fmap)
+    return VerbLexicon(fmap, pmap, max((len(k) for k in fmap), default=1), index, multi_first, first_words)
 
 
 def _match_slots(slots: tuple, words: list[str]) -> bool:
@@ -102,16 +108,18 @@ def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[i
     toks = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
     words = [t[2] for t in toks]
     out: list[tuple[int, int, str, str, bool]] = []
-    i = 0
-    while i < len(toks):
+    next_free = 0  # tokens before this were consumed by a multi-word form
+    for i in [k for k, w in enumerate(words) if w in lex.first_words]:
+        if i < next_free:
+            continue
         hit = None
-        for n in range(min(lex.max_words, len(toks) - i), 0, -1):
+        longest = min(lex.max_words, len(toks) - i) if words[i] in lex.multi_first else 1
+        for n in range(longest, 0, -1):
             entry = lex.forms.get(tuple(words[i : i + n]))
             if entry:
                 hit = (n, entry)
                 break
         if not hit:
-            i += 1
             continue
         n, (block, code) = hit
         after = words[i + n : i + n + AFTER_WINDOW]
@@ -119,9 +127,9 @@ def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[i
         by_pattern = False
         after_set, before_set = set(after), set(before)
         idx = lex.index.get(block, {})
-        candidates = sorted({i for w in (*after_set, "") for i in idx.get(w, ())})
+        candidates = sorted({c for w in (*after_set, "") for c in idx.get(w, ())})
         pats = lex.patterns.get(block, [])
-        for p in (pats[i] for i in candidates):
+        for p in (pats[c] for c in candidates):
             if any(not (first & after_set) for first in p.after_first):
                 continue
             if any(not (first & before_set) for first in p.before_first):
@@ -131,5 +139,5 @@ def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[i
                 break
         if code:
             out.append((offset + toks[i][0], offset + toks[i + n - 1][1], code, block, by_pattern))
-        i += n
+        next_free = i + n
     return out

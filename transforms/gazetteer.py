@@ -16,8 +16,16 @@ _STOP_ALIASES = frozenset(
 )
 
 
+_DASHES_TO_SPACE = str.maketrans(dict.fromkeys("-_‐–", " "))
+
+
 def norm_text(s: str) -> str:
     """Lower-case and turn hyphens/underscores into spaces, keeping the string's length."""
+    low = s.lower()
+    # the whole-string lower() equals the per-character one when no character changes length
+    # and no final sigma depends on its context
+    if len(low) == len(s) and "Σ" not in s:
+        return low.translate(_DASHES_TO_SPACE)
     out = []
     for ch in s:
         low = ch.lower()

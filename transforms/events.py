@@ -333,8 +333,6 @@ def _article_events(
         s_ments = ments[bisect_left(ment_starts, s_start) : bisect_left(ment_starts, s_end)]
         s_actors = actors[bisect_left(actor_starts, s_start) : bisect_left(actor_starts, s_end)]
         clauses = _clauses(body, s_start, s_end)
-        sent_dates = find_dates(body[s_start:s_end])
-        lead_date = next((d for d in sent_dates if d.start <= 12 and d.kind != "year"), None)
         found: list[tuple[int, int, lx.Trigger]] = []
         for trig in may_match.get(idx, ()):
             for m in trig.pattern.finditer(body, s_start, s_end):
@@ -358,6 +356,10 @@ def _article_events(
                 found.append((v_start, v_end, _MUST_TRIGGER))
         found.sort(key=lambda f: f[0])
         found = _refine_triggers(body, s_start, clauses, found, quads or {})
+        if not found:
+            continue
+        sent_dates = find_dates(body[s_start:s_end])
+        lead_date = next((d for d in sent_dates if d.start <= 12 and d.kind != "year"), None)
         sent_events: list[Ev] = []
         for t_start, t_end, trig in found:
             clause = next(c for c in clauses if c[0] <= t_start < c[1] + 1)

@@ -9,6 +9,7 @@ across runs, reruns and articles that are replaced.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -338,3 +339,58 @@ def test_warehouse_from_before_event_mentions_is_migrated(tmp_path: Path) -> Non
         ]
     finally:
         con.close()
+
+
+# --- the flow, end to end -------------------------------------------------------------------------
+
+
+def test_flow_merges_the_same_meeting_across_articles(prefect_harness: None, tmp_path: Path) -> None:
+    """The seed article and a later edition of it (one more sentence) tell the same events."""
+    from flows.ingest import ingest
+    from tests.conftest import SAMPLES
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    seed = (SAMPLES / "000_a012fc040dd23e81.txt").read_text(encoding="utf-8")
+    (inp / "a.txt").write_text(seed, encoding="utf-8")
+    lines = seed.splitlines()
+    body_end = max(
+        i for i, line in enumerate(lines) if line.strip() and not line.startswith(("Original:", "Statement:"))
+    )
+    edition = (
+        "\n".join([*lines[: body_end + 1], "Officials met again on Friday.", *lines[body_end + 1 :]]) + "\n"
+    )
+    (inp / "b.txt").write_text(edition, encoding="utf-8")
+    wh_path = tmp_path / "w.duckdb"
+    assert ingest(inp, wh_path, snapshot=False).status == "success"
+
+    def q(sql: str) -> list[tuple]:
+        c = duckdb.connect(str(wh_path), read_only=True)
+        try:
+            return c.execute(sql).fetchall()
+        finally:
+            c.close()
+
+    rubio = """SELECT e.mention_count, e.article_count, count(m.mention_id) FROM events e
+               JOIN event_mentions m USING (event_id) JOIN entities t ON t.entity_id = e.target_entity_id
+               WHERE e.event_type = 'CONSULT' AND t.canonical_name LIKE '%Rubio' GROUP BY ALL"""
+    assert q(rubio) == [(2, 2, 2)]  # same actors, same day: one event, two reports
+    rattner = """SELECT e.event_date, e.mention_count FROM events e
+                 JOIN entities s ON s.entity_id = e.source_entity_id
+                 WHERE e.event_type = 'CONSULT' AND s.canonical_name = 'Lee Han-kyu'"""
+    assert q(rattner) == [(None, 1), (None, 1)]  # no date known: not merged on a guess
+    dup_keys = """SELECT count(*) FROM (SELECT event_type, cameo_code, source_entity_id, target_entity_id,
+                  event_date, polarity, status FROM events WHERE source_entity_id IS NOT NULL
+                  AND target_entity_id IS NOT NULL AND date_precision = 'day' GROUP BY ALL HAVING count(*) > 1)"""
+    assert q(dup_keys) == [(0,)]
+    before = q("SELECT * EXCLUDE (run_id) FROM events ORDER BY event_id")
+
+    assert ingest(inp, wh_path, snapshot=False).rows == {}  # rerun: nothing written
+    # b.txt is rewritten with another story: its reports go, the shared events stay with one
+    shutil.copyfile(SAMPLES / "004_gulf_energy_dialogue.txt", inp / "b.txt")
+    assert ingest(inp, wh_path, snapshot=False).status == "success"
+    assert q(rubio) == [(1, 1, 1)]
+    in_a = """SELECT count(*) FROM events e WHERE EXISTS (SELECT 1 FROM event_mentions m
+              JOIN articles a USING (article_id) WHERE m.event_id = e.event_id AND a.source_path LIKE '%a.txt')"""
+    assert 0 < q(in_a)[0][0] < len(before)  # the seed's events are left; those only the edition told are gone
+    assert q("SELECT count(*) FROM events WHERE mention_count <> 1 OR article_count <> 1") == [(0,)]

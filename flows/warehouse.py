@@ -43,7 +43,7 @@ from schemas.tables import (
     SENTENCES,
     Table,
 )
-from transforms.event_mentions import REPORT_COLUMNS, REPRESENTATIVE_ORDER
+from transforms.event_mentions import EVENT_LEVEL_COLUMNS, KEY_COLUMNS, REPORT_COLUMNS, REPRESENTATIVE_ORDER
 
 log = logging.getLogger(__name__)
 
@@ -193,9 +193,11 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
 def _migrate_events(con: duckdb.DuckDBPyConnection) -> None:
     """Migrate ``events`` of a warehouse made before ``event_mentions``: one row per report then.
 
-    Each old row becomes the only mention of its event (``mention_id`` = ``event_id``), with
-    ``mention_count`` and ``article_count`` 1: nothing is merged after the fact; reports loaded
-    later merge among themselves. Runs once (when ``events`` lacks ``mention_count``).
+    Each old row becomes a mention (``mention_id`` = its old ``event_id``) of the event its key
+    names -- the same key hash as :func:`transforms.event_mentions.event_key_id`, or the old id
+    when the key is not fully known -- and ``events`` is rebuilt from them: one row per event,
+    with its representative report and counts. Runs once (when ``events`` lacks
+    ``mention_count``), in one transaction.
     """
     have = {
         r[0]
@@ -208,16 +210,45 @@ def _migrate_events(con: duckdb.DuckDBPyConnection) -> None:
     if "mention_count" in have:
         return
     _exec(con, EVENT_MENTIONS.ddl())
-    shared = [c for c in EVENT_MENTIONS.column_names if c in have and c != "mention_id"]
+    known = " AND ".join(f"{c} IS NOT NULL" for c in KEY_COLUMNS) + " AND date_precision = 'day'"
+    key = ", ".join(f"strftime({c}, '%Y-%m-%d')" if c == "event_date" else c for c in KEY_COLUMNS)
+    report = [c for c in EVENT_MENTIONS.column_names if c in have and c not in ("mention_id", "event_id")]
+    level = [c for c in EVENT_LEVEL_COLUMNS if c in have]
+    order = _representative_order_sql()
     with _transaction(con, "migrating events to events + event_mentions"):
         _exec(con, "ALTER TABLE events ADD COLUMN mention_count BIGINT DEFAULT 1")
         _exec(con, "ALTER TABLE events ADD COLUMN article_count BIGINT DEFAULT 1")
+        _exec(con, "CREATE OR REPLACE TEMP TABLE _mig_events AS SELECT * FROM events")
+        _exec(
+            con,
+            f"""
+            INSERT INTO event_mentions (mention_id, event_id, {", ".join(report)})
+            SELECT event_id,
+                CASE WHEN {known} THEN substr(sha256(concat_ws('|', 'event', {key})), 1, 16)
+                     ELSE event_id END,
+                {", ".join(report)}
+            FROM _mig_events ON CONFLICT DO NOTHING
+            """,
+        )
+        _exec(con, "DELETE FROM events")
         rows = _exec(
             con,
-            f"INSERT INTO event_mentions (mention_id, {', '.join(shared)}) "
-            f"SELECT event_id, {', '.join(shared)} FROM events ON CONFLICT DO NOTHING",
+            f"""
+            INSERT INTO events (event_id, {", ".join(report)}, {", ".join(level)}, mention_count, article_count)
+            SELECT m.event_id, {", ".join("m." + c for c in report)}, {", ".join("o." + c for c in level)},
+                count(*) OVER (PARTITION BY m.event_id),
+                (SELECT count(DISTINCT x.article_id) FROM event_mentions x WHERE x.event_id = m.event_id)
+            FROM event_mentions m
+            JOIN _mig_events o ON o.event_id = m.mention_id
+            LEFT JOIN articles a ON a.article_id = m.article_id
+            QUALIFY row_number() OVER (PARTITION BY m.event_id ORDER BY {order}) = 1
+            """,
         )
-    log.info("warehouse migrated: %s event row(s) became event_mentions", rows[0][0] if rows else 0)
+        _exec(con, "DROP TABLE IF EXISTS _mig_events")
+    log.info(
+        "warehouse migrated: events split into %s event(s) and their event_mentions",
+        rows[0][0] if rows else 0,
+    )
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -689,6 +720,18 @@ def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
         _exec(con, "DROP TABLE IF EXISTS _dl_gone")
 
 
+def _representative_order_sql() -> str:
+    """ORDER BY of an event's mentions ``m`` (with their article ``a``): the first is its representative."""
+    order_sql = {
+        "article_published_date": "a.published_date NULLS LAST",
+        "article_id": "m.article_id",
+        "start_char": "m.start_char",
+        "trigger_start": "m.trigger_start NULLS LAST",
+        "mention_id": "m.mention_id",
+    }
+    return ", ".join(order_sql[c] for c in REPRESENTATIVE_ORDER)
+
+
 def _refresh_events(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     """Recompute the events that lost a mention or are in the batch from ``event_mentions``.
 
@@ -699,14 +742,7 @@ def _refresh_events(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
     mention_id: :data:`transforms.event_mentions.REPRESENTATIVE_ORDER`), and ``run_id``.
     Returns the events deleted.
     """
-    order_sql = {
-        "article_published_date": "a.published_date NULLS LAST",
-        "article_id": "m.article_id",
-        "start_char": "m.start_char",
-        "trigger_start": "m.trigger_start NULLS LAST",
-        "mention_id": "m.mention_id",
-    }
-    order = ", ".join(order_sql[c] for c in REPRESENTATIVE_ORDER)
+    order = _representative_order_sql()
     sets = ", ".join(f"{c} = r.{c}" for c in EVENT_REPORT_COLUMNS)
     try:
         _exec(

@@ -314,6 +314,7 @@ def test_fk_event_id_checked_against_batch_and_warehouse() -> None:
 
 
 def test_warehouse_from_before_event_mentions_is_migrated(tmp_path: Path) -> None:
+    """Old events rows (one per report) become mentions; reports of one known event merge."""
     path = tmp_path / "old.duckdb"
     old_events = Table(
         "events",
@@ -321,22 +322,48 @@ def test_warehouse_from_before_event_mentions_is_migrated(tmp_path: Path) -> Non
         tuple(c for c in EVENTS.columns if c.name not in ("mention_count", "article_count")),
         ("event_id",),
     )
-    legacy = batch(("in/a.txt", f"Seoul. {MEETING}", date(2025, 6, 8), {}))["events"]
+    old = batch(
+        ("in/a.txt", f"Seoul. {MEETING}", date(2025, 6, 8), {}),
+        ("in/b.txt", f"Washington. {MEETING}", date(2025, 6, 7), {}),
+        ("in/c.txt", f"Paris. {MEETING}", None, {"event_date": None, "date_precision": None}),
+    )
+    reports = reports_frame(
+        [report(a["article_id"], a["body"]) for a in old["articles"].head(2).iter_rows(named=True)]
+        + [
+            report(
+                old["articles"]["article_id"][2],
+                old["articles"]["body"][2],
+                event_date=None,
+                date_precision=None,
+            )
+        ]
+    ).with_columns(pl.lit("r0").alias("run_id"))
     c = duckdb.connect(str(path))
     c.execute(old_events.ddl())
-    c.register(
-        "legacy", legacy.drop("mention_count", "article_count").with_columns(pl.lit("r0").alias("run_id"))
-    )
+    c.execute(ARTICLES.ddl())
+    c.register("legacy", reports.select(old_events.column_names))
     c.execute("INSERT INTO events SELECT * FROM legacy")
+    c.register(
+        "arts", old["articles"].with_columns(pl.lit("r0").alias("run_id")).select(ARTICLES.column_names)
+    )
+    c.execute("INSERT INTO articles SELECT * FROM arts")
     c.close()
     con = wh.connect(path)
     try:
         wh.init_schema(con)
         wh.init_schema(con)  # once only
-        assert events_of(con) == [(KEYED, legacy["article_id"][0], 1, 1, "r0")]
-        assert con.execute("SELECT mention_id, event_id, run_id FROM event_mentions").fetchall() == [
-            (KEYED, KEYED, "r0")
-        ]
+        b_id = old["articles"]["article_id"][1]
+        c_report = reports["event_id"][2]
+        assert events_of(con) == sorted(
+            [(KEYED, b_id, 2, 2, "r0"), (c_report, old["articles"]["article_id"][2], 1, 1, "r0")]
+        )
+        mentions = con.execute(
+            "SELECT mention_id, event_id FROM event_mentions ORDER BY mention_id"
+        ).fetchall()
+        assert mentions == sorted([(r, KEYED) for r in reports["event_id"][:2]] + [(c_report, c_report)])
+        # the migrated events take part in later loads like any other
+        wh.load_batch(con, "r1", batch(("in/d.txt", f"Tokyo. {MEETING}", date(2025, 6, 9), {})), no_dq())
+        assert con.execute("SELECT mention_count FROM events WHERE event_id = ?", [KEYED]).fetchone() == (3,)
     finally:
         con.close()
 

@@ -24,6 +24,7 @@ from flows.ner_model import load_ner
 from flows.reference import load_reference
 from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
+from transforms.event_mentions import group_event_mentions
 from transforms.extract import extract
 from transforms.parse import parse_files
 from transforms.route import KNOWN_SCHEMA, route_units
@@ -120,7 +121,12 @@ def load_task(
 def build_frames(
     units: pl.DataFrame, extracted: dict[str, pl.DataFrame], run_id: str
 ) -> dict[str, pl.DataFrame]:
-    """Fact-table frames of one batch from the routed units and the extraction output."""
+    """Fact-table frames of one batch from the routed units and the extraction output.
+
+    The extraction's ``events`` are one row per report; here, over the whole batch (after any
+    chunks of the extraction are put together), they become ``events`` (one row per distinct
+    event) and ``event_mentions`` (its reports): :func:`transforms.event_mentions.group_event_mentions`.
+    """
     todo = units.filter(pl.col("route") != "unchanged")
     dups = todo.filter(pl.col("route") == "duplicate").select(
         "source_path", "source_record", "content_sha256", "article_id"
@@ -152,6 +158,10 @@ def build_frames(
         .drop("routes")
     )
     frames = {k: v for k, v in extracted.items()}
+    if "events" in frames:
+        frames["events"], frames["event_mentions"] = group_event_mentions(
+            frames["events"], frames.get("articles")
+        )
     frames["duplicates"] = dups
     frames["quarantine"] = quarantine
     frames["files"] = FILES.conform(outcome.with_columns(pl.lit(run_id).alias("run_id")))

@@ -7,9 +7,9 @@ writes three runs into a warehouse:
 1. ``clean``    -- the first part of the articles, loaded (the history the later runs compare with);
 2. ``planted``  -- the next part plus the bad files, with defects planted in the extracted frames:
    a duplicated event_id, CAMEO codes ``13y`` and ``120]--``, a placeholder event repeated across
-   articles, an offset beyond the body, evidence that is not the body slice, a dangling entity
+   articles (in events and event_mentions), an offset beyond the body, evidence that is not the body slice, a dangling entity
    foreign key, an article without sentences;
-3. ``empty``    -- the rest, as if extraction had silently produced no events.
+3. ``empty``    -- the rest, as if extraction had silently produced no events (nor event mentions).
 
 Then it writes the HTML report of each run and prints which checks failed with their rows.
 
@@ -163,6 +163,10 @@ def plant(frames: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], Pla
     ev = pl.concat([ev, pl.DataFrame(placeholder, schema=ev.schema)])
     planted.values["placeholder event"] = [p["event_id"] for p in placeholder[:1]]
     f["events"] = ev
+    # ... and its reports (without actors or date, each is its own event)
+    em = f["event_mentions"]
+    reports = [{**p, "mention_id": p["event_id"]} for p in placeholder]
+    f["event_mentions"] = pl.concat([em, pl.DataFrame(reports).select(em.columns).cast(em.schema)])
     # an offset beyond the body
     q = f["quantities"]
     art = f["articles"].filter(pl.col("article_id") == q.get_column("article_id")[0])
@@ -245,6 +249,7 @@ def run_acceptance(
         )
         empty = batch_frames(parts[2], reference, run_ids["empty"], today)
         empty["events"] = empty["events"].clear()
+        empty["event_mentions"] = empty["event_mentions"].clear()
         results["empty"] = _record(con, run_ids["empty"], str(bbc), empty, reference, today)
     finally:
         con.close()

@@ -27,7 +27,15 @@ import polars as pl
 from flows import warehouse as wh
 
 #: Tables whose row counts are charted, in this order.
-CHART_TABLES = ("articles", "sentences", "entity_mentions", "events", "quantities", "quarantine")
+CHART_TABLES = (
+    "articles",
+    "sentences",
+    "entity_mentions",
+    "events",
+    "event_mentions",
+    "quantities",
+    "quarantine",
+)
 #: Runs shown in the charts (the most recent).
 CHART_RUNS = 30
 #: Example rows shown per failed check.

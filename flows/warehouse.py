@@ -31,6 +31,7 @@ from schemas.tables import (
     DUPLICATES,
     ENTITIES,
     ENTITY_MENTIONS,
+    EVENT_MENTIONS,
     EVENTS,
     FACT_TABLES,
     FILES,
@@ -42,13 +43,18 @@ from schemas.tables import (
     SENTENCES,
     Table,
 )
+from transforms.event_mentions import EVENT_LEVEL_COLUMNS, KEY_COLUMNS, REPORT_COLUMNS, REPRESENTATIVE_ORDER
 
 log = logging.getLogger(__name__)
 
 VIEWS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "views.sql"
 
-#: Tables whose rows belong to an article (deleted / re-homed with it).
-ARTICLE_CHILD_TABLES: tuple[Table, ...] = (SENTENCES, ENTITY_MENTIONS, EVENTS, QUANTITIES)
+#: Tables whose rows belong to an article (deleted / re-homed with it). ``events`` is not one:
+#: an event goes when its last mention goes (:func:`_refresh_events`).
+ARTICLE_CHILD_TABLES: tuple[Table, ...] = (SENTENCES, ENTITY_MENTIONS, EVENT_MENTIONS, QUANTITIES)
+
+#: Columns of ``events`` recomputed from its representative mention (see transforms.event_mentions).
+EVENT_REPORT_COLUMNS: tuple[str, ...] = REPORT_COLUMNS
 
 #: Insert order of a batch; dq_results last.
 LOAD_ORDER: tuple[Table, ...] = (*FACT_TABLES, DQ_RESULTS)
@@ -153,6 +159,8 @@ def init_schema(con: duckdb.DuckDBPyConnection, views_sql: Path = VIEWS_SQL) -> 
     """Create every table (``Table.ddl()``), ``_meta`` and the views of ``views_sql``. Idempotent."""
     for table in ALL_TABLES:
         _exec(con, table.ddl())
+        if table is EVENTS:
+            _migrate_events(con)
         _add_missing_columns(con, table)
     _exec(con, META_DDL)
     try:
@@ -180,6 +188,67 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         if c.name not in have and c.nullable:
             _exec(con, f"ALTER TABLE {table.name} ADD COLUMN {c.name} {c.sql}")
             log.info("warehouse migrated: %s.%s added", table.name, c.name)
+
+
+def _migrate_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Migrate ``events`` of a warehouse made before ``event_mentions``: one row per report then.
+
+    Each old row becomes a mention (``mention_id`` = its old ``event_id``) of the event its key
+    names -- the same key hash as :func:`transforms.event_mentions.event_key_id`, or the old id
+    when the key is not fully known -- and ``events`` is rebuilt from them: one row per event,
+    with its representative report and counts. Runs once (when ``events`` lacks
+    ``mention_count``), in one transaction.
+    """
+    have = {
+        r[0]
+        for r in _exec(
+            con,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'events' "
+            "AND table_schema = current_schema()",
+        )
+    }
+    if "mention_count" in have:
+        return
+    _exec(con, EVENT_MENTIONS.ddl())
+    known = " AND ".join(f"{c} IS NOT NULL" for c in KEY_COLUMNS) + " AND date_precision = 'day'"
+    key = ", ".join(f"strftime({c}, '%Y-%m-%d')" if c == "event_date" else c for c in KEY_COLUMNS)
+    report = [c for c in EVENT_MENTIONS.column_names if c in have and c not in ("mention_id", "event_id")]
+    level = [c for c in EVENT_LEVEL_COLUMNS if c in have]
+    order = _representative_order_sql()
+    with _transaction(con, "migrating events to events + event_mentions"):
+        _exec(con, "ALTER TABLE events ADD COLUMN mention_count BIGINT DEFAULT 1")
+        _exec(con, "ALTER TABLE events ADD COLUMN article_count BIGINT DEFAULT 1")
+        _exec(con, "CREATE OR REPLACE TEMP TABLE _mig_events AS SELECT * FROM events")
+        _exec(
+            con,
+            f"""
+            INSERT INTO event_mentions (mention_id, event_id, {", ".join(report)})
+            SELECT event_id,
+                CASE WHEN {known} THEN substr(sha256(concat_ws('|', 'event', {key})), 1, 16)
+                     ELSE event_id END,
+                {", ".join(report)}
+            FROM _mig_events ON CONFLICT DO NOTHING
+            """,
+        )
+        _exec(con, "DELETE FROM events")
+        rows = _exec(
+            con,
+            f"""
+            INSERT INTO events (event_id, {", ".join(report)}, {", ".join(level)}, mention_count, article_count)
+            SELECT m.event_id, {", ".join("m." + c for c in report)}, {", ".join("o." + c for c in level)},
+                count(*) OVER (PARTITION BY m.event_id),
+                (SELECT count(DISTINCT x.article_id) FROM event_mentions x WHERE x.event_id = m.event_id)
+            FROM event_mentions m
+            JOIN _mig_events o ON o.event_id = m.mention_id
+            LEFT JOIN articles a ON a.article_id = m.article_id
+            QUALIFY row_number() OVER (PARTITION BY m.event_id ORDER BY {order}) = 1
+            """,
+        )
+        _exec(con, "DROP TABLE IF EXISTS _mig_events")
+    log.info(
+        "warehouse migrated: events split into %s event(s) and their event_mentions",
+        rows[0][0] if rows else 0,
+    )
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -315,10 +384,12 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def existing_keys(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Series]:
-    """Keys foreign keys may reference, by table: ``articles`` (article_id), ``entities`` (entity_id)."""
+    """Keys foreign keys may reference, by table: ``articles`` (article_id), ``entities``
+    (entity_id), ``events`` (event_id)."""
     return {
         "articles": _frame(con, "SELECT article_id FROM articles").get_column("article_id"),
         "entities": _frame(con, "SELECT entity_id FROM entities").get_column("entity_id"),
+        "events": _frame(con, "SELECT event_id FROM events").get_column("event_id"),
     }
 
 
@@ -447,12 +518,18 @@ def load_batch(
     inserted unless present and entities no mention or event references are deleted, and the
     run's dq_results replace any earlier ones of the same run.
 
+    Events are shared across articles: a batch event the warehouse already holds (same
+    ``event_id``) is not inserted again. Every event that lost a mention (its article replaced)
+    or is in the batch is then recomputed from the warehouse's ``event_mentions``
+    (:func:`_refresh_events`): deleted when no mention is left, else its counts and its
+    representative report's columns updated (``run_id`` = this run).
+
     In the same transaction the manifest is brought up to date: ``seen`` (source_path,
     size_bytes, mtime) are files read again whose content had not changed (new size/mtime, no
     longer deleted), ``deleted`` are paths found gone (``files.deleted_at`` set; their rows stay).
 
-    Returns rows written per table (entities: newly inserted; files: upserted). Loading the same
-    batch again leaves the same contents.
+    Returns rows written per table (entities: newly inserted; files: upserted; events: the
+    batch's events, inserted or recomputed). Loading the same batch again leaves the same contents.
     """
     batch = {t.name: _with_run_id(t, frames.get(t.name), run_id) for t in LOAD_ORDER if t is not DQ_RESULTS}
     batch[DQ_RESULTS.name] = _dq_frame(run_id, dq_results)
@@ -464,8 +541,10 @@ def load_batch(
         _registered(con, "_dl_paths", paths),
         _registered(con, "_dl_batch_articles", batch[ARTICLES.name].select("article_id")),
         _registered(con, "_dl_batch_duplicates", batch[DUPLICATES.name]),
+        _registered(con, "_dl_batch_event_ids", batch[EVENTS.name].select("event_id")),
     ):
         rehome = _frame(con, _REHOME_SQL)
+        _exec(con, "CREATE OR REPLACE TEMP TABLE _dl_touched_events (event_id VARCHAR)")
         _delete_paths(con, rehome.get_column("article_id"))
         stage_hook("load_after_delete")
         if rehome.height:
@@ -478,6 +557,10 @@ def load_batch(
             frame = batch[table.name]
             if table is ENTITIES:
                 written[table.name] = _insert(con, table, frame, "ON CONFLICT DO NOTHING")
+            elif table is EVENTS:
+                # an event the warehouse already holds is recomputed from its mentions below
+                _insert(con, table, frame, "ON CONFLICT DO NOTHING")
+                written[table.name] = frame.height
             elif table is FILES:
                 updates = ", ".join(
                     f"{c} = excluded.{c}"
@@ -493,6 +576,7 @@ def load_batch(
                 written[table.name] = _insert(con, table, frame)
         if rehome.height:
             _refresh_outcomes(con, rehome.select("source_path").unique())
+        dropped = _refresh_events(con, run_id)
         orphans = _exec(
             con,
             """
@@ -507,10 +591,12 @@ def load_batch(
         _update_manifest(con, run_id, seen, deleted)
         stage_hook("load_before_commit")
     log.info(
-        "run %s loaded %s; %d article(s) re-homed, %d unreferenced entit(y/ies) removed",
+        "run %s loaded %s; %d article(s) re-homed, %d event(s) left without a mention removed, "
+        "%d unreferenced entit(y/ies) removed",
         run_id,
         written,
         rehome.height,
+        dropped,
         removed,
     )
     return written
@@ -601,7 +687,9 @@ def _refresh_outcomes(con: duckdb.DuckDBPyConnection, paths: pl.DataFrame) -> No
 def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
     """Delete what the warehouse holds for the batch's paths, except the articles in ``keep``.
 
-    Articles go with their child rows; duplicate and quarantine rows of the paths go too.
+    Articles go with their child rows; duplicate and quarantine rows of the paths go too. The
+    events their mentions told are noted in temp table ``_dl_touched_events``, to be recomputed
+    by :func:`_refresh_events`.
     """
     with _registered(con, "_dl_keep", keep.to_frame("article_id")):
         _exec(
@@ -614,6 +702,15 @@ def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
             """,
         )
     try:
+        # events told by the articles about to go: recomputed (or removed) after the inserts
+        _exec(
+            con,
+            """
+            INSERT INTO _dl_touched_events
+            SELECT DISTINCT event_id FROM event_mentions
+            WHERE article_id IN (SELECT article_id FROM _dl_gone)
+            """,
+        )
         for table in ARTICLE_CHILD_TABLES:
             _exec(con, f"DELETE FROM {table.name} WHERE article_id IN (SELECT article_id FROM _dl_gone)")
         _exec(con, "DELETE FROM articles WHERE article_id IN (SELECT article_id FROM _dl_gone)")
@@ -621,6 +718,72 @@ def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
             _exec(con, f"DELETE FROM {table.name} WHERE source_path IN (SELECT source_path FROM _dl_paths)")
     finally:
         _exec(con, "DROP TABLE IF EXISTS _dl_gone")
+
+
+def _representative_order_sql() -> str:
+    """ORDER BY of an event's mentions ``m`` (with their article ``a``): the first is its representative."""
+    order_sql = {
+        "article_published_date": "a.published_date NULLS LAST",
+        "article_id": "m.article_id",
+        "start_char": "m.start_char",
+        "trigger_start": "m.trigger_start NULLS LAST",
+        "mention_id": "m.mention_id",
+    }
+    return ", ".join(order_sql[c] for c in REPRESENTATIVE_ORDER)
+
+
+def _refresh_events(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Recompute the events that lost a mention or are in the batch from ``event_mentions``.
+
+    Reads temp table ``_dl_touched_events`` and view ``_dl_batch_event_ids`` (dropping the former).
+    An event with no mention left is deleted; the others get ``mention_count``,
+    ``article_count`` and the columns of their representative mention (the first by the
+    article's published_date, unknown last, then article_id, start_char, trigger_start,
+    mention_id: :data:`transforms.event_mentions.REPRESENTATIVE_ORDER`), and ``run_id``.
+    Returns the events deleted.
+    """
+    order = _representative_order_sql()
+    sets = ", ".join(f"{c} = r.{c}" for c in EVENT_REPORT_COLUMNS)
+    try:
+        _exec(
+            con,
+            """
+            CREATE OR REPLACE TEMP TABLE _dl_refresh AS
+            SELECT event_id FROM _dl_touched_events UNION SELECT event_id FROM _dl_batch_event_ids
+            """,
+        )
+        gone = _exec(
+            con,
+            """
+            DELETE FROM events e
+            WHERE e.event_id IN (SELECT event_id FROM _dl_refresh)
+              AND NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.event_id)
+            """,
+        )
+        _exec(
+            con,
+            f"""
+            UPDATE events e SET {sets}, mention_count = r.mention_count,
+                article_count = r.article_count, run_id = ?
+            FROM (
+                SELECT m.*, c.mention_count, c.article_count
+                FROM event_mentions m
+                LEFT JOIN articles a ON a.article_id = m.article_id
+                JOIN (
+                    SELECT event_id, count(*) AS mention_count, count(DISTINCT article_id) AS article_count
+                    FROM event_mentions WHERE event_id IN (SELECT event_id FROM _dl_refresh)
+                    GROUP BY event_id
+                ) c ON c.event_id = m.event_id
+                QUALIFY row_number() OVER (PARTITION BY m.event_id ORDER BY {order}) = 1
+            ) r
+            WHERE e.event_id = r.event_id
+            """,
+            [run_id],
+        )
+    finally:
+        _exec(con, "DROP TABLE IF EXISTS _dl_refresh")
+        _exec(con, "DROP TABLE IF EXISTS _dl_touched_events")
+    return int(gone[0][0]) if gone else 0
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

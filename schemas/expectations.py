@@ -47,6 +47,7 @@ from schemas.tables import (
     DUPLICATES,
     ENTITIES,
     ENTITY_MENTIONS,
+    EVENT_MENTIONS,
     EVENTS,
     FACT_TABLES,
     QUANTITIES,
@@ -80,6 +81,7 @@ PLACEHOLDER_MIN_ARTICLES = 10
 #: span table -> the text column shown with its examples (report, dq_results).
 EXAMPLE_TEXT_COLUMNS = {
     "events": "evidence_text",
+    "event_mentions": "evidence_text",
     "entity_mentions": "mention_text",
     "quantities": "quantity_text",
     "sentences": "text",
@@ -89,10 +91,19 @@ EXAMPLE_TEXT_COLUMNS = {
 LOADER_COLUMNS = frozenset({"run_id", "first_run_id"})
 
 #: Tables whose rows are spans of ``articles.body``.
-SPAN_TABLES = frozenset({SENTENCES.name, ENTITY_MENTIONS.name, EVENTS.name, QUANTITIES.name})
+SPAN_TABLES = frozenset(
+    {SENTENCES.name, ENTITY_MENTIONS.name, EVENTS.name, EVENT_MENTIONS.name, QUANTITIES.name}
+)
 
 #: span table -> its text column that must equal ``body[start_char:end_char]``.
-SLICE_TEXT_COLUMNS = {EVENTS.name: "evidence_text", ENTITY_MENTIONS.name: "mention_text"}
+SLICE_TEXT_COLUMNS = {
+    EVENTS.name: "evidence_text",
+    EVENT_MENTIONS.name: "evidence_text",
+    ENTITY_MENTIONS.name: "mention_text",
+}
+
+#: Tables whose rows tell an event with a date (events: its representative report).
+EVENT_TABLES = frozenset({EVENTS.name, EVENT_MENTIONS.name})
 
 SHA256_REGEX = r"^[0-9a-f]{64}$"
 MIN_DATE = datetime(1900, 1, 1)  # datetimes: GX compares them with datetime64[ns] columns
@@ -349,44 +360,27 @@ def _specific_checks(b: _Builder, today: date) -> None:
             max_value=10,
         )
         b.add(
-            "event_count_positive",
+            "article_count_positive",
             gxe.ExpectColumnValuesToBeBetween,
             "value_set",
-            "event_count",
-            "event_count >= 1",
+            "article_count",
+            "article_count >= 1 (an event without a report is not kept)",
             min_value=1,
         )
         b.add(
-            "event_date_not_before_1900",
-            gxe.ExpectColumnValuesToBeBetween,
-            "plausibility",
-            "event_date",
-            f"event_date >= {MIN_DATE:%Y-%m-%d}",
-            min_value=MIN_DATE,
-        )
-        b.add(
-            "event_date_not_after_published",
+            "article_count_within_mention_count",
             gxe.ExpectColumnPairValuesAToBeGreaterThanB,
-            "plausibility",
-            "event_date",
-            "event_date <= the article's published_date unless status is planned / postponed",
-            column_A="article_published_date",
-            column_B="event_date",
+            "value_set",
+            "mention_count",
+            "article_count <= mention_count",
+            column_A="mention_count",
+            column_B="article_count",
             or_equal=True,
             ignore_row_if="either_value_is_missing",
-            row_condition=RowColumn("status").is_not_in(list(UNDATED_STATUSES)),
         )
-        b.add(
-            "not_placeholder",
-            gxe.ExpectColumnValuesToBeBetween,
-            "content",
-            "evidence_text",
-            f"the same event (evidence text, type, source, target) is not repeated in "
-            f">= {PLACEHOLDER_MIN_ARTICLES} articles: derived column placeholder_article_count "
-            f"< {PLACEHOLDER_MIN_ARTICLES}",
-            column="placeholder_article_count",
-            max_value=PLACEHOLDER_MIN_ARTICLES - 1,
-        )
+    if name in EVENT_TABLES:
+        _telling_checks(b)
+    if name == EVENTS.name:
         b.add(
             "source_differs_from_target",
             gxe.ExpectColumnValuesToBeNull,
@@ -396,6 +390,49 @@ def _specific_checks(b: _Builder, today: date) -> None:
             "(the entity when source equals target) is NULL",
             column="self_directed_entity_id",
         )
+
+
+def _telling_checks(b: _Builder) -> None:
+    """Checks of what an event's report says (events: its representative; event_mentions: each)."""
+    b.add(
+        "event_count_positive",
+        gxe.ExpectColumnValuesToBeBetween,
+        "value_set",
+        "event_count",
+        "event_count >= 1",
+        min_value=1,
+    )
+    b.add(
+        "event_date_not_before_1900",
+        gxe.ExpectColumnValuesToBeBetween,
+        "plausibility",
+        "event_date",
+        f"event_date >= {MIN_DATE:%Y-%m-%d}",
+        min_value=MIN_DATE,
+    )
+    b.add(
+        "event_date_not_after_published",
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB,
+        "plausibility",
+        "event_date",
+        "event_date <= the article's published_date unless status is planned / postponed",
+        column_A="article_published_date",
+        column_B="event_date",
+        or_equal=True,
+        ignore_row_if="either_value_is_missing",
+        row_condition=RowColumn("status").is_not_in(list(UNDATED_STATUSES)),
+    )
+    b.add(
+        "not_placeholder",
+        gxe.ExpectColumnValuesToBeBetween,
+        "content",
+        "evidence_text",
+        f"the same event (evidence text, type, source, target) is not repeated in "
+        f">= {PLACEHOLDER_MIN_ARTICLES} articles: derived column placeholder_article_count "
+        f"< {PLACEHOLDER_MIN_ARTICLES}",
+        column="placeholder_article_count",
+        max_value=PLACEHOLDER_MIN_ARTICLES - 1,
+    )
 
 
 # --- severities -------------------------------------------------------------------------------
@@ -565,13 +602,14 @@ def derive_columns(
     * every foreign key column ``c``: ``c_dangling`` = ``c`` when it is not NULL and not in
       ``keys[referenced table]`` (see :func:`key_sets`), else NULL.
     * span tables: ``article_body_length`` (characters of the article body, as Python/polars
-      count them) and, for events / entity_mentions, ``article_body_slice`` =
-      ``body[start_char:end_char]``; events also get ``article_published_date``. The article
+      count them) and, for events / event_mentions / entity_mentions, ``article_body_slice`` =
+      ``body[start_char:end_char]``; events and event_mentions also get ``article_published_date``. The article
       comes from ``frames['articles']``; when it is not in the batch these are NULL and the
       checks skip the row (its FK check still runs).
     * events: ``self_directed_entity_id`` = the source entity when it equals the target.
-    * events: ``placeholder_article_count`` = distinct articles of the batch with the same event
-      signature (whitespace-normalized, lower-cased evidence text, event type, source, target).
+    * events, event_mentions: ``placeholder_article_count`` = distinct articles of the batch with
+      the same event signature (whitespace-normalized, lower-cased evidence text, event type,
+      source, target; a mention's type and actors are its event's).
     * articles: ``content_sha256_prefix16`` = ``content_sha256[:16]``; ``sentence_count`` = the
       article's rows in ``frames['sentences']``.
     * span tables: ``article_source_path`` (the article's file, for the report's examples).
@@ -593,17 +631,14 @@ def derive_columns(
     if table_name == ARTICLES.name:
         derived.append(pl.col("content_sha256").str.slice(0, 16).alias("content_sha256_prefix16"))
     if table_name == EVENTS.name:
-        evidence = pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-        signature = [evidence, pl.col("event_type"), pl.col("source_entity_id"), pl.col("target_entity_id")]
-        derived.append(
-            pl.col("article_id").n_unique().over(signature).cast(pl.Int64).alias("placeholder_article_count")
-        )
         derived.append(
             pl.when(pl.col("source_entity_id") == pl.col("target_entity_id"))
             .then(pl.col("source_entity_id"))
             .alias("self_directed_entity_id")
         )
     frame = frame.with_columns(derived)
+    if table_name in EVENT_TABLES:
+        frame = _with_placeholder_count(table_name, frame, frames)
     if table_name == ARTICLES.name:
         sentences = frames.get(SENTENCES.name)
         if sentences is None or "article_id" not in sentences.columns:
@@ -632,9 +667,40 @@ def derive_columns(
         length = (pl.col("end_char") - pl.col("start_char")).clip(lower_bound=0)
         spans.append(body.str.slice(pl.col("start_char"), length).alias("article_body_slice"))
         keep.append("article_body_slice")
-    if table_name == EVENTS.name:
+    if table_name in EVENT_TABLES:
         keep.append("article_published_date")
     return joined.with_columns(spans).select(keep)
+
+
+def _with_placeholder_count(
+    table_name: str, frame: pl.DataFrame, frames: Mapping[str, pl.DataFrame]
+) -> pl.DataFrame:
+    """``placeholder_article_count``: distinct articles of the batch telling the same signature.
+
+    The signature is the whitespace-normalized, lower-cased evidence text with the event type,
+    source and target. Mentions take those from their event in ``frames['events']`` (a mention
+    whose event is not in the batch has NULL type and actors: its count still groups by text).
+    """
+    if table_name == EVENT_MENTIONS.name:
+        events = frames.get(EVENTS.name)
+        needed = ["event_id", "event_type", "source_entity_id", "target_entity_id"]
+        if events is None or not set(needed) <= set(events.columns):
+            events = EVENTS.empty()
+        frame = frame.join(
+            events.select(needed).unique("event_id", keep="first"),
+            on="event_id",
+            how="left",
+            maintain_order="left",
+            suffix="_event",
+        )
+    evidence = pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    signature = [evidence, pl.col("event_type"), pl.col("source_entity_id"), pl.col("target_entity_id")]
+    counted = frame.with_columns(
+        pl.col("article_id").n_unique().over(signature).cast(pl.Int64).alias("placeholder_article_count")
+    )
+    if table_name == EVENT_MENTIONS.name:
+        counted = counted.drop("event_type", "source_entity_id", "target_entity_id")
+    return counted
 
 
 def example_columns(table_name: str) -> list[str]:

@@ -44,7 +44,7 @@ MAX_QUARANTINE_RATE = 0.10
 MAX_QUARANTINE_EXAMPLES = 50
 
 #: Tables whose volume is tracked per new article.
-VOLUME_TABLES = ("sentences", "entity_mentions", "events", "quantities")
+VOLUME_TABLES = ("sentences", "entity_mentions", "events", "event_mentions", "quantities")
 #: Tables whose batch row count is recorded in dq_runs.
 COUNTED_TABLES = tuple(t.name for t in FACT_TABLES)
 #: table_name of run-level metrics in dq_runs.

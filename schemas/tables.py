@@ -284,16 +284,57 @@ ENTITY_MENTIONS = Table(
     ),
 )
 
-EVENTS = Table(
-    "events",
-    "Who did what to whom, when, and whether it happened (PLOVER / CAMEO coded).",
-    (
-        _c("event_id", S, "VARCHAR", False),
-        *_span_columns(),
+
+def _report_columns() -> tuple[Column, ...]:
+    """Evidence and trigger of an event's report (in ``events``: its representative's)."""
+    return (
         _c("evidence_text", S, "VARCHAR", False, doc="= articles.body[start_char:end_char]"),
         _c("trigger_text", S, "VARCHAR", False),
         _c("trigger_start", INT, "BIGINT", doc="offset of the trigger word(s) in articles.body"),
         _c("trigger_end", INT, "BIGINT"),
+    )
+
+
+def _telling_columns() -> tuple[Column, ...]:
+    """What a report says about its event beyond type and actors (mode, notes, date, status...)."""
+    return (
+        _c("source_note", S, "VARCHAR", doc="why source_entity_id is NULL, when it is; how it was inferred"),
+        _c("target_note", S, "VARCHAR", doc="why target_entity_id is NULL, when it is; how it was inferred"),
+        _c("event_date", D, "DATE"),
+        _c("date_precision", S, "VARCHAR", values=DATE_PRECISIONS),
+        _c("date_source", S, "VARCHAR", doc="how event_date was resolved, or why it is unknown"),
+        _c("polarity", S, "VARCHAR", False, POLARITIES),
+        _c("status", S, "VARCHAR", False, STATUSES),
+        _c(
+            "event_count",
+            INT,
+            "BIGINT",
+            False,
+            doc="how many times the text says it happened ('met twice': 2)",
+        ),
+    )
+
+
+EVENTS = Table(
+    "events",
+    "Who did what to whom, when, and whether it happened (PLOVER / CAMEO coded): one row per "
+    "distinct event, however many reports tell it (its reports are in event_mentions). Reports "
+    "are one event only when known to be: same event_type, cameo_code, source and target "
+    "entity (both non-NULL), event_date at day precision, polarity and status. Provenance and "
+    "telling (offsets, evidence, trigger, mode, notes, date, event_count) are those of the "
+    "representative report: the earliest by the article's published_date, then article_id, "
+    "then start_char.",
+    (
+        _c(
+            "event_id",
+            S,
+            "VARCHAR",
+            False,
+            doc="hash of the event key (event_type, cameo_code, source, target, event_date, polarity, "
+            "status) when all are known, else the mention_id of its only report",
+        ),
+        *_span_columns(),
+        *_report_columns(),
         _c("event_type", S, "VARCHAR", False, PLOVER_TYPES),
         _c("mode", S, "VARCHAR"),
         _c("context", S, "VARCHAR"),
@@ -302,14 +343,9 @@ EVENTS = Table(
         _c("goldstein", F, "DOUBLE"),
         _c("source_entity_id", S, "VARCHAR"),
         _c("target_entity_id", S, "VARCHAR"),
-        _c("source_note", S, "VARCHAR", doc="why source_entity_id is NULL, when it is"),
-        _c("target_note", S, "VARCHAR", doc="why target_entity_id is NULL, when it is"),
-        _c("event_date", D, "DATE"),
-        _c("date_precision", S, "VARCHAR", values=DATE_PRECISIONS),
-        _c("date_source", S, "VARCHAR", doc="how event_date was resolved, or why it is unknown"),
-        _c("polarity", S, "VARCHAR", False, POLARITIES),
-        _c("status", S, "VARCHAR", False, STATUSES),
-        _c("event_count", INT, "BIGINT", False),
+        *_telling_columns(),
+        _c("mention_count", INT, "BIGINT", False, doc="reports of the event (rows of event_mentions)"),
+        _c("article_count", INT, "BIGINT", False, doc="distinct articles reporting the event"),
         RUN_ID,
     ),
     ("event_id",),
@@ -317,6 +353,34 @@ EVENTS = Table(
         ForeignKey(("article_id",), "articles", ("article_id",)),
         ForeignKey(("source_entity_id",), "entities", ("entity_id",)),
         ForeignKey(("target_entity_id",), "entities", ("entity_id",)),
+    ),
+)
+
+EVENT_MENTIONS = Table(
+    "event_mentions",
+    "One row per report of an event: the article, sentence, offsets and evidence that tell it, "
+    "and what this report says (mode, date as told, polarity, status, event_count). The event's "
+    "type and actors are in its events row.",
+    (
+        _c(
+            "mention_id",
+            S,
+            "VARCHAR",
+            False,
+            doc="hash of article, trigger offsets, CAMEO code and actors (the per-article event id)",
+        ),
+        _c("event_id", S, "VARCHAR", False, doc="the events row this report tells"),
+        *_span_columns(),
+        *_report_columns(),
+        _c("mode", S, "VARCHAR"),
+        _c("context", S, "VARCHAR"),
+        *_telling_columns(),
+        RUN_ID,
+    ),
+    ("mention_id",),
+    (
+        ForeignKey(("event_id",), "events", ("event_id",)),
+        ForeignKey(("article_id",), "articles", ("article_id",)),
     ),
 )
 
@@ -502,6 +566,7 @@ FACT_TABLES: tuple[Table, ...] = (
     ENTITIES,
     ENTITY_MENTIONS,
     EVENTS,
+    EVENT_MENTIONS,
     QUANTITIES,
     DUPLICATES,
     QUARANTINE,

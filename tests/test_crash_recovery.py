@@ -25,6 +25,7 @@ COMPARED = (
     "entities",
     "entity_mentions",
     "events",
+    "event_mentions",
     "quantities",
     "duplicates",
     "quarantine",

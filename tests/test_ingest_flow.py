@@ -17,6 +17,7 @@ DATA_TABLES = (
     "entities",
     "entity_mentions",
     "events",
+    "event_mentions",
     "quantities",
     "duplicates",
     "quarantine",

@@ -129,7 +129,7 @@ def test_run_page_content_and_escaping(small_warehouse: Path, tmp_path: Path) ->
     assert "events.cameo_code_in_taxonomy" in page and "&quot;13y&quot;" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page  # evidence shown, escaped
     assert 'href="file:///data/in/story%20one.txt"' in page  # link-like reference to the article
-    assert page.count("<svg") == 7  # failure rate + six row-count charts
+    assert page.count("<svg") == 8  # failure rate + seven row-count charts (CHART_TABLES)
     assert "body_not_null" in page and "badge pass" in page
     index = paths.index_html.read_text(encoding="utf-8")
     assert static_problems(index) == []

@@ -210,6 +210,39 @@ def test_offsets_and_evidence(db: duckdb.DuckDBPyConnection, seed_id: str) -> No
     assert bad == 0
 
 
+def test_event_mentions(db: duckdb.DuckDBPyConnection, seed_id: str) -> None:
+    # every event has its reports; counts and the representative agree with them
+    bad = db.execute(
+        """SELECT count(*) FROM events e
+           WHERE e.mention_count <> (SELECT count(*) FROM event_mentions m WHERE m.event_id = e.event_id)
+              OR e.article_count <> (SELECT count(DISTINCT article_id) FROM event_mentions m
+                                     WHERE m.event_id = e.event_id)
+              OR NOT EXISTS (SELECT 1 FROM event_mentions m WHERE m.event_id = e.event_id
+                             AND m.article_id = e.article_id AND m.start_char = e.start_char
+                             AND m.evidence_text = e.evidence_text)"""
+    ).fetchone()[0]
+    assert bad == 0
+    assert (
+        db.execute(
+            "SELECT count(*) FROM event_mentions WHERE event_id NOT IN (SELECT event_id FROM events)"
+        ).fetchone()[0]
+        == 0
+    )
+    bad = db.execute(
+        """SELECT count(*) FROM event_mentions m JOIN articles a USING (article_id)
+           WHERE substr(a.body, m.start_char + 1, m.end_char - m.start_char) <> m.evidence_text"""
+    ).fetchone()[0]
+    assert bad == 0
+    # the seed's "met twice" report, as the article tells it
+    told = db.execute(
+        """SELECT m.event_count, m.trigger_text FROM event_mentions m JOIN events e USING (event_id)
+           JOIN entities s ON s.entity_id = e.source_entity_id
+           WHERE m.article_id = ? AND e.event_type = 'CONSULT' AND s.canonical_name = 'Lee Han-kyu'""",
+        [seed_id],
+    ).fetchall()
+    assert len(told) == 1 and told[0][0] == 2
+
+
 def test_every_sample_loaded(db: duckdb.DuckDBPyConnection) -> None:
     paths = {Path(p).name for (p,) in db.execute("SELECT source_path FROM files").fetchall()}
     assert paths == {p.name for p in SAMPLES.iterdir() if not p.name.startswith(".")}

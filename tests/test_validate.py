@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -13,6 +13,7 @@ import pytest
 from flows.validate import validate_batch, verdict
 from schemas.expectations import ChecksConfigError, build_suites
 from schemas.tables import DQ_RESULTS, FACT_TABLES
+from transforms.event_mentions import group_event_mentions
 
 TODAY = date(2025, 6, 1)
 WORDS = ["Seoul", "said", "Pyongyang", "threatened", "talks", "on", "Monday", "and", "the", "envoy"]
@@ -27,7 +28,12 @@ def make_batch(
     prefix: str = "in/",
     salt: str = "",
 ) -> dict[str, pl.DataFrame]:
-    """A consistent batch: every span is a real slice of its article body."""
+    """A consistent batch: every span is a real slice of its article body.
+
+    Each event report has its own date (the n-th report of a batch: 2023-01-01 + n days), so
+    every report is its own event -- except that the same article number of another batch (a
+    changed file, another prefix) reports the same events.
+    """
     articles, files, sentences, mentions, events, quantities = [], [], [], [], [], []
     entity_ids = ["e_kor", "e_prk", "e_usa"]
     entities = [
@@ -100,7 +106,7 @@ def make_batch(
                         "goldstein": -7.0,
                         "source_entity_id": "e_prk",
                         "target_entity_id": "e_kor",
-                        "event_date": date(2023, 12, 31),
+                        "event_date": date(2023, 1, 1) + timedelta(days=len(events)),
                         "date_precision": "day",
                         "polarity": "asserted",
                         "status": "occurred",
@@ -128,13 +134,16 @@ def make_batch(
         schema = {k: v for k, v in t.polars_schema().items() if k not in ("run_id", "first_run_id")}
         return pl.DataFrame(rows, schema=schema)
 
+    article_frame = frame("articles", articles)
+    event_frame, event_mentions = group_event_mentions(frame("events", events), article_frame)
     return {
-        "articles": frame("articles", articles),
+        "articles": article_frame,
         "files": frame("files", files),
         "sentences": frame("sentences", sentences),
         "entities": frame("entities", entities),
         "entity_mentions": frame("entity_mentions", mentions),
-        "events": frame("events", events),
+        "events": event_frame,
+        "event_mentions": event_mentions,
         "quantities": frame("quantities", quantities),
         "duplicates": frame("duplicates", []),
         "quarantine": frame("quarantine", []),

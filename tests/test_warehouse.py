@@ -61,6 +61,7 @@ def test_init_schema_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
     assert {t.name for t in ALL_TABLES} | {"_meta", "v_events", "v_entity_mentions", "v_runs"} <= tables
     for view in (
         "v_events",
+        "v_event_mentions",
         "v_entity_mentions",
         "v_entities",
         "v_articles",

@@ -2,7 +2,8 @@
 -- tables (schemas/tables.py); every statement is idempotent (CREATE OR REPLACE VIEW).
 
 -- Events with who did what to whom, in words: entity names, types and countries, the CAMEO
--- label, and the article they come from.
+-- label, how many reports and articles tell it, and the article of its representative report
+-- (the earliest; every report is in v_event_mentions).
 CREATE OR REPLACE VIEW v_events AS
 SELECT
     ev.event_id,
@@ -18,6 +19,8 @@ SELECT
     ev.polarity,
     ev.status,
     ev.event_count,
+    ev.mention_count,
+    ev.article_count,
     ev.source_entity_id,
     src.canonical_name AS source_name,
     src.entity_type AS source_type,
@@ -48,6 +51,50 @@ LEFT JOIN countries src_c ON src_c.iso3 = src.country_iso3
 LEFT JOIN entities tgt ON tgt.entity_id = ev.target_entity_id
 LEFT JOIN countries tgt_c ON tgt_c.iso3 = tgt.country_iso3
 LEFT JOIN event_taxonomy tx ON tx.cameo_code = ev.cameo_code;
+
+-- Every report of an event: its event (type, actors in words), what this report says (date as
+-- told, polarity, status, mode, event_count), and where (article, sentence, offsets, evidence).
+CREATE OR REPLACE VIEW v_event_mentions AS
+SELECT
+    m.mention_id,
+    m.event_id,
+    ev.event_type,
+    ev.cameo_code,
+    ev.source_entity_id,
+    src.canonical_name AS source_name,
+    ev.target_entity_id,
+    tgt.canonical_name AS target_name,
+    ev.mention_count AS event_mention_count,
+    ev.article_count AS event_article_count,
+    m.event_date,
+    m.date_precision AS event_date_precision,
+    m.date_source,
+    m.polarity,
+    m.status,
+    m.mode,
+    m.event_count,
+    m.source_note,
+    m.target_note,
+    m.trigger_text,
+    m.evidence_text,
+    m.article_id,
+    m.sentence_idx,
+    m.start_char,
+    m.end_char,
+    a.title AS article_title,
+    a.outlet AS article_outlet,
+    a.published_date AS article_published_date,
+    a.source_path AS article_source_path,
+    m.mention_id = first_value(m.mention_id) OVER (
+        PARTITION BY m.event_id
+        ORDER BY a.published_date NULLS LAST, m.article_id, m.start_char, m.trigger_start NULLS LAST, m.mention_id
+    ) AS is_representative,
+    m.run_id
+FROM event_mentions m
+LEFT JOIN events ev ON ev.event_id = m.event_id
+LEFT JOIN articles a ON a.article_id = m.article_id
+LEFT JOIN entities src ON src.entity_id = ev.source_entity_id
+LEFT JOIN entities tgt ON tgt.entity_id = ev.target_entity_id;
 
 -- Every mention with the canonical entity it was resolved to.
 CREATE OR REPLACE VIEW v_entity_mentions AS
@@ -118,7 +165,8 @@ SELECT
     length(a.body) AS body_chars,
     (SELECT count(*) FROM sentences s WHERE s.article_id = a.article_id) AS sentences,
     (SELECT count(*) FROM entity_mentions m WHERE m.article_id = a.article_id) AS mentions,
-    (SELECT count(*) FROM events v WHERE v.article_id = a.article_id) AS events,
+    -- distinct events the article reports (an event may be told in several articles)
+    (SELECT count(DISTINCT v.event_id) FROM event_mentions v WHERE v.article_id = a.article_id) AS events,
     (SELECT count(*) FROM quantities q WHERE q.article_id = a.article_id) AS quantities,
     (SELECT count(*) FROM duplicates d WHERE d.article_id = a.article_id) AS duplicate_inputs,
     f.deleted_at IS NOT NULL AS source_deleted,  -- the input file is gone; the rows are kept

@@ -82,6 +82,17 @@ _WORD = r"(?P<word>" + "|".join(WORDS) + r")"
 _UNITS = r"(?P<unit>second|minute|hour|day|week|month|year)s?"
 _NUMW = r"(?P<numw>" + "|".join(NUMBER_WORDS) + r")"
 
+# countable things news counts: "40,000 workers", "three people", "1.2 million jobs"
+COUNT_NOUNS = (
+    "people|persons|workers|employees|staff|jobs|troops|soldiers|civilians|refugees|migrants|"
+    "protesters|demonstrators|casualties|deaths|victims|prisoners|hostages|detainees|students|"
+    "patients|children|residents|voters|votes|seats|members|customers|users|subscribers|"
+    "visitors|passengers|tourists|households|homes|houses|cars|vehicles|flights|companies|"
+    "firms|banks|countries|nations|delegates|officials|ministers|lawmakers|players|games|"
+    "goals|cases|incidents|attacks|arrests|shares|copies|units|barrels|tonnes|tons"
+)
+_COUNT = rf"(?P<noun>{COUNT_NOUNS})"
+
 PATTERNS = [
     ("money", re.compile(rf"{_SYM}\s?{_NUM}{_SCALE}")),
     ("money", re.compile(rf"\b{_CODE}\s?{_NUM}{_SCALE}")),
@@ -89,7 +100,16 @@ PATTERNS = [
     ("money", re.compile(rf"\b{_NUM}{_SCALE}\s+{_CODE}\b")),
     ("percent", re.compile(rf"\b{_NUM}\s?(?:%|per\s?cent\b|percent\b|percentage points?\b)")),
     ("duration", re.compile(rf"\b(?:{_NUM}|{_NUMW})[\s-]{_UNITS}\b(?:-long)?", re.I)),
+    (
+        "count",
+        re.compile(rf"\b(?:{_NUM}{_SCALE}|{_NUMW})\s+(?:(?:more|new|extra|other)\s+)?{_COUNT}\b", re.I),
+    ),
 ]
+# words that can precede a measure without being part of its name ("while unemployment")
+_METRIC_STOP = frozenset(
+    "while and but or the a an its their his her our of in on at as that which with by for to from "
+    "than said says rose fell grew total annual".split()
+)
 METRIC = re.compile(
     r"(?<![\w'’])((?:[a-z]{2,}\s+){0,2}(?:surplus|deficit|exports?|imports?|investments?|gdp|growth|tariffs?|revenues?|sales|"
     r"profits?|loss(?:es)?|prices?|budget|debt|spending|aid|fine|inflation|unemployment|rates?|shares?|stake|"
@@ -158,7 +178,7 @@ def _quantity(kind: str, m: re.Match[str], text: str, pub: date | None) -> dict 
         return None
     scale = (g.get("scale") or "").lower()
     if kind == "money":
-        if scale in ("m", "b", "k") and not g.get("sym") and not g.get("code"):
+        if scale in ("m", "b", "k") and not (g.get("sym") or g.get("code") or g.get("word")):
             return None
         value *= SCALES.get(scale, 1.0)
         currency = (
@@ -170,14 +190,31 @@ def _quantity(kind: str, m: re.Match[str], text: str, pub: date | None) -> dict 
             currency = "CNY"
         unit = "money"
     elif kind == "percent":
-        unit, currency = "percent", None
+        # a change of 0.3 percentage points is not a change of 0.3%
+        unit = "percentage point" if "point" in m.group().lower() else "percent"
+        currency = None
+    elif kind == "count":
+        if g.get("num") and 1900 <= value <= 2100 and not scale:
+            return None  # "2004 games": a year, not a count
+        value *= SCALES.get(scale, 1.0) if scale not in ("m", "b", "k") else 1.0
+        if scale in ("m", "b", "k"):
+            return None  # "5m people" is ambiguous with metres; leave it
+        unit, currency = "count", None
     else:
         if g.get("num") and 1900 <= value <= 2100:
             return None
         unit, currency = g["unit"].lower(), None
     before = text[max(0, m.start() - 80) : m.start()]
-    metrics = METRIC.findall(before)
-    metric = metrics[-1].strip().lower() if metrics and kind in ("money", "percent") else None
+    metric = None
+    if kind in ("money", "percent"):
+        metrics = METRIC.findall(before)
+        if metrics:
+            words = metrics[-1].strip().lower().split()
+            while len(words) > 1 and words[0] in _METRIC_STOP:
+                words.pop(0)
+            metric = " ".join(words)
+    elif kind == "count":
+        metric = g["noun"].lower()
     return {
         "value": value,
         "unit": unit,

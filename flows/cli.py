@@ -6,6 +6,7 @@ readable line and exit non-zero, without a traceback: 1 = the run failed, 2 = ba
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
@@ -511,5 +512,30 @@ def main() -> None:
         raise
 
 
+def entry() -> None:
+    """The ``dateline`` command: :func:`main`, then exit without the interpreter's teardown.
+
+    After a large run the process holds big frames and many modules; freeing them one by one at
+    exit took ~2.5 s of a 70 s BBC run. The exit handlers (Prefect's log and event flushes, the
+    temporary API server's stop, the worker pool's shutdown) still run, and every file and
+    DuckDB connection is closed before this point. Unexpected exceptions keep their traceback.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            err.print(e.code)
+            code = 1
+        else:
+            code = e.code or 0
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

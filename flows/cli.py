@@ -90,15 +90,11 @@ def run(
         raise RunFailed(
             f"warehouse {path} is busy: another run holds {locking.lock_path(path)}; not waiting (on_locked = 'fail')"
         )
-    # start-up in parallel: Prefect's API server boots and, for a large input, the extraction
-    # workers load their models while this process imports its libraries
+    # start-up in parallel: Prefect's API server boots while this process imports its libraries
     from flows import parallel, prefect_api
     from flows.serve import ServeError
 
     api = prefect_api.start_early()
-    workers = parallel.resolve_workers(cfg.workers)
-    if workers > 1 and _count_files(input_dir, cfg.parallel_min_articles) >= cfg.parallel_min_articles:
-        parallel.prestart(workers)
     from flows.ingest import ingest
 
     if api is not None:
@@ -129,16 +125,6 @@ def run(
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
-
-
-def _count_files(folder: Path, limit: int) -> int:
-    """Files under ``folder``, counting stops at ``limit`` (a cheap guess at the batch size)."""
-    n = 0
-    for _root, _dirs, files in os.walk(folder):
-        n += len(files)
-        if n >= limit:
-            break
-    return n
 
 
 def _print_summary(s) -> None:

@@ -198,15 +198,18 @@ def ingest(
         timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
         notify=progress.note,
     ):
-        return _ingest_locked(
-            input_dir,
-            warehouse,
-            default_year,
-            max_bytes,
-            run_id,
-            rehash,
-            cfg.snapshot if snapshot is None else snapshot,
-        )
+        try:
+            return _ingest_locked(
+                input_dir,
+                warehouse,
+                default_year,
+                max_bytes,
+                run_id,
+                rehash,
+                cfg.snapshot if snapshot is None else snapshot,
+            )
+        finally:
+            parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
 
 
 def _ingest_locked(
@@ -239,6 +242,11 @@ def _ingest_locked(
     progress.stage("discover", str(input_dir))
     found = discover_task(input_dir, manifest, max_bytes, rehash)
     files = found.files
+    cfg = config_mod.load()
+    if files.height >= cfg.parallel_min_articles:
+        # many new or changed files: the extraction workers load their models while the run
+        # parses (flows/parallel.py); small batches and reruns never start them
+        parallel.prestart(parallel.resolve_workers(cfg.workers))
     stage_hook("after_discover")
     progress.stage("parse", f"{files.height} file(s) to read, {found.skipped.height} unchanged by size+mtime")
     history: pl.DataFrame | None = None  # dq_runs of earlier runs, for the checks against them

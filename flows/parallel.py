@@ -9,8 +9,9 @@ that holds the GIL, so processes, not threads, are what use a second core.
 Workers are started with ``spawn`` (never ``fork``: the run's process has Prefect's threads).
 Each loads the reference data, builds the gazetteer and verb lexicon and loads the NER model once,
 in its initializer. Starting them costs a few seconds of CPU, which is why small batches (below
-``[run] parallel_min_articles``) stay in the run's own process, and why ``dateline run`` may
-``prestart`` them while it imports its libraries and Prefect's API server starts.
+``[run] parallel_min_articles``) stay in the run's own process, and why the ``ingest`` flow
+``prestart``s them as soon as discovery has found that many new or changed files, so that they
+load their models while the run parses.
 
 One pool serves one batch: ``extract_batch`` shuts it down when the batch is extracted, so the
 memory of the models is given back before validation and loading.

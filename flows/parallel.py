@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import hashlib
 import itertools
 import os
+import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -92,6 +94,10 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 
 
 def _init_worker(use_ner: bool) -> None:
+    # die with the run: a run killed by SIGKILL must not leave its workers behind (Linux prctl
+    # PR_SET_PDEATHSIG; the pool's processes are started by the run's own thread)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     from flows import settings
 
     settings.configure()

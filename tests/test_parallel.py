@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from datetime import date
 from pathlib import Path
@@ -169,3 +170,30 @@ def _processes_with(marker: bytes) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
+    """A run killed by SIGKILL leaves no extraction worker behind (they hold the NER model)."""
+    mark = f"test-{uuid.uuid4().hex}"
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal\n"
+        "from flows import parallel\n"
+        "if __name__ == '__main__':\n"
+        "    parallel.prestart(2)\n"
+        "    parallel._pool.submit(parallel._worker_fingerprint).result()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO,
+        env=dateline_env(DATELINE_TEST_MARK=mark),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == -9
+    deadline = time.monotonic() + 15
+    while _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) == []

@@ -67,10 +67,13 @@ def parse_task(files: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
 
 @task(name="extract", cache_policy=NO_CACHE)
 def extract_task(
-    articles: pl.DataFrame, reference: dict[str, pl.DataFrame], today: date, default_year: int | None
+    articles: pl.DataFrame,
+    reference: dict[str, pl.DataFrame],
+    today: date,
+    default_year: int | None,
+    workers: int,
+    min_articles: int,
 ) -> dict[str, pl.DataFrame]:
-    cfg = config_mod.load()
-
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
         # the statistical NER (committed model, loaded once per process); skipped for an empty batch
         nlp = load_ner() if batch.height else None
@@ -82,8 +85,8 @@ def extract_task(
         reference,
         today=today,
         default_year=default_year,
-        workers=parallel.resolve_workers(cfg.workers),
-        min_articles=cfg.parallel_min_articles,
+        workers=workers,
+        min_articles=min_articles,
         in_process=in_process,
         note=progress.note,
     )
@@ -207,6 +210,7 @@ def ingest(
                 run_id,
                 rehash,
                 cfg.snapshot if snapshot is None else snapshot,
+                (parallel.resolve_workers(cfg.workers), cfg.parallel_min_articles),
             )
         finally:
             parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
@@ -220,6 +224,7 @@ def _ingest_locked(
     run_id: str,
     rehash: bool,
     snapshot: bool,
+    parallelism: tuple[int, int],
 ) -> RunSummary:
     started = datetime.now(UTC)
     today = started.date()
@@ -242,11 +247,11 @@ def _ingest_locked(
     progress.stage("discover", str(input_dir))
     found = discover_task(input_dir, manifest, max_bytes, rehash)
     files = found.files
-    cfg = config_mod.load()
-    if files.height >= cfg.parallel_min_articles:
+    workers, min_articles = parallelism  # [run] workers (resolved), parallel_min_articles
+    if files.height >= min_articles:
         # many new or changed files: the extraction workers load their models while the run
         # parses (flows/parallel.py); small batches and reruns never start them
-        parallel.prestart(parallel.resolve_workers(cfg.workers))
+        parallel.prestart(workers)
     stage_hook("after_discover")
     progress.stage("parse", f"{files.height} file(s) to read, {found.skipped.height} unchanged by size+mtime")
     history: pl.DataFrame | None = None  # dq_runs of earlier runs, for the checks against them
@@ -314,7 +319,7 @@ def _ingest_locked(
 
     new_articles = units.filter(pl.col("route") == "article")
     progress.stage("extract", f"{new_articles.height} new or changed article(s)")
-    extracted = extract_task(new_articles, reference, today, default_year)
+    extracted = extract_task(new_articles, reference, today, default_year, workers, min_articles)
     stage_hook("after_extract")
     frames = build_frames(units, extracted, run_id)
     progress.stage("validate", f"{sum(f.height for f in frames.values())} row(s)")

@@ -43,7 +43,6 @@ _WORKER: dict[str, Any] = {}
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_workers = 0
-_pool_ner = False
 
 
 def cpu_count() -> int:
@@ -93,7 +92,7 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _init_worker(use_ner: bool) -> None:
+def _init_worker() -> None:
     # die with the run: a run killed by SIGKILL must not leave its workers behind (Linux prctl
     # PR_SET_PDEATHSIG; the pool's processes are started by the run's own thread)
     with contextlib.suppress(OSError, AttributeError):
@@ -115,7 +114,7 @@ def _init_worker(use_ner: bool) -> None:
         if "verb_forms" in reference
         else None
     )
-    _WORKER["nlp"] = load_ner() if use_ner else None
+    _WORKER["nlp"] = load_ner()
 
 
 def _worker_fingerprint() -> str:
@@ -136,9 +135,9 @@ def _extract_chunk(articles: pl.DataFrame, today: date, default_year: int | None
     )
 
 
-def prestart(workers: int, *, use_ner: bool = True) -> None:
+def prestart(workers: int) -> None:
     """Start the worker processes now (they load their models in the background); idempotent."""
-    global _pool, _pool_workers, _pool_ner
+    global _pool, _pool_workers
     import multiprocessing
 
     with _lock:
@@ -148,9 +147,8 @@ def prestart(workers: int, *, use_ner: bool = True) -> None:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(use_ner,),
         )
-        _pool_workers, _pool_ner = workers, use_ner
+        _pool_workers = workers
         # make the workers start loading now, not at the first chunk; they inherit the
         # environment at spawn time: one thread each for polars and BLAS
         with _environ(WORKER_ENV):
@@ -193,7 +191,6 @@ def extract_batch(
     default_year: int | None,
     workers: int,
     min_articles: int,
-    use_ner: bool = True,
     in_process: Callable[[pl.DataFrame], dict[str, pl.DataFrame]],
     note: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, pl.DataFrame]:
@@ -206,14 +203,12 @@ def extract_batch(
         shutdown()
         return in_process(articles)
     try:
-        prestart(workers, use_ner=use_ner)
+        prestart(workers)
         with _lock:
             pool = _pool
         assert pool is not None
-        if _pool_ner != use_ner or pool.submit(_worker_fingerprint).result() != reference_fingerprint(
-            reference
-        ):
-            note("extraction workers hold other reference data or NER setting; extracting in process")
+        if pool.submit(_worker_fingerprint).result() != reference_fingerprint(reference):
+            note("extraction workers hold other reference data; extracting in process")
             shutdown()
             return in_process(articles)
         # two chunks per worker (balanced by text length): each chunk pays fixed costs (the gazetteer's

@@ -111,6 +111,16 @@ def read_listed(item: Listed, max_bytes: int) -> tuple[bytes | None, str | None]
     return raw, None
 
 
+def _checked_root(input_dir: Path | str) -> Path:
+    """The input folder, resolved; InputError if it does not exist or is not a folder."""
+    input_dir = Path(input_dir)
+    if not input_dir.exists():
+        raise InputError(f"input folder does not exist: {input_dir}")
+    if not input_dir.is_dir():
+        raise InputError(f"input path is not a folder: {input_dir}")
+    return input_dir.resolve()
+
+
 def discover(input_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pl.DataFrame:
     """One row per input file: source_path, size_bytes, mtime, raw, read_error.
 
@@ -118,12 +128,7 @@ def discover(input_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pl.DataF
     says which ('vanished: ...', 'unreadable: <errno text>', 'oversized: N bytes > max M').
     Raises :class:`InputError` if ``input_dir`` does not exist or is not a directory.
     """
-    input_dir = Path(input_dir)
-    if not input_dir.exists():
-        raise InputError(f"input folder does not exist: {input_dir}")
-    if not input_dir.is_dir():
-        raise InputError(f"input path is not a folder: {input_dir}")
-    root = input_dir.resolve()
+    root = _checked_root(input_dir)
 
     rows: dict[str, list] = {name: [] for name in DISCOVER_SCHEMA.names()}
     for item in list_files(root):
@@ -168,12 +173,7 @@ def discover_incremental(
     deleted_at. A file is skipped when the manifest holds it, not deleted, with a content hash,
     the same size and the same mtime (to the microsecond); ``rehash=True`` reads every file.
     """
-    input_dir = Path(input_dir)
-    if not input_dir.exists():
-        raise InputError(f"input folder does not exist: {input_dir}")
-    if not input_dir.is_dir():
-        raise InputError(f"input path is not a folder: {input_dir}")
-    root = input_dir.resolve()
+    root = _checked_root(input_dir)
     known: dict[str, tuple[int | None, datetime | None]] = {}
     live_known: set[str] = set()
     if manifest is not None and manifest.height:

@@ -197,3 +197,42 @@ def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
     while _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) == []
+
+
+def test_workers_start_before_the_flow_only_for_a_large_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import ingest as ingest_mod
+    from flows import warehouse as wh
+    from flows.discover import list_files
+
+    started: list[int] = []
+    monkeypatch.setattr(parallel, "prestart", started.append)
+    monkeypatch.setenv("DATELINE_RUN_WORKERS", "2")
+    monkeypatch.setenv("DATELINE_RUN_PARALLEL_MIN_ARTICLES", "3")
+    inp = tmp_path / "in"
+    inp.mkdir()
+    for i in range(3):
+        (inp / f"a{i}.txt").write_text(f"Title {i}\n\nBody {i}.\n")
+    warehouse = tmp_path / "w.duckdb"
+    # a new warehouse and three files to read: started
+    assert ingest_mod.prestart_workers(inp, warehouse) is True
+    assert started == [2]
+    # the warehouse holds two of them unchanged: one to read, below the threshold
+    con = wh.connect(warehouse)
+    wh.init_schema(con)
+    for item in list_files(inp)[:2]:
+        con.execute(
+            "INSERT INTO files (source_path, size_bytes, mtime, content_sha256, outcome, first_run_id, run_id) "
+            "VALUES (?, ?, ?, 'sha', 'article', 'r', 'r')",
+            [item.path.as_posix(), item.size_bytes, item.mtime],
+        )
+    con.close()
+    assert ingest_mod.prestart_workers(inp, warehouse) is False
+    assert ingest_mod.prestart_workers(inp, warehouse, rehash=True) is True
+    # one worker, or a folder that does not exist: nothing started, no error
+    monkeypatch.setenv("DATELINE_RUN_WORKERS", "1")
+    assert ingest_mod.prestart_workers(inp, warehouse, rehash=True) is False
+    monkeypatch.setenv("DATELINE_RUN_WORKERS", "2")
+    assert ingest_mod.prestart_workers(tmp_path / "missing", warehouse) is False
+    assert started == [2, 2]

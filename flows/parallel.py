@@ -71,6 +71,9 @@ def reference_fingerprint(reference: dict[str, pl.DataFrame]) -> str:
     return h.hexdigest()
 
 
+# the workers' niceness (see _init_worker)
+WORKER_NICE = 5
+
 # Each worker computes on one thread: the workers already use every core, and polars' or
 # OpenBLAS's own thread pools on top of them oversubscribe the CPUs (measured: the BBC corpus took
 # 43 s to extract with polars' default of one thread per CPU in each worker, 34 s with one).
@@ -97,6 +100,11 @@ def _init_worker() -> None:
     # PR_SET_PDEATHSIG; the pool's processes are started by the run's own thread)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    # a lower CPU priority: the workers start while the run's own process is still on its
+    # critical path (flow start, lock, discovery, parsing); they take the CPU it leaves idle
+    # instead of slowing it. Once extraction runs, the run's process waits and they have the CPUs.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICE)
     from flows import settings
 
     settings.configure()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import sys
+from datetime import date
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
@@ -156,6 +157,15 @@ def _project_prefilters() -> dict[str, Prefilter | None]:
     return {name: prefilter(rx) for name, rx in _project_patterns().items()}
 
 
+def test_the_stages_filter_the_patterns_they_scan() -> None:
+    assert [t for t, _ in events._TRIGGER_FILTERS] == list(lexicon.TRIGGERS)
+    assert all(pf is not None for _, pf in events._TRIGGER_FILTERS)
+    assert [(k, rx) for k, rx, _ in dates._DATE_FILTERS] == dates.DATE_RES
+    assert [(k, rx) for k, rx, _ in quantities._PATTERN_FILTERS] == quantities.PATTERNS
+    for rx in (entities.TITLE_NAME_RE, entities.NAME_TITLE_RE, entities.HONORIFIC_RE, entities.ORG_RE):
+        assert entities._PREFILTERS[rx] is not None
+
+
 EDGE_CASES = [
     "",
     "met",
@@ -296,3 +306,31 @@ def test_generated_matches_contain_the_literals(name: str) -> None:
             assert might_match(pf, text, fold(text)), (name, text)
     if pf is not None:
         assert matched, f"{name}: no generated string matched: the test tried nothing"
+
+
+# --- the stages give the same results with and without the prefilters ---------------------------
+
+
+def test_extraction_is_the_same_without_prefilters(
+    reference: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.discover import discover
+    from transforms.parse import parse_files
+    from transforms.route import KNOWN_SCHEMA, route_units
+
+    units = route_units(parse_files(discover(SAMPLES)), pl.DataFrame(schema=KNOWN_SCHEMA))
+    arts = units.filter(pl.col("route") == "article")
+    today = date(2026, 11, 28)
+    with_filters = extract.extract(arts, reference, today=today)
+    monkeypatch.setattr(events, "_TRIGGER_FILTERS", tuple((t, None) for t, _ in events._TRIGGER_FILTERS))
+    monkeypatch.setattr(dates, "_DATE_FILTERS", [(k, rx, None) for k, rx, _ in dates._DATE_FILTERS])
+    monkeypatch.setattr(
+        quantities, "_PATTERN_FILTERS", [(k, rx, None) for k, rx, _ in quantities._PATTERN_FILTERS]
+    )
+    monkeypatch.setattr(entities, "_PREFILTERS", dict.fromkeys(entities._PREFILTERS))
+    without = extract.extract(arts, reference, today=today)
+    assert with_filters.keys() == without.keys()
+    for name, frame in with_filters.items():
+        cols = frame.columns
+        assert frame.sort(cols).equals(without[name].sort(cols)), name  # (entities' order varies)
+    assert with_filters["events"].height > 0 and with_filters["quantities"].height > 0

@@ -15,6 +15,7 @@ import polars as pl
 
 from schemas.tables import ENTITIES
 from transforms.gazetteer import Gazetteer, match_aliases, norm_key
+from transforms.rxfilter import fold, might_match, prefilter
 
 _TITLE_HEADS = (
     "Secretary-General|Secretary General|Vice President|Vice-President|Prime Minister|Deputy Prime Minister|"
@@ -204,7 +205,10 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             return all(e <= a or s >= b for a, b in taken)
 
         persons: list[Mention] = []
+        folded = fold(body)
         for rx, is_appositive in ((TITLE_NAME_RE, False), (NAME_TITLE_RE, True), (HONORIFIC_RE, False)):
+            if not might_match(_PREFILTERS[rx], body, folded):
+                continue  # no title word (honorific) in the body: no match
             for m in rx.finditer(body):
                 ns, ne = m.span("name")
                 name = m.group("name")
@@ -288,7 +292,12 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             text = body[s:e]
             if label == "PERSON":
                 p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
-                tb = _TITLE_BEFORE_RE.search(body[max(0, s - 120) : s])
+                window = body[max(0, s - 120) : s]
+                tb = (
+                    _TITLE_BEFORE_RE.search(window)
+                    if might_match(_PREFILTERS[_TITLE_BEFORE_RE], window)
+                    else None
+                )
                 ta = _TITLE_AFTER_RE.match(body, e)
                 if tb:
                     ts = max(0, s - 120) + tb.start("title")
@@ -309,7 +318,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             ms.append(p)
             taken.append((p.start, p.end))
         # organisations by shape, ministries by portfolio
-        for m in ORG_RE.finditer(body):
+        for m in ORG_RE.finditer(body) if might_match(_PREFILTERS[ORG_RE], body, folded) else ():
             s, e = m.span()
             text = m.group()
             while text.split()[0] in _NOT_NAME_START and len(text.split()) > 1:
@@ -350,6 +359,13 @@ _OFFICE_OF_BEFORE = re.compile(
 )
 _TITLE_BEFORE_RE = re.compile(rf"(?P<title>{_TITLE})\s+$")
 _TITLE_AFTER_RE = re.compile(rf",\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
+# literal prefilters (transforms.rxfilter) of the patterns scanned over whole bodies (or long
+# windows): a pattern whose title words, honorifics or organisation heads are all missing from
+# the text is not scanned
+_PREFILTERS = {
+    rx: prefilter(rx)
+    for rx in (TITLE_NAME_RE, NAME_TITLE_RE, HONORIFIC_RE, ORG_RE, ENVOY_RE, _TITLE_BEFORE_RE)
+}
 
 
 def _ner_mention(
@@ -481,7 +497,7 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
                     f"outlet: ambassador to {target} in a {outlet_m} outlet",
                 )
     # envoys sent by X: A and B share X's country
-    for m in ENVOY_RE.finditer(body):
+    for m in ENVOY_RE.finditer(body) if might_match(_PREFILTERS[ENVOY_RE], body) else ():
         sender = next((p for p in ms if p.start == m.end() and p.entity_type == "PERSON" and p.country), None)
         if not sender:
             continue

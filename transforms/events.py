@@ -559,7 +559,7 @@ def _trigger_sentences(body: str, sents: list[tuple[int, int, int]]) -> dict[int
     out: dict[int, list[lx.Trigger]] = {}
     folded = fold(body)
     for trig, pf in _TRIGGER_FILTERS:
-        if pf is not None and not pf.might_match(folded):
+        if pf is not None and not pf.might_match(body, folded):
             continue  # none of the literals every match needs is in the body: no match
         seen: set[int] = set()
         for m in trig.pattern.finditer(body):

@@ -39,7 +39,12 @@ _CAPW = r"[A-Z][\w.'’-]*"
 _OF = rf"(?:\s+(?:of|for|to|on)\s+(?:the\s+)?{_CAPW}(?:(?:,\s+|,?\s+and\s+|\s+of\s+the\s+|\s+of\s+|\s+){_CAPW})*)"
 _TITLE = rf"\b{_MOD}*{_QUAL}{{0,3}}(?:{_HEADS})\b{_OF}?"
 _NAMETOK = r"[A-Z][a-zA-Z]*[a-z][a-zA-Z]*(?:-[A-Za-z]+|['’](?!s\b)[A-Za-z]+)*"
-_NAME = rf"(?:{_NAMETOK}|[A-Z]\.)(?:\s+(?:{_NAMETOK}|[A-Z]\.)){{0,2}}"
+# A name token is matched atomically, "(?>...)": its first match runs to the end of the letters
+# (and of any "-part" or "'part"), and any shorter one ends before a letter, "-", "'" or "’",
+# where no pattern using _NAME can go on (each wants whitespace, "," or its end next), so the
+# matches are the same as without; but NAME_TITLE_RE no longer backtracks through every split of
+# every capitalised word that is not followed by ", <title>" (0.75 -> 0.17 ms per article).
+_NAME = rf"(?:(?>{_NAMETOK})|[A-Z]\.)(?:\s+(?:(?>{_NAMETOK})|[A-Z]\.)){{0,2}}"
 
 _TITLE_ONLY_RE = re.compile(_TITLE)
 _LEADING_TITLE_RE = re.compile(rf"(?:{_MOD}*(?:{_HEADS})\s+)+")

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 from transforms import dates, entities, events, extract, lexicon, quantities, verbs
-from transforms.rxfilter import Prefilter, fold, might_match, prefilter
+from transforms.rxfilter import Prefilter, finditer, fold, might_match, prefilter
 
 
 def lits(pattern: str, flags: int = 0) -> list[set[str]] | None:
@@ -35,7 +35,7 @@ def test_literals_and_sequences() -> None:
     assert lits("abc") == [{"abc"}]
     assert lits(r"\bsummit\b") == [{"summit"}]
     assert lits("a.c") in ([{"a"}, {"c"}], [{"c"}, {"a"}])  # either literal, both are required
-    assert prefilter("abc") == Prefilter((("abc",),), case_sensitive=True)
+    assert prefilter("abc") == Prefilter((("abc",),), case_sensitive=True, starts=("abc",))
 
 
 def test_branches() -> None:
@@ -102,6 +102,43 @@ def test_a_compiled_pattern_keeps_its_flags() -> None:
     assert pf is not None and pf.might_match("The SUMMIT opened") and not pf.might_match("The summer")
 
 
+def starts(pattern: str, flags: int = 0) -> tuple[str, ...] | None:
+    pf = prefilter(pattern, flags)
+    return None if pf is None else pf.starts
+
+
+def test_the_literals_matches_start_with() -> None:
+    assert starts("abc") == ("abc",)
+    assert starts("(?:tele)?phone") == ("phone", "telephone")
+    assert starts(r"\b(?:met|meets?|meeting)\b") == ("meet", "met")  # "meeting" starts with "meet"
+    assert starts("a.c") == ("a",)
+    assert starts(r"(?:ab|cd)+e") == ("ab", "cd")
+    assert starts(r"(?<=foo)bar\b") == ("bar",)
+    assert starts(r"(?:x|y\w)z") == ("x", "y")
+    assert starts(r"[ab]{2}c") == ("aac", "abc", "bac", "bbc")
+    assert starts("SUMMIT", re.I) == ("summit",)
+    # no start known: an optional or unknown first item, or an alternative without one
+    for pattern in (r"\d+%", r"(?:a)?\s*hearing", r"x?\wy", r"(?:ab|\w)c", r"\w+ing"):
+        assert starts(pattern) is None, pattern
+    assert prefilter(r"(?:a)?\s*hearing") is not None  # (it still requires "hearing")
+    assert starts("x?y") == ("xy", "y")  # an optional exact item multiplies out
+
+
+def test_finditer_at_the_starts_finds_what_finditer_finds() -> None:
+    rx = re.compile(r"\b(?:met|meets?)\b(?!\s+the)", re.I)
+    pf = prefilter(rx)
+    assert pf is not None and pf.starts == ("meet", "met")
+    text = "He met them; she MEETS the press; they met. Meets? metal meet"
+    for pos, end in ((0, None), (3, 40), (4, 60), (45, None), (-5, 999), (20, 10)):
+        want = [m.span() for m in rx.finditer(text, max(pos, 0), len(text) if end is None else end)]
+        assert [m.span() for m in finditer(rx, pf, text, fold(text), pos, end)] == want, (pos, end)
+    assert [m.span() for m in finditer(rx, None, text)] == [m.span() for m in rx.finditer(text)]
+    # folding that changes the length (ß -> ss) cannot give positions: the whole text is scanned
+    text = "Straße: they met"
+    assert len(fold(text)) != len(text)
+    assert [m.span() for m in finditer(rx, pf, text)] == [(13, 16)]
+
+
 # --- folding -----------------------------------------------------------------------------------
 
 
@@ -117,6 +154,12 @@ def test_fold_is_per_character_and_coarser_than_ignorecase() -> None:
     assert fold("ABC def") == "abc def"
     text = "Ünïcödé İstanbul ıs Kelvin \u212a ſ ß"
     assert fold(text) == "".join(fold(c) for c in text)
+
+
+def test_no_character_folds_to_nothing() -> None:
+    """So a folded text as long as the text has each character where the text has it
+    (finditer relies on it to look for literals in the folded text)."""
+    assert all(fold(c) for c in _all_characters())
 
 
 def _all_characters() -> str:
@@ -216,11 +259,25 @@ def texts() -> list[str]:
 def test_filtered_scanning_finds_what_scanning_finds(name: str, texts: list[str]) -> None:
     rx = _project_patterns()[name]
     pf = prefilter(rx)
+    rng = random.Random(name)
     for text in texts:
         folded = fold(text)
-        found = [m.span() for m in rx.finditer(text)]
-        filtered = [m.span() for m in rx.finditer(text)] if might_match(pf, text, folded) else []
+        found = [(m.span(), m.groups()) for m in rx.finditer(text)]
+        filtered = (
+            [(m.span(), m.groups()) for m in rx.finditer(text)] if might_match(pf, text, folded) else []
+        )
         assert filtered == found, (name, text[:200])
+        assert [(m.span(), m.groups()) for m in finditer(rx, pf, text, folded)] == found, (name, text[:200])
+        # a part of the text, as the stages scan a sentence of the body
+        pos = rng.randint(0, len(text))
+        end = rng.randint(pos, len(text))
+        part = [(m.span(), m.groups()) for m in rx.finditer(text, pos, end)]
+        assert [(m.span(), m.groups()) for m in finditer(rx, pf, text, folded, pos, end)] == part, (
+            name,
+            pos,
+            end,
+            text[:200],
+        )
 
 
 # --- strings generated from the patterns themselves ---------------------------------------------
@@ -304,6 +361,11 @@ def test_generated_matches_contain_the_literals(name: str) -> None:
             matched += 1
             assert might_match(pf, m.group()), (name, m.group())
             assert might_match(pf, text, fold(text)), (name, text)
+            if pf is not None and pf.starts is not None:
+                hay = m.group() if pf.case_sensitive else fold(m.group())
+                assert hay.startswith(pf.starts), (name, m.group())
+        if pf is not None:
+            assert [x.span() for x in finditer(rx, pf, text)] == [x.span() for x in rx.finditer(text)]
     if pf is not None:
         assert matched, f"{name}: no generated string matched: the test tried nothing"
 

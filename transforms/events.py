@@ -12,7 +12,7 @@ import polars as pl
 
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, find_dates, resolve_date
-from transforms.rxfilter import fold, prefilter
+from transforms.rxfilter import finditer, fold, prefilter
 from transforms.verbs import VerbLexicon, find_verb_triggers
 
 ACTOR_TYPES = ("PERSON", "ORG", "GPE")
@@ -545,24 +545,24 @@ def _article_events(
 
 
 # each hand trigger with its literal prefilter (transforms.rxfilter): most triggers have no match
-# in a given article, and a substring test says so far faster than a regex scan of the body
+# in a given article, and a substring test says so far faster than a regex scan of the body; the
+# others are tried only where a match can start
 _TRIGGER_FILTERS = tuple((trig, prefilter(trig.pattern)) for trig in lx.TRIGGERS)
 
 
 def _trigger_sentences(body: str, sents: list[tuple[int, int, int]]) -> dict[int, list[lx.Trigger]]:
     """sentence_idx -> the hand triggers (in lexicon order) with a match overlapping that sentence
     when the whole body is scanned. A trigger with no such match has none within the sentence's
-    bounds either (barring look-arounds at a sentence's very edge). Triggers whose prefilter
-    rules out a match in the body are not scanned at all."""
+    bounds either (barring look-arounds at a sentence's very edge). A trigger whose prefilter
+    rules out a match in the body is not scanned at all, and one is tried only where the
+    literals that start its matches occur (transforms.rxfilter.finditer)."""
     sents = sorted(sents, key=lambda x: x[1])
     starts = [s for _, s, _ in sents]
     out: dict[int, list[lx.Trigger]] = {}
     folded = fold(body)
     for trig, pf in _TRIGGER_FILTERS:
-        if pf is not None and not pf.might_match(body, folded):
-            continue  # none of the literals every match needs is in the body: no match
         seen: set[int] = set()
-        for m in trig.pattern.finditer(body):
+        for m in finditer(trig.pattern, pf, body, folded):
             first = max(0, bisect_right(starts, m.start()) - 1)
             last = max(0, bisect_left(starts, m.end()) - 1)
             for k in range(first, last + 1):

@@ -26,7 +26,7 @@ returns None when it finds no usable literal (the caller must then always scan);
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
@@ -60,7 +60,8 @@ def fold(text: str) -> str:
 @dataclass(frozen=True)
 class Prefilter:
     """Literal requirements of a pattern: each tuple in ``all_of`` is an "any of" set of
-    literals, and every match of the pattern contains at least one literal of every set.
+    literals, and every match of the pattern contains at least one literal of every set;
+    ``starts``, when not None, are literals one of which every match starts with.
 
     The literals are folded (``fold``) and must be looked for in the folded text, unless
     ``case_sensitive``: then they are as in the pattern and looked for in the text itself.
@@ -68,6 +69,7 @@ class Prefilter:
 
     all_of: tuple[tuple[str, ...], ...]
     case_sensitive: bool = False
+    starts: tuple[str, ...] | None = None
 
     def test(self, haystack: str) -> bool:
         """False only if no match can occur in ``haystack``: the text if ``case_sensitive``,
@@ -94,6 +96,57 @@ def might_match(pf: Prefilter | None, text: str, folded: str | None = None) -> b
     return pf is None or pf.might_match(text, folded)
 
 
+def finditer(
+    pattern: re.Pattern[str],
+    pf: Prefilter | None,
+    text: str,
+    folded: str | None = None,
+    pos: int = 0,
+    endpos: int | None = None,
+) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text, pos, endpos)``, found with less work.
+
+    ``pf`` is ``prefilter(pattern)`` and ``folded`` is ``fold(text)`` (computed here when needed
+    and not given). No scan at all when a required literal is missing from the range; when
+    every match starts with one of ``pf.starts``, the pattern is tried (``pattern.match``) only
+    where those literals occur, instead of at every position. Both need the positions of the
+    folded text to be those of the text: always for a case-sensitive pattern, and whenever the
+    folding kept the length (no character folds to less than one, so then none folded to more:
+    true of ASCII and of most other text). Otherwise the whole text is checked and scanned.
+    """
+    n = len(text)
+    start = min(max(pos, 0), n)
+    end = n if endpos is None else min(max(endpos, 0), n)
+    if pf is None:
+        yield from pattern.finditer(text, start, end)
+        return
+    hay = text if pf.case_sensitive else (fold(text) if folded is None else folded)
+    if len(hay) != n:
+        if pf.test(hay):
+            yield from pattern.finditer(text, start, end)
+        return
+    for any_of in pf.all_of:
+        if not any(hay.find(lit, start, end) >= 0 for lit in any_of):
+            return
+    if pf.starts is None:
+        yield from pattern.finditer(text, start, end)
+        return
+    cands: set[int] = set()
+    for lit in pf.starts:
+        i = hay.find(lit, start, end)
+        while i >= 0:
+            cands.add(i)
+            i = hay.find(lit, i + 1, end)
+    after = start  # where finditer would go on searching
+    for i in sorted(cands):
+        if i < after:
+            continue
+        m = pattern.match(text, i, end)
+        if m is not None:
+            yield m
+            after = m.end()  # > i: every match starts with a non-empty literal
+
+
 def prefilter(pattern: re.Pattern[str] | str, flags: int = 0) -> Prefilter | None:
     """The literal prefilter of ``pattern`` (a compiled pattern, or a string with ``flags``).
 
@@ -106,15 +159,25 @@ def prefilter(pattern: re.Pattern[str] | str, flags: int = 0) -> Prefilter | Non
         pattern, flags = pattern.pattern, pattern.flags
     tree = _parser.parse(pattern, flags)
     case_sensitive = not _ignores_case(tree, tree.state.flags)
-    info = _Deriver(_same if case_sensitive else fold).seq(tree)
+    deriver = _Deriver(_same if case_sensitive else fold)
+    info = deriver.seq(tree)
+    starts = deriver.starts(tree)
     reqs = list(info.reqs)
     if info.exact is not None:
         reqs.append(info.exact)
+    if starts is not None:
+        reqs.append(starts)
+        # a literal that starts with another one adds no start position
+        starts = frozenset(x for x in starts if not any(y != x and x.startswith(y) for y in starts))
     sets = {_minimal(r) for r in reqs if "" not in r and 0 < len(r) <= MAX_ANY_OF}
     if not sets:
         return None
     best = sorted(sets, key=_score, reverse=True)[:MAX_REQUIREMENTS]
-    return Prefilter(tuple(tuple(sorted(s, key=lambda x: (-len(x), x))) for s in best), case_sensitive)
+    return Prefilter(
+        tuple(tuple(sorted(s, key=lambda x: (-len(x), x))) for s in best),
+        case_sensitive,
+        tuple(sorted(starts)) if starts is not None and len(starts) <= MAX_ANY_OF else None,
+    )
 
 
 def _same(text: str) -> str:
@@ -220,6 +283,43 @@ class _Deriver:
             return _Info(cur)
         reqs.append(cur)
         return _Info(None, tuple(r for r in reqs if r and "" not in r))
+
+    def starts(self, sub: _parser.SubPattern | list) -> frozenset[str] | None:
+        """Strings one of which every match of the sequence ``sub`` starts with (after
+        ``norm``), or None: the exact run at its start, then the start of the next node."""
+        cur = frozenset({""})
+        for op, av in sub:
+            node = self.node(op, av)
+            if node.exact is not None:
+                joined = _cross(cur, node.exact)
+                if joined is None:
+                    break
+                cur = joined
+                continue
+            head = self.node_starts(op, av)
+            joined = _cross(cur, head) if head is not None else None
+            if joined is not None:
+                cur = joined
+            break
+        return cur if cur and "" not in cur else None
+
+    def node_starts(self, op: object, av: object) -> frozenset[str] | None:
+        """``starts`` of a node that is not exact."""
+        if op is C.SUBPATTERN:
+            return self.starts(av[3])  # type: ignore[index]
+        if op is C.ATOMIC_GROUP:
+            return self.starts(av)  # type: ignore[arg-type]
+        if op is C.BRANCH:
+            out: set[str] = set()
+            for alt in av[1]:  # type: ignore[index]
+                head = self.starts(alt)
+                if head is None:
+                    return None
+                out |= head
+            return frozenset(out) if len(out) <= MAX_ANY_OF else None
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:  # type: ignore[index]
+            return self.starts(av[2])  # type: ignore[index]
+        return None
 
     def node(self, op: object, av: object) -> _Info:
         if op is C.LITERAL:

@@ -129,9 +129,10 @@ def test_finditer_at_the_starts_finds_what_finditer_finds() -> None:
     pf = prefilter(rx)
     assert pf is not None and pf.starts == ("meet", "met")
     text = "He met them; she MEETS the press; they met. Meets? metal meet"
-    for pos, end in ((0, None), (3, 40), (4, 60), (45, None), (-5, 999), (20, 10)):
-        want = [m.span() for m in rx.finditer(text, max(pos, 0), len(text) if end is None else end)]
+    for pos, end in ((0, sys.maxsize), (3, 40), (4, 60), (45, sys.maxsize), (-5, 999), (20, 10), (0, -3)):
+        want = [m.span() for m in rx.finditer(text, pos, end)]
         assert [m.span() for m in finditer(rx, pf, text, fold(text), pos, end)] == want, (pos, end)
+    assert [m.span() for m in finditer(rx, pf, text)] == [m.span() for m in rx.finditer(text)]
     assert [m.span() for m in finditer(rx, None, text)] == [m.span() for m in rx.finditer(text)]
     # folding that changes the length (ß -> ss) cannot give positions: the whole text is scanned
     text = "Straße: they met"

@@ -26,6 +26,7 @@ returns None when it finds no usable literal (the caller must then always scan);
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from re import _constants as C  # type: ignore[attr-defined]
@@ -102,7 +103,7 @@ def finditer(
     text: str,
     folded: str | None = None,
     pos: int = 0,
-    endpos: int | None = None,
+    endpos: int = sys.maxsize,
 ) -> Iterator[re.Match[str]]:
     """The matches of ``pattern.finditer(text, pos, endpos)``, found with less work.
 
@@ -114,25 +115,41 @@ def finditer(
     folding kept the length (no character folds to less than one, so then none folded to more:
     true of ASCII and of most other text). Otherwise the whole text is checked and scanned.
     """
-    n = len(text)
-    start = min(max(pos, 0), n)
-    end = n if endpos is None else min(max(endpos, 0), n)
     if pf is None:
-        yield from pattern.finditer(text, start, end)
-        return
+        return pattern.finditer(text, pos, endpos)
+    n = len(text)
     hay = text if pf.case_sensitive else (fold(text) if folded is None else folded)
+    if pos <= 0 and endpos >= n:  # the whole text (the usual case, made quick)
+        if not pf.test(hay):
+            return iter(())
+        if pf.starts is None or len(hay) != n:
+            return pattern.finditer(text)
+        return _at_starts(pattern, pf.starts, text, hay, 0, n)
+    start, end = min(max(pos, 0), n), min(max(endpos, 0), n)
     if len(hay) != n:
-        if pf.test(hay):
-            yield from pattern.finditer(text, start, end)
-        return
-    for any_of in pf.all_of:
-        if not any(hay.find(lit, start, end) >= 0 for lit in any_of):
-            return
+        return pattern.finditer(text, start, end) if pf.test(hay) else iter(())
+    if start == 0 and end == n:
+        if not pf.test(hay):
+            return iter(())
+    else:
+        for any_of in pf.all_of:
+            for lit in any_of:
+                if hay.find(lit, start, end) >= 0:
+                    break
+            else:
+                return iter(())
     if pf.starts is None:
-        yield from pattern.finditer(text, start, end)
-        return
+        return pattern.finditer(text, start, end)
+    return _at_starts(pattern, pf.starts, text, hay, start, end)
+
+
+def _at_starts(
+    pattern: re.Pattern[str], starts: tuple[str, ...], text: str, hay: str, start: int, end: int
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, start, end)`` for a pattern whose every match starts with one of
+    ``starts`` (as found in ``hay``, position for position the text or its folding)."""
     cands: set[int] = set()
-    for lit in pf.starts:
+    for lit in starts:
         i = hay.find(lit, start, end)
         while i >= 0:
             cands.add(i)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from transforms.gazetteer import norm_key
-from transforms.rxfilter import fold, prefilter
+from transforms.rxfilter import finditer, fold, prefilter
 
 MONTHS = {
     m: i
@@ -88,9 +88,7 @@ def find_dates(text: str) -> list[DateExpr]:
     taken: list[tuple[int, int]] = []
     folded = fold(text)
     for kind, rx, pf in _DATE_FILTERS:
-        if pf is not None and not pf.might_match(text, folded):
-            continue  # a literal every match needs is missing: no match
-        for m in rx.finditer(text):
+        for m in finditer(rx, pf, text, folded):  # = rx.finditer(text), skipping what cannot match
             s, e = m.span()
             if any(not (e <= a or s >= b) for a, b in taken):
                 continue

@@ -15,7 +15,7 @@ import polars as pl
 
 from schemas.tables import ENTITIES
 from transforms.gazetteer import Gazetteer, match_aliases, norm_key
-from transforms.rxfilter import fold, might_match, prefilter
+from transforms.rxfilter import finditer, fold, prefilter
 
 _TITLE_HEADS = (
     "Secretary-General|Secretary General|Vice President|Vice-President|Prime Minister|Deputy Prime Minister|"
@@ -212,9 +212,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
         persons: list[Mention] = []
         folded = fold(body)
         for rx, is_appositive in ((TITLE_NAME_RE, False), (NAME_TITLE_RE, True), (HONORIFIC_RE, False)):
-            if not might_match(_PREFILTERS[rx], body, folded):
-                continue  # no title word (honorific) in the body: no match
-            for m in rx.finditer(body):
+            for m in finditer(rx, _PREFILTERS[rx], body, folded):  # = rx.finditer(body), or nothing
                 ns, ne = m.span("name")
                 name = m.group("name")
                 title_s, title_e = m.span("title")
@@ -298,11 +296,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             if label == "PERSON":
                 p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
                 window = body[max(0, s - 120) : s]
-                tb = (
-                    _TITLE_BEFORE_RE.search(window)
-                    if might_match(_PREFILTERS[_TITLE_BEFORE_RE], window)
-                    else None
-                )
+                tb = next(finditer(_TITLE_BEFORE_RE, _PREFILTERS[_TITLE_BEFORE_RE], window), None)
                 ta = _TITLE_AFTER_RE.match(body, e)
                 if tb:
                     ts = max(0, s - 120) + tb.start("title")
@@ -323,7 +317,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             ms.append(p)
             taken.append((p.start, p.end))
         # organisations by shape, ministries by portfolio
-        for m in ORG_RE.finditer(body) if might_match(_PREFILTERS[ORG_RE], body, folded) else ():
+        for m in finditer(ORG_RE, _PREFILTERS[ORG_RE], body, folded):
             s, e = m.span()
             text = m.group()
             while text.split()[0] in _NOT_NAME_START and len(text.split()) > 1:
@@ -502,7 +496,7 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
                     f"outlet: ambassador to {target} in a {outlet_m} outlet",
                 )
     # envoys sent by X: A and B share X's country
-    for m in ENVOY_RE.finditer(body) if might_match(_PREFILTERS[ENVOY_RE], body) else ():
+    for m in finditer(ENVOY_RE, _PREFILTERS[ENVOY_RE], body):
         sender = next((p for p in ms if p.start == m.end() and p.entity_type == "PERSON" and p.country), None)
         if not sender:
             continue

@@ -9,7 +9,7 @@ from datetime import date
 import polars as pl
 
 from transforms.dates import find_dates
-from transforms.rxfilter import fold, might_match, prefilter
+from transforms.rxfilter import finditer, fold, might_match, prefilter
 
 SCALES = {
     "thousand": 1e3,
@@ -141,9 +141,7 @@ def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.Da
             text_folded = fold(text)
             taken: list[tuple[int, int]] = []
             for kind, rx, pf in patterns:
-                if pf is not None and not pf.might_match(text, text_folded):
-                    continue
-                for m in rx.finditer(text):
+                for m in finditer(rx, pf, text, text_folded):  # = rx.finditer(text), with less work
                     if any(not (m.end() <= a or m.start() >= b) for a, b in taken):
                         continue
                     row = _quantity(kind, m, text, pub)

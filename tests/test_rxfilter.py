@@ -208,6 +208,7 @@ def test_the_stages_filter_the_patterns_they_scan() -> None:
     assert [(k, rx) for k, rx, _ in quantities._PATTERN_FILTERS] == quantities.PATTERNS
     for rx in (entities.TITLE_NAME_RE, entities.NAME_TITLE_RE, entities.HONORIFIC_RE, entities.ORG_RE):
         assert entities._PREFILTERS[rx] is not None
+    assert all(pf is not None for pf in events._CUE_FILTERS.values())
 
 
 EDGE_CASES = [
@@ -391,6 +392,7 @@ def test_extraction_is_the_same_without_prefilters(
         quantities, "_PATTERN_FILTERS", [(k, rx, None) for k, rx, _ in quantities._PATTERN_FILTERS]
     )
     monkeypatch.setattr(entities, "_PREFILTERS", dict.fromkeys(entities._PREFILTERS))
+    monkeypatch.setattr(events, "_CUE_FILTERS", dict.fromkeys(events._CUE_FILTERS))
     without = extract.extract(arts, reference, today=today)
     assert with_filters.keys() == without.keys()
     for name, frame in with_filters.items():

@@ -216,6 +216,28 @@ _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:[\w-]+ly
 _NEG_MODAL = re.compile(r"\bnot\s+(?:[\w-]+ly\s+)?$", re.I)
 
 
+# cue patterns searched in short stretches around each trigger, with their prefilters
+# (transforms.rxfilter): most stretches have none of their words
+_CUE_FILTERS = {
+    rx: prefilter(rx)
+    for rx in (
+        lx.PLANNED,
+        lx.POSTPONED,
+        lx.CANCELLED,
+        lx.HEDGE,
+        lx.NEG_BEFORE,
+        FUTURE_CUES,
+        _MODAL_BEFORE,
+        _MUST_BEFORE,
+    )
+}
+
+
+def _search(rx: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``rx.search(text)`` for a cue pattern, not run when its prefilter rules a match out."""
+    return next(finditer(rx, _CUE_FILTERS[rx], text), None)
+
+
 def _intent_code(code: str, quads: dict[str, int], negated: bool) -> str:
     """PLOVER codes an announced future action as a commitment (AGREE) or a threat (THREATEN)."""
     quad = quads.get(code)
@@ -275,14 +297,14 @@ def _refine_triggers(
                         replace(g_trig, cameo=code, plover=None, name=f"{g_trig.name}+{block}"),
                     )
                 continue  # the complement belongs to the governing verb's event
-        if _MUST_BEFORE.search(before) and not trig.nominal:
+        if _search(_MUST_BEFORE, before) and not trig.nominal:
             governors = [g for g in out if g[2].cameo[:2] in ("02", "10")]
             if governors:
                 continue  # "insists that X should open": part of the demand
             trig = replace(trig, cameo="100", plover=None, name=f"{trig.name}+must")
             out.append((t_start, t_end, trig))
             continue
-        modal = _MODAL_BEFORE.search(before)
+        modal = _search(_MODAL_BEFORE, before)
         if modal and not trig.nominal:
             code = _intent_code(trig.cameo, quads, bool(re.search(r"\bnot\b", modal.group(), re.I)))
             if code != trig.cameo:
@@ -387,7 +409,9 @@ def _article_events(
             ):
                 prior = [p for p in events + sent_events if p.trigger.cameo[:2] == trig.cameo[:2]]
                 has_cue = (
-                    lx.CANCELLED.search(seg) or lx.POSTPONED.search(seg) or lx.PLANNED.search(before[-40:])
+                    _search(lx.CANCELLED, seg)
+                    or _search(lx.POSTPONED, seg)
+                    or _search(lx.PLANNED, before[-40:])
                 )
                 if prior and not has_cue and not trig.affected_before:
                     continue
@@ -500,18 +524,18 @@ def _article_events(
                 ev.target_note = "unknown: the only candidate target is the source itself"
             # --- polarity and status
             window = body[max(clause[0], t_start - 60) : t_start]
-            if lx.NEG_BEFORE.search(window):
+            if _search(lx.NEG_BEFORE, window):
                 ev.polarity = "negated"
-            elif lx.HEDGE.search(body[clause[0] : t_start]):
+            elif _search(lx.HEDGE, body[clause[0] : t_start]):
                 ev.polarity = "hedged"
             if trig.nominal and lx.NOT_TAKE_PLACE.search(seg):
                 ev.polarity = "negated"
-                ev.status = "cancelled" if lx.PLANNED.search(before[-60:]) else "occurred"
-            if lx.CANCELLED.search(seg) or (ev.status == "cancelled"):
+                ev.status = "cancelled" if _search(lx.PLANNED, before[-60:]) else "occurred"
+            if _search(lx.CANCELLED, seg) or (ev.status == "cancelled"):
                 ev.status = "cancelled"
-            elif lx.POSTPONED.search(seg):
+            elif _search(lx.POSTPONED, seg):
                 ev.status = "postponed"
-            elif lx.PLANNED.search(before[-60:]) or lx.PLANNED.search(seg) or FUTURE_CUES.search(seg):
+            elif _search(lx.PLANNED, before[-60:]) or _search(lx.PLANNED, seg) or _search(FUTURE_CUES, seg):
                 ev.status = "planned"
             # --- count
             cm = lx.COUNT_RE.match(after)
@@ -603,10 +627,10 @@ def _date_event(
     ev: Ev, body: str, pub: date | None, s_start: int, clause: tuple[int, int], sent_dates: list, lead_date
 ) -> None:
     c_dates = [d for d in sent_dates if clause[0] <= s_start + d.start and s_start + d.end <= clause[1]]
-    future = bool(FUTURE_CUES.search(body[clause[0] : clause[1]]))
+    future = bool(_search(FUTURE_CUES, body[clause[0] : clause[1]]))
     after_trigger = [d for d in c_dates if s_start + d.start >= ev.t_start]
     chosen, how = None, ""
-    if ev.status == "postponed" or lx.POSTPONED.search(body[ev.t_end : clause[1]]):
+    if ev.status == "postponed" or _search(lx.POSTPONED, body[ev.t_end : clause[1]]):
         to = [
             d
             for d in after_trigger

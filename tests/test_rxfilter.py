@@ -229,6 +229,8 @@ EDGE_CASES = [
     "Ｍｅｔ ｓｕｍｍｉｔ",  # fullwidth letters: no match either way
     "e\u0301 visit\u0307 ba\u0308n",
     "\u212aing's envoy and the ᴋɪɴɢ",
+    # ß folds to "ss": the folded text is longer, positions differ, the text is scanned whole
+    "Herr Groß, President of the Bundesbank, met officials in Straße on 3 March 2024; €5m, 40%",
 ]
 
 

@@ -3,19 +3,22 @@
 Python's ``re`` has no fast search for a pattern that starts with ``\\b`` or a class, so scanning
 a few dozen such patterns over every article costs milliseconds even when (as for most pairs of
 pattern and article) there is no match at all. Like the prefilters of RE2 and Hyperscan, this
-module derives from a pattern's parse tree literal strings that every match must contain, and
-checks them with plain substring search (``str.__contains__``), which is much faster than the
-regex engine.
+module derives from a pattern's parse tree literal strings that every match must contain (and,
+where it can, literals that every match starts with), and checks them with plain substring
+search (``str.__contains__``, ``str.find``), which is much faster than the regex engine.
 
 Usage::
 
-    pf = prefilter(PATTERN)                 # once, at import
-    folded = fold(text)                     # once per text, shared by all its patterns
-    if might_match(pf, text, folded):       # cheap
-        for m in PATTERN.finditer(text): ...
+    pf = prefilter(PATTERN)                        # once, at import
+    folded = fold(text)                            # once per text, shared by all its patterns
+    for m in finditer(PATTERN, pf, text, folded):  # = PATTERN.finditer(text), with less work
+        ...
+    if might_match(pf, text, folded):              # or just the cheap test
+        ...
 
 The prefilter is conservative: ``might_match`` is True whenever the pattern has a match in
-the text (it may also be True when there is none). A pattern that ignores case anywhere
+the text (it may also be True when there is none), and ``finditer`` yields exactly the matches
+of ``pattern.finditer``. A pattern that ignores case anywhere
 (``re.I``, ``(?i:...)``) has its literals compared with the text after ``fold``, a case folding
 coarser than ``re.IGNORECASE``'s; a case-sensitive pattern has them compared with the text as
 it is, which is more selective ("Mar" rules out far fewer sentences than "mar"). ``prefilter``
@@ -128,16 +131,12 @@ def finditer(
     start, end = min(max(pos, 0), n), min(max(endpos, 0), n)
     if len(hay) != n:
         return pattern.finditer(text, start, end) if pf.test(hay) else iter(())
-    if start == 0 and end == n:
-        if not pf.test(hay):
+    for any_of in pf.all_of:  # the literals must lie inside the range, as the match does
+        for lit in any_of:
+            if hay.find(lit, start, end) >= 0:
+                break
+        else:
             return iter(())
-    else:
-        for any_of in pf.all_of:
-            for lit in any_of:
-                if hay.find(lit, start, end) >= 0:
-                    break
-            else:
-                return iter(())
     if pf.starts is None:
         return pattern.finditer(text, start, end)
     return _at_starts(pattern, pf.starts, text, hay, start, end)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from transforms.gazetteer import norm_key
+from transforms.rxfilter import finditer, fold, prefilter
 
 MONTHS = {
     m: i
@@ -60,6 +61,9 @@ DATE_RES = [
     ("relp", re.compile(r"\b(?P<dir>last|next|this)\s+(?P<unit>week|month|year)\b", re.I)),
 ]
 
+# each pattern with its literal prefilter (transforms.rxfilter): most texts have no date
+_DATE_FILTERS = [(kind, rx, prefilter(rx)) for kind, rx in DATE_RES]
+
 FUTURE_CUES = re.compile(
     r"\b(?:will|shall|'ll|plans?|planned|scheduled|expected|due|upcoming|next|set to|to be held|"
     r"comes? into effect|takes? effect|goes? into effect|postponed to|delayed to|moved to|pushed back to)\b",
@@ -82,8 +86,9 @@ def find_dates(text: str) -> list[DateExpr]:
     """Date expressions in ``text`` (non-overlapping, first pattern wins)."""
     found: list[DateExpr] = []
     taken: list[tuple[int, int]] = []
-    for kind, rx in DATE_RES:
-        for m in rx.finditer(text):
+    folded = fold(text)
+    for kind, rx, pf in _DATE_FILTERS:
+        for m in finditer(rx, pf, text, folded):  # = rx.finditer(text), skipping what cannot match
             s, e = m.span()
             if any(not (e <= a or s >= b) for a, b in taken):
                 continue

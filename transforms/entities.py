@@ -15,6 +15,7 @@ import polars as pl
 
 from schemas.tables import ENTITIES
 from transforms.gazetteer import Gazetteer, match_aliases, norm_key
+from transforms.rxfilter import finditer, fold, prefilter
 
 _TITLE_HEADS = (
     "Secretary-General|Secretary General|Vice President|Vice-President|Prime Minister|Deputy Prime Minister|"
@@ -38,7 +39,12 @@ _CAPW = r"[A-Z][\w.'’-]*"
 _OF = rf"(?:\s+(?:of|for|to|on)\s+(?:the\s+)?{_CAPW}(?:(?:,\s+|,?\s+and\s+|\s+of\s+the\s+|\s+of\s+|\s+){_CAPW})*)"
 _TITLE = rf"\b{_MOD}*{_QUAL}{{0,3}}(?:{_HEADS})\b{_OF}?"
 _NAMETOK = r"[A-Z][a-zA-Z]*[a-z][a-zA-Z]*(?:-[A-Za-z]+|['’](?!s\b)[A-Za-z]+)*"
-_NAME = rf"(?:{_NAMETOK}|[A-Z]\.)(?:\s+(?:{_NAMETOK}|[A-Z]\.)){{0,2}}"
+# A name token is matched atomically, "(?>...)": its first match runs to the end of the letters
+# (and of any "-part" or "'part"), and any shorter one ends before a letter, "-", "'" or "’",
+# where no pattern using _NAME can go on (each wants whitespace, "," or its end next), so the
+# matches are the same as without; but NAME_TITLE_RE no longer backtracks through every split of
+# every capitalised word that is not followed by ", <title>" (0.75 -> 0.17 ms per article).
+_NAME = rf"(?:(?>{_NAMETOK})|[A-Z]\.)(?:\s+(?:(?>{_NAMETOK})|[A-Z]\.)){{0,2}}"
 
 _TITLE_ONLY_RE = re.compile(_TITLE)
 _LEADING_TITLE_RE = re.compile(rf"(?:{_MOD}*(?:{_HEADS})\s+)+")
@@ -204,8 +210,9 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             return all(e <= a or s >= b for a, b in taken)
 
         persons: list[Mention] = []
+        folded = fold(body)
         for rx, is_appositive in ((TITLE_NAME_RE, False), (NAME_TITLE_RE, True), (HONORIFIC_RE, False)):
-            for m in rx.finditer(body):
+            for m in finditer(rx, _PREFILTERS[rx], body, folded):  # = rx.finditer(body), or nothing
                 ns, ne = m.span("name")
                 name = m.group("name")
                 title_s, title_e = m.span("title")
@@ -288,7 +295,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             text = body[s:e]
             if label == "PERSON":
                 p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
-                tb = _TITLE_BEFORE_RE.search(body[max(0, s - 120) : s])
+                window = body[max(0, s - 120) : s]
+                tb = next(finditer(_TITLE_BEFORE_RE, _PREFILTERS[_TITLE_BEFORE_RE], window), None)
                 ta = _TITLE_AFTER_RE.match(body, e)
                 if tb:
                     ts = max(0, s - 120) + tb.start("title")
@@ -309,7 +317,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             ms.append(p)
             taken.append((p.start, p.end))
         # organisations by shape, ministries by portfolio
-        for m in ORG_RE.finditer(body):
+        for m in finditer(ORG_RE, _PREFILTERS[ORG_RE], body, folded):
             s, e = m.span()
             text = m.group()
             while text.split()[0] in _NOT_NAME_START and len(text.split()) > 1:
@@ -350,6 +358,13 @@ _OFFICE_OF_BEFORE = re.compile(
 )
 _TITLE_BEFORE_RE = re.compile(rf"(?P<title>{_TITLE})\s+$")
 _TITLE_AFTER_RE = re.compile(rf",\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
+# literal prefilters (transforms.rxfilter) of the patterns scanned over whole bodies (or long
+# windows): a pattern whose title words, honorifics or organisation heads are all missing from
+# the text is not scanned
+_PREFILTERS = {
+    rx: prefilter(rx)
+    for rx in (TITLE_NAME_RE, NAME_TITLE_RE, HONORIFIC_RE, ORG_RE, ENVOY_RE, _TITLE_BEFORE_RE)
+}
 
 
 def _ner_mention(
@@ -481,7 +496,7 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
                     f"outlet: ambassador to {target} in a {outlet_m} outlet",
                 )
     # envoys sent by X: A and B share X's country
-    for m in ENVOY_RE.finditer(body):
+    for m in finditer(ENVOY_RE, _PREFILTERS[ENVOY_RE], body):
         sender = next((p for p in ms if p.start == m.end() and p.entity_type == "PERSON" and p.country), None)
         if not sender:
             continue

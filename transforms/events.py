@@ -12,6 +12,7 @@ import polars as pl
 
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, find_dates, resolve_date
+from transforms.rxfilter import finditer, fold, prefilter
 from transforms.verbs import VerbLexicon, find_verb_triggers
 
 ACTOR_TYPES = ("PERSON", "ORG", "GPE")
@@ -215,6 +216,28 @@ _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:[\w-]+ly
 _NEG_MODAL = re.compile(r"\bnot\s+(?:[\w-]+ly\s+)?$", re.I)
 
 
+# cue patterns searched in short stretches around each trigger, with their prefilters
+# (transforms.rxfilter): most stretches have none of their words
+_CUE_FILTERS = {
+    rx: prefilter(rx)
+    for rx in (
+        lx.PLANNED,
+        lx.POSTPONED,
+        lx.CANCELLED,
+        lx.HEDGE,
+        lx.NEG_BEFORE,
+        FUTURE_CUES,
+        _MODAL_BEFORE,
+        _MUST_BEFORE,
+    )
+}
+
+
+def _search(rx: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """``rx.search(text)`` for a cue pattern, not run when its prefilter rules a match out."""
+    return next(finditer(rx, _CUE_FILTERS[rx], text), None)
+
+
 def _intent_code(code: str, quads: dict[str, int], negated: bool) -> str:
     """PLOVER codes an announced future action as a commitment (AGREE) or a threat (THREATEN)."""
     quad = quads.get(code)
@@ -274,14 +297,14 @@ def _refine_triggers(
                         replace(g_trig, cameo=code, plover=None, name=f"{g_trig.name}+{block}"),
                     )
                 continue  # the complement belongs to the governing verb's event
-        if _MUST_BEFORE.search(before) and not trig.nominal:
+        if _search(_MUST_BEFORE, before) and not trig.nominal:
             governors = [g for g in out if g[2].cameo[:2] in ("02", "10")]
             if governors:
                 continue  # "insists that X should open": part of the demand
             trig = replace(trig, cameo="100", plover=None, name=f"{trig.name}+must")
             out.append((t_start, t_end, trig))
             continue
-        modal = _MODAL_BEFORE.search(before)
+        modal = _search(_MODAL_BEFORE, before)
         if modal and not trig.nominal:
             code = _intent_code(trig.cameo, quads, bool(re.search(r"\bnot\b", modal.group(), re.I)))
             if code != trig.cameo:
@@ -386,7 +409,9 @@ def _article_events(
             ):
                 prior = [p for p in events + sent_events if p.trigger.cameo[:2] == trig.cameo[:2]]
                 has_cue = (
-                    lx.CANCELLED.search(seg) or lx.POSTPONED.search(seg) or lx.PLANNED.search(before[-40:])
+                    _search(lx.CANCELLED, seg)
+                    or _search(lx.POSTPONED, seg)
+                    or _search(lx.PLANNED, before[-40:])
                 )
                 if prior and not has_cue and not trig.affected_before:
                     continue
@@ -499,18 +524,18 @@ def _article_events(
                 ev.target_note = "unknown: the only candidate target is the source itself"
             # --- polarity and status
             window = body[max(clause[0], t_start - 60) : t_start]
-            if lx.NEG_BEFORE.search(window):
+            if _search(lx.NEG_BEFORE, window):
                 ev.polarity = "negated"
-            elif lx.HEDGE.search(body[clause[0] : t_start]):
+            elif _search(lx.HEDGE, body[clause[0] : t_start]):
                 ev.polarity = "hedged"
             if trig.nominal and lx.NOT_TAKE_PLACE.search(seg):
                 ev.polarity = "negated"
-                ev.status = "cancelled" if lx.PLANNED.search(before[-60:]) else "occurred"
-            if lx.CANCELLED.search(seg) or (ev.status == "cancelled"):
+                ev.status = "cancelled" if _search(lx.PLANNED, before[-60:]) else "occurred"
+            if _search(lx.CANCELLED, seg) or (ev.status == "cancelled"):
                 ev.status = "cancelled"
-            elif lx.POSTPONED.search(seg):
+            elif _search(lx.POSTPONED, seg):
                 ev.status = "postponed"
-            elif lx.PLANNED.search(before[-60:]) or lx.PLANNED.search(seg) or FUTURE_CUES.search(seg):
+            elif _search(lx.PLANNED, before[-60:]) or _search(lx.PLANNED, seg) or _search(FUTURE_CUES, seg):
                 ev.status = "planned"
             # --- count
             cm = lx.COUNT_RE.match(after)
@@ -543,16 +568,25 @@ def _article_events(
     return events
 
 
+# each hand trigger with its literal prefilter (transforms.rxfilter): most triggers have no match
+# in a given article, and a substring test says so far faster than a regex scan of the body; the
+# others are tried only where a match can start
+_TRIGGER_FILTERS = tuple((trig, prefilter(trig.pattern)) for trig in lx.TRIGGERS)
+
+
 def _trigger_sentences(body: str, sents: list[tuple[int, int, int]]) -> dict[int, list[lx.Trigger]]:
     """sentence_idx -> the hand triggers (in lexicon order) with a match overlapping that sentence
     when the whole body is scanned. A trigger with no such match has none within the sentence's
-    bounds either (barring look-arounds at a sentence's very edge)."""
+    bounds either (barring look-arounds at a sentence's very edge). A trigger whose prefilter
+    rules out a match in the body is not scanned at all, and one is tried only where the
+    literals that start its matches occur (transforms.rxfilter.finditer)."""
     sents = sorted(sents, key=lambda x: x[1])
     starts = [s for _, s, _ in sents]
     out: dict[int, list[lx.Trigger]] = {}
-    for trig in lx.TRIGGERS:
+    folded = fold(body)
+    for trig, pf in _TRIGGER_FILTERS:
         seen: set[int] = set()
-        for m in trig.pattern.finditer(body):
+        for m in finditer(trig.pattern, pf, body, folded):
             first = max(0, bisect_right(starts, m.start()) - 1)
             last = max(0, bisect_left(starts, m.end()) - 1)
             for k in range(first, last + 1):
@@ -593,10 +627,10 @@ def _date_event(
     ev: Ev, body: str, pub: date | None, s_start: int, clause: tuple[int, int], sent_dates: list, lead_date
 ) -> None:
     c_dates = [d for d in sent_dates if clause[0] <= s_start + d.start and s_start + d.end <= clause[1]]
-    future = bool(FUTURE_CUES.search(body[clause[0] : clause[1]]))
+    future = bool(_search(FUTURE_CUES, body[clause[0] : clause[1]]))
     after_trigger = [d for d in c_dates if s_start + d.start >= ev.t_start]
     chosen, how = None, ""
-    if ev.status == "postponed" or lx.POSTPONED.search(body[ev.t_end : clause[1]]):
+    if ev.status == "postponed" or _search(lx.POSTPONED, body[ev.t_end : clause[1]]):
         to = [
             d
             for d in after_trigger

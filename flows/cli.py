@@ -95,7 +95,7 @@ def run(
     from flows.serve import ServeError
 
     api = prefect_api.start_early()
-    from flows.ingest import ingest, prestart_workers
+    from flows.ingest import ingest
 
     if api is not None:
         try:
@@ -105,8 +105,6 @@ def run(
         except ServeError as exc:
             parallel.shutdown()
             raise RunFailed(str(exc)) from None
-    # a large batch: the extraction workers load their models while the flow run starts
-    prestart_workers(input_dir.resolve(), path.resolve(), rehash=rehash)
 
     with progress.use(progress.for_terminal()):
         try:

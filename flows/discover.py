@@ -160,39 +160,6 @@ SKIPPED_SCHEMA = pl.Schema(
 )
 
 
-def _manifest_index(
-    manifest: pl.DataFrame | None,
-) -> tuple[dict[str, tuple[int | None, datetime | None]], set[str]]:
-    """(path -> (size, mtime) of the manifest's live files with a content hash, all live paths)."""
-    known: dict[str, tuple[int | None, datetime | None]] = {}
-    live_known: set[str] = set()
-    if manifest is not None and manifest.height:
-        for path, size, mtime, sha, deleted_at in manifest.select(
-            "source_path", "size_bytes", "mtime", "content_sha256", "deleted_at"
-        ).iter_rows():
-            if deleted_at is None:
-                live_known.add(path)
-                if sha is not None:
-                    known[path] = (size, mtime)
-    return known, live_known
-
-
-def _unchanged(item: Listed, path: str, known: dict[str, tuple[int | None, datetime | None]]) -> bool:
-    """The manifest holds this file with the same size and mtime: it need not be read."""
-    return item.error is None and known.get(path) == (item.size_bytes, item.mtime)
-
-
-def count_to_read(input_dir: Path | str, manifest: pl.DataFrame | None, *, rehash: bool = False) -> int:
-    """How many files :func:`discover_incremental` would read (new or changed by size and mtime),
-    from a listing only: nothing is read. Raises :class:`InputError` like discovery."""
-    known, _live = _manifest_index(manifest)
-    return sum(
-        1
-        for item in list_files(_checked_root(input_dir))
-        if rehash or not _unchanged(item, item.path.as_posix(), known)
-    )
-
-
 def discover_incremental(
     input_dir: Path,
     manifest: pl.DataFrame | None,
@@ -207,7 +174,17 @@ def discover_incremental(
     the same size and the same mtime (to the microsecond); ``rehash=True`` reads every file.
     """
     root = _checked_root(input_dir)
-    known, live_known = _manifest_index(manifest)
+    known: dict[str, tuple[int | None, datetime | None]] = {}
+    live_known: set[str] = set()
+    if manifest is not None and manifest.height:
+        for path, size, mtime, sha, deleted_at in manifest.select(
+            "source_path", "size_bytes", "mtime", "content_sha256", "deleted_at"
+        ).iter_rows():
+            if deleted_at is None:
+                live_known.add(path)
+                if sha is not None:
+                    known[path] = (size, mtime)
+
     listed = list_files(root)
     rows: dict[str, list] = {name: [] for name in DISCOVER_SCHEMA.names()}
     skipped: dict[str, list] = {name: [] for name in SKIPPED_SCHEMA.names()}
@@ -215,7 +192,12 @@ def discover_incremental(
     for item in listed:
         path = item.path.as_posix()
         present.add(path)
-        if not rehash and _unchanged(item, path, known):
+        if (
+            not rehash
+            and item.error is None
+            and path in known
+            and known[path] == (item.size_bytes, item.mtime)
+        ):
             skipped["source_path"].append(path)
             skipped["size_bytes"].append(item.size_bytes)
             skipped["mtime"].append(item.mtime)

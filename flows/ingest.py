@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import config as config_mod
 from flows import locking, parallel, progress
 from flows import warehouse as wh
-from flows.discover import Discovery, InputError, count_to_read, discover_incremental
+from flows.discover import Discovery, discover_incremental
 from flows.faults import stage_hook
 from flows.ner_model import load_ner
 from flows.reference import load_reference
@@ -169,28 +169,6 @@ def build_frames(
     frames["quarantine"] = quarantine
     frames["files"] = FILES.conform(outcome.with_columns(pl.lit(run_id).alias("run_id")))
     return {name: df.with_columns(pl.lit(run_id).alias("run_id")) for name, df in frames.items()}
-
-
-def prestart_workers(input_dir: Path, warehouse: Path, *, rehash: bool = False) -> bool:
-    """Start the extraction workers before the flow run when the input folder holds at least
-    ``[run] parallel_min_articles`` files to read, judged from a listing compared with the
-    warehouse's manifest (read-only; no file is read). The workers then load their models while
-    Prefect starts the flow run and the run takes its lock, discovers and parses. The flow's own
-    check after discovery still decides: a batch that turns out small is extracted in process
-    and the workers are stopped. Nothing is started when the warehouse is busy or unreadable, or
-    with one worker. Returns whether the workers were started."""
-    cfg = config_mod.load()
-    workers = parallel.resolve_workers(cfg.workers)
-    if workers < 2 or locking.is_locked(warehouse):
-        return False
-    try:
-        to_read = count_to_read(input_dir, wh.read_manifest(warehouse), rehash=rehash)
-    except (wh.WarehouseError, InputError):
-        return False  # the flow reports these itself
-    if to_read < cfg.parallel_min_articles:
-        return False
-    parallel.prestart(workers)
-    return True
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)

@@ -362,22 +362,6 @@ def manifest(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return df.cast(dict(MANIFEST_SCHEMA))
 
 
-def read_manifest(path: Path) -> pl.DataFrame | None:
-    """The manifest of the warehouse at ``path`` read through a short read-only connection
-    (closed before returning); None when the file does not exist yet. Raises
-    :class:`WarehouseError` when it cannot be read (busy, not a DuckDB file, no ``files`` table)."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    con = connect(path, read_only=True)
-    try:
-        return manifest(con)
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot read the manifest of {path}: {exc}") from exc
-    finally:
-        con.close()
-
-
 def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Close runs left 'running' by a process that died (call it while holding the run lock).
 

@@ -9,15 +9,7 @@ import polars as pl
 import pytest
 
 import flows.discover as discover_module
-from flows.discover import (
-    DISCOVER_SCHEMA,
-    InputError,
-    count_to_read,
-    discover,
-    discover_incremental,
-    list_files,
-    read_listed,
-)
+from flows.discover import DISCOVER_SCHEMA, InputError, discover, list_files, read_listed
 
 
 def _tree(root: Path) -> None:
@@ -113,31 +105,3 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     row = discover(tmp_path).row(0, named=True)
     assert row["raw"] is None
     assert row["read_error"] == "unreadable: Permission denied"
-
-
-def _manifest_of(found: pl.DataFrame) -> pl.DataFrame:
-    """A manifest that holds ``found``'s files as loaded (with a content hash, not deleted)."""
-    return found.select(
-        "source_path",
-        "size_bytes",
-        "mtime",
-        pl.lit("sha", dtype=pl.String).alias("content_sha256"),
-        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
-    )
-
-
-def test_count_to_read_agrees_with_incremental_discovery(tmp_path: Path) -> None:
-    for i in range(4):
-        (tmp_path / f"a{i}.txt").write_text(f"Title {i}\n\nBody {i}.\n")
-    manifest = _manifest_of(discover(tmp_path))
-    assert count_to_read(tmp_path, None) == 4  # a new warehouse reads everything
-    assert count_to_read(tmp_path, manifest) == 0
-    assert count_to_read(tmp_path, manifest, rehash=True) == 4
-    (tmp_path / "a1.txt").write_text("Title 1\n\nA longer, changed body.\n")  # size changes
-    (tmp_path / "b.txt").write_text("New\n\nA new file.\n")
-    for rehash in (False, True):
-        expected = discover_incremental(tmp_path, manifest, rehash=rehash).files.height
-        assert count_to_read(tmp_path, manifest, rehash=rehash) == expected
-    assert count_to_read(tmp_path, manifest) == 2
-    with pytest.raises(InputError):
-        count_to_read(tmp_path / "missing", manifest)

@@ -86,6 +86,7 @@ def bench_once(corpus: Path, work: Path) -> dict:
         p.unlink()
     cmd = [sys.executable, "-m", "flows.cli", "run", "--input", str(inp), "--warehouse", str(wh)]
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as out:
         child = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT, text=True)
         sampler = TreeRss(child.pid)
@@ -95,7 +96,9 @@ def bench_once(corpus: Path, work: Path) -> dict:
         sampler.stop()
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb = usage.ru_maxrss
+    cpu_seconds = (usage.ru_utime + usage.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     if child.returncode != 0:
         sys.stderr.write(output[-4000:])
         raise SystemExit(f"bench: dateline run failed with exit code {child.returncode}")
@@ -107,6 +110,7 @@ def bench_once(corpus: Path, work: Path) -> dict:
     return {
         "articles": articles,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 1),
         "articles_per_s": round(articles / seconds, 1),
         "peak_rss_mb": round(sampler.peak_bytes / 2**20, 1),
         "peak_rss_single_process_mb": round(peak_kb / 1024, 1),
@@ -127,7 +131,11 @@ def main(argv: list[str] | None = None) -> None:
         for i in range(args.runs):
             r = bench_once(args.corpus, Path(tmp))
             results.append(r)
-            print(f"run {i + 1}: {r['articles']} articles in {r['seconds']} s", flush=True)
+            print(
+                f"run {i + 1}: {r['articles']} articles in {r['seconds']} s "
+                f"({r['articles_per_s']} articles/s; {r['cpu_seconds']} CPU-seconds over all processes)",
+                flush=True,
+            )
         best = max(results, key=lambda r: r["articles_per_s"])
         print(json.dumps(best))
         print(

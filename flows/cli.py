@@ -7,8 +7,10 @@ readable line and exit non-zero, without a traceback: 1 = the run failed, 2 = ba
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -106,7 +108,7 @@ def run(
             parallel.shutdown()
             raise RunFailed(str(exc)) from None
 
-    with progress.use(progress.for_terminal()):
+    with progress.use(progress.for_terminal()), _no_heartbeats(api is not None):
         try:
             summary = ingest(
                 input_dir.resolve(),
@@ -125,6 +127,22 @@ def run(
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
+
+
+@contextlib.contextmanager
+def _no_heartbeats(active: bool) -> Iterator[None]:
+    """No flow-run heartbeats while ``active``: for a run against its own temporary API server.
+
+    Prefect sends a heartbeat every 180 s so that a server can tell a crashed run; a server that
+    lives and dies with this one command never looks, and stopping the heartbeat thread at the
+    end of the flow waits up to a second (it sleeps in 1 s steps)."""
+    if not active:
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def _print_summary(s) -> None:

@@ -23,6 +23,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from flows.serve import ServeError, free_port, wait_healthy
@@ -30,6 +33,9 @@ from flows.serve import ServeError, free_port, wait_healthy
 # the settings Prefect's own temporary server (prefect.server.api.server.SubprocessASGIServer)
 # runs with: no UI, ephemeral mode
 _EPHEMERAL_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+# how long the warm-up request waits for the server (it gives up silently)
+WARM_UP_TIMEOUT = 60.0
 
 
 class TemporaryApi:
@@ -40,6 +46,20 @@ class TemporaryApi:
         self.api_url = api_url
         self.log = log
         atexit.register(self.stop)
+        threading.Thread(target=self._warm_up, name="dateline-prefect-api-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        """Once the server answers ``/health``, send it one API request.
+
+        A fresh server spends ~1 s on its first API request (it sets up its database session and
+        routes then); the flow's first request (the client's version check) would wait for that.
+        The server boots faster than the run imports its libraries, so it does this while the run
+        is still importing. Failures are ignored: :meth:`wait_ready` reports a server that is not up.
+        """
+        with contextlib.suppress(ServeError, OSError, urllib.error.URLError):
+            wait_healthy(self.api_url, WARM_UP_TIMEOUT, self.proc)
+            with urllib.request.urlopen(f"{self.api_url}/admin/version", timeout=WARM_UP_TIMEOUT) as r:
+                r.read()
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the server answers ``/health``; ServeError (with the end of the server's

@@ -100,9 +100,9 @@ def _init_worker() -> None:
     # PR_SET_PDEATHSIG; the pool's processes are started by the run's own thread)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
-    # a lower CPU priority: the workers start while the run's own process is still on its
-    # critical path (flow start, lock, discovery, parsing); they take the CPU it leaves idle
-    # instead of slowing it. Once extraction runs, the run's process waits and they have the CPUs.
+    # a lower CPU priority: the workers load their models while the run's own process parses
+    # the batch (its critical path); they take the CPU it leaves idle instead of slowing it.
+    # Once extraction runs, the run's process waits and they have the CPUs.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(WORKER_NICE)
     from flows import settings

@@ -16,12 +16,18 @@ Any other label passes through unchanged.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 import polars as pl
+
+from transforms import ner_decode
 
 if TYPE_CHECKING:
     from spacy.language import Language
+
+T = TypeVar("T")
 
 LABEL_MAP = {
     "PER": "PERSON",
@@ -50,7 +56,9 @@ def ner_spans(
     text), ``text`` (the slice) and ``label`` (project entity type, see the module doc).
 
     Runs ``nlp.pipe`` once over the whole frame (batched; ``n_process`` > 1 forks workers). Batches
-    of 16 texts run as fast as 64 here and need ~200 MB less memory at peak on news articles."""
+    of 16 texts run as fast as 64 here and need ~200 MB less memory at peak on news articles.
+    A spaCy transition-based ``ner`` is decoded by :mod:`transforms.ner_decode` (the same entities,
+    ~4x faster), in groups of ``DECODE_GROUP`` documents; any other pipeline runs as it is."""
     ids = [str(i) for i in texts.get_column("id").to_list()]
     bodies = ["" if t is None else t for t in texts.get_column("text").to_list()]
     out_id: list[str] = []
@@ -58,14 +66,57 @@ def ner_spans(
     ends: list[int] = []
     spans: list[str] = []
     labels: list[str] = []
-    for doc_id, doc in zip(ids, nlp.pipe(bodies, batch_size=batch_size, n_process=n_process), strict=True):
-        for ent in doc.ents:
+
+    def add(doc_id: str, body: str, ents: list[tuple[int, int, str]], offsets: np.ndarray) -> None:
+        for s, e, label in ents:
+            a, b = int(offsets[s, 0]), int(offsets[e - 1, 0] + offsets[e - 1, 1])
             out_id.append(doc_id)
-            starts.append(ent.start_char)
-            ends.append(ent.end_char)
-            spans.append(ent.text)
-            labels.append(LABEL_MAP.get(ent.label_, ent.label_))
+            starts.append(a)
+            ends.append(b)
+            spans.append(body[a:b])
+            labels.append(LABEL_MAP.get(label, label))
+
+    if ner_decode.supports(nlp):
+        from spacy.attrs import IDX, LENGTH
+
+        docs = nlp.pipe(bodies, batch_size=batch_size, n_process=n_process, disable=["ner"])
+        for group in _groups(zip(ids, bodies, docs, strict=True), DECODE_GROUP):
+            plain = [d for _, _, d in group if not ner_decode.needs_spacy(d)]
+            preset = [d for _, _, d in group if ner_decode.needs_spacy(d)]
+            found = dict(zip(map(id, plain), ner_decode.greedy_entities(nlp, plain), strict=True))
+            if preset:
+                found.update(zip(map(id, preset), ner_decode.spacy_entities(nlp, preset), strict=True))
+            for doc_id, body, doc in group:
+                ents = found[id(doc)]
+                if ents:
+                    add(doc_id, body, ents, doc.to_array([IDX, LENGTH]))
+    else:
+        for doc_id, body, doc in zip(
+            ids, bodies, nlp.pipe(bodies, batch_size=batch_size, n_process=n_process), strict=True
+        ):
+            for ent in doc.ents:
+                out_id.append(doc_id)
+                starts.append(ent.start_char)
+                ends.append(ent.end_char)
+                spans.append(body[ent.start_char : ent.end_char])
+                labels.append(LABEL_MAP.get(ent.label_, ent.label_))
     return pl.DataFrame(
         {"id": out_id, "start_char": starts, "end_char": ends, "text": spans, "label": labels},
         schema=NER_SCHEMA,
     )
+
+
+# documents decoded together by transforms.ner_decode (its per-step cost is shared by the group;
+# the group's precomputed hidden layer takes ~1.5 KB per token)
+DECODE_GROUP = 64
+
+
+def _groups(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    group: list[T] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group

@@ -34,6 +34,19 @@ from flows.serve import ServeError, free_port, wait_healthy
 # runs with: no UI, ephemeral mode
 _EPHEMERAL_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 
+# and without the ephemeral server's event services, which serve nothing while one command runs:
+# automations (triggers and their actions), storing events for the UI's event feed, and streaming
+# events and logs to subscribers (the UI). Flow runs, task runs and their logs are still recorded.
+# Measured here: the server answered /health after 7.3-7.9 s instead of 9.1 s, and used 1.2-1.3
+# instead of 1.5-1.8 CPU-seconds per 20 s while idle (its polling competes with the extraction).
+# Set any of them in the environment to keep that service.
+_QUIET_SERVICES_ENV = {
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false",
+    "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false",
+}
+
 # how long the warm-up request waits for the server (it gives up silently)
 WARM_UP_TIMEOUT = 60.0
 
@@ -132,7 +145,7 @@ def start_early() -> TemporaryApi | None:
             "--lifespan",
             "on",
         ],
-        env={**os.environ, **_EPHEMERAL_ENV},
+        env={**_QUIET_SERVICES_ENV, **os.environ, **_EPHEMERAL_ENV},
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,

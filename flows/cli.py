@@ -97,6 +97,12 @@ def run(
     from flows.serve import ServeError
 
     api = prefect_api.start_early()
+    early = parallel.prestart_early(
+        lambda: _files_to_read(input_dir, path, rehash),
+        workers=parallel.resolve_workers(cfg.workers),
+        min_articles=cfg.parallel_min_articles,
+        after=api.booted if api is not None else None,
+    )
     from flows.ingest import ingest
 
     if api is not None:
@@ -108,6 +114,7 @@ def run(
             parallel.shutdown()
             raise RunFailed(str(exc)) from None
 
+    early.join(timeout=30)  # its read-only look at the warehouse is over before the flow writes
     with progress.use(progress.for_terminal()), _no_heartbeats(api is not None):
         try:
             summary = ingest(
@@ -127,6 +134,26 @@ def run(
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
+
+
+def _files_to_read(input_dir: Path, warehouse: Path, rehash: bool) -> int:
+    """How many files under ``input_dir`` a run would read (the flow's discovery rule, without
+    reading them), for starting the extraction workers early; 0 when another run holds the
+    warehouse (this run will wait for it, and decide after its own discovery)."""
+    from flows import locking
+    from flows import warehouse as wh
+    from flows.discover import count_to_read
+
+    if locking.is_locked(warehouse):
+        return 0
+    manifest = None
+    if warehouse.exists():
+        con = wh.connect(warehouse, read_only=True)
+        try:
+            manifest = wh.manifest(con)
+        finally:
+            con.close()
+    return count_to_read(input_dir, manifest, rehash=rehash)
 
 
 @contextlib.contextmanager

@@ -160,6 +160,33 @@ SKIPPED_SCHEMA = pl.Schema(
 )
 
 
+def _known(manifest: pl.DataFrame | None) -> tuple[dict[str, tuple[int | None, datetime | None]], set[str]]:
+    """From the manifest: (path -> (size, mtime) of the live files with a content hash, live paths)."""
+    known: dict[str, tuple[int | None, datetime | None]] = {}
+    live_known: set[str] = set()
+    if manifest is not None and manifest.height:
+        for path, size, mtime, sha, deleted_at in manifest.select(
+            "source_path", "size_bytes", "mtime", "content_sha256", "deleted_at"
+        ).iter_rows():
+            if deleted_at is None:
+                live_known.add(path)
+                if sha is not None:
+                    known[path] = (size, mtime)
+    return known, live_known
+
+
+def _unchanged(item: Listed, path: str, known: dict[str, tuple[int | None, datetime | None]]) -> bool:
+    """The manifest holds the file with the same size and mtime: it is not read again."""
+    return item.error is None and path in known and known[path] == (item.size_bytes, item.mtime)
+
+
+def count_to_read(input_dir: Path, manifest: pl.DataFrame | None, *, rehash: bool = False) -> int:
+    """How many files :func:`discover_incremental` would read (it lists and stats, reads nothing)."""
+    root = _checked_root(input_dir)
+    known, _live = _known(manifest)
+    return sum(1 for item in list_files(root) if rehash or not _unchanged(item, item.path.as_posix(), known))
+
+
 def discover_incremental(
     input_dir: Path,
     manifest: pl.DataFrame | None,
@@ -174,17 +201,7 @@ def discover_incremental(
     the same size and the same mtime (to the microsecond); ``rehash=True`` reads every file.
     """
     root = _checked_root(input_dir)
-    known: dict[str, tuple[int | None, datetime | None]] = {}
-    live_known: set[str] = set()
-    if manifest is not None and manifest.height:
-        for path, size, mtime, sha, deleted_at in manifest.select(
-            "source_path", "size_bytes", "mtime", "content_sha256", "deleted_at"
-        ).iter_rows():
-            if deleted_at is None:
-                live_known.add(path)
-                if sha is not None:
-                    known[path] = (size, mtime)
-
+    known, live_known = _known(manifest)
     listed = list_files(root)
     rows: dict[str, list] = {name: [] for name in DISCOVER_SCHEMA.names()}
     skipped: dict[str, list] = {name: [] for name in SKIPPED_SCHEMA.names()}
@@ -192,12 +209,7 @@ def discover_incremental(
     for item in listed:
         path = item.path.as_posix()
         present.add(path)
-        if (
-            not rehash
-            and item.error is None
-            and path in known
-            and known[path] == (item.size_bytes, item.mtime)
-        ):
+        if not rehash and _unchanged(item, path, known):
             skipped["source_path"].append(path)
             skipped["size_bytes"].append(item.size_bytes)
             skipped["mtime"].append(item.mtime)

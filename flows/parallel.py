@@ -9,9 +9,12 @@ that holds the GIL, so processes, not threads, are what use a second core.
 Workers are started with ``spawn`` (never ``fork``: the run's process has Prefect's threads).
 Each loads the reference data, builds the gazetteer and verb lexicon and loads the NER model once,
 in its initializer. Starting them costs a few seconds of CPU, which is why small batches (below
-``[run] parallel_min_articles``) stay in the run's own process, and why the ``ingest`` flow
-``prestart``s them as soon as discovery has found that many new or changed files, so that they
-load their models while the run parses.
+``[run] parallel_min_articles``) stay in the run's own process, and why they are started before
+they are needed: ``dateline run`` starts them once its Prefect API server has booted when a
+listing of the input folder against the manifest finds that many files to read
+(:func:`prestart_early`), so that they load their models while the run still imports and parses,
+and the ``ingest`` flow starts them (if not yet started) as soon as its discovery has found that
+many new or changed files.
 
 One pool serves one batch: ``extract_batch`` shuts it down when the batch is extracted, so the
 memory of the models is given back before validation and loading.
@@ -162,6 +165,37 @@ def prestart(workers: int) -> None:
         with _environ(WORKER_ENV):
             for _ in range(workers):
                 _pool.submit(_worker_fingerprint)
+
+
+def prestart_early(
+    files_to_read: Callable[[], int],
+    *,
+    workers: int,
+    min_articles: int,
+    after: threading.Event | None = None,
+    after_timeout: float = 60.0,
+) -> threading.Thread:
+    """Start the workers from a background thread, before the flow has discovered its batch.
+
+    The thread waits for ``after`` (``dateline run``: its temporary Prefect API server has booted,
+    which leaves a CPU idle while the run still imports its libraries), then calls
+    ``files_to_read()`` (how many files the run will read: a listing compared with the manifest)
+    and starts the workers (:func:`prestart`) if that is at least ``min_articles`` -- the same rule the
+    flow applies after discovery, so the workers load their models ~2-3 s earlier on the CPU the
+    server left. Any error just skips the early start (the flow decides again after discovery,
+    and shuts an unused pool down). Join the thread before the flow opens the warehouse.
+    """
+
+    def run() -> None:
+        if after is not None:
+            after.wait(after_timeout)
+        with contextlib.suppress(Exception):
+            if workers >= 2 and files_to_read() >= max(min_articles, 2):
+                prestart(workers)
+
+    thread = threading.Thread(target=run, name="dateline-early-workers", daemon=True)
+    thread.start()
+    return thread
 
 
 def shutdown(*, wait: bool = True) -> None:

@@ -58,6 +58,8 @@ class TemporaryApi:
         self.proc: subprocess.Popen | None = proc
         self.api_url = api_url
         self.log = log
+        # set once the server answers /health (or the warm-up gave up): its boot no longer needs a CPU
+        self.booted = threading.Event()
         atexit.register(self.stop)
         threading.Thread(target=self._warm_up, name="dateline-prefect-api-warm-up", daemon=True).start()
 
@@ -69,10 +71,16 @@ class TemporaryApi:
         The server boots faster than the run imports its libraries, so it does this while the run
         is still importing. Failures are ignored: :meth:`wait_ready` reports a server that is not up.
         """
-        with contextlib.suppress(ServeError, OSError, urllib.error.URLError):
-            wait_healthy(self.api_url, WARM_UP_TIMEOUT, self.proc)
-            with urllib.request.urlopen(f"{self.api_url}/admin/version", timeout=WARM_UP_TIMEOUT) as r:
-                r.read()
+        try:
+            with contextlib.suppress(ServeError, OSError, urllib.error.URLError):
+                wait_healthy(self.api_url, WARM_UP_TIMEOUT, self.proc)
+        finally:
+            self.booted.set()
+        with (
+            contextlib.suppress(ServeError, OSError, urllib.error.URLError),
+            urllib.request.urlopen(f"{self.api_url}/admin/version", timeout=WARM_UP_TIMEOUT) as r,
+        ):
+            r.read()
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the server answers ``/health``; ServeError (with the end of the server's

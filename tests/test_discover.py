@@ -105,3 +105,26 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     row = discover(tmp_path).row(0, named=True)
     assert row["raw"] is None
     assert row["read_error"] == "unreadable: Permission denied"
+
+
+def test_count_to_read_follows_the_incremental_rule(tmp_path: Path) -> None:
+    from flows.discover import count_to_read, discover_incremental
+
+    _tree(tmp_path)
+    first = discover_incremental(tmp_path, None)
+    assert count_to_read(tmp_path, None) == first.files.height == 3
+    # the manifest after loading them: nothing to read; one changed and one new file: two
+    manifest = first.files.select(
+        "source_path",
+        "size_bytes",
+        "mtime",
+        pl.lit("sha").alias("content_sha256"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
+    )
+    assert count_to_read(tmp_path, manifest) == discover_incremental(tmp_path, manifest).files.height == 0
+    (tmp_path / "a.txt").write_text("Title\n\nA longer body text.\n")
+    (tmp_path / "e.txt").write_text("New\n\nArticle.\n")
+    assert count_to_read(tmp_path, manifest) == discover_incremental(tmp_path, manifest).files.height == 2
+    assert count_to_read(tmp_path, manifest, rehash=True) == 4
+    with pytest.raises(InputError):
+        count_to_read(tmp_path / "missing", None)

@@ -197,3 +197,54 @@ def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
     while _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) == []
+
+
+def test_prestart_early_waits_then_applies_the_batch_size_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    started: list[int] = []
+    monkeypatch.setattr(parallel, "prestart", started.append)
+    booted = threading.Event()
+    counted = threading.Event()
+
+    def count() -> int:
+        counted.set()
+        return 500
+
+    thread = parallel.prestart_early(count, workers=2, min_articles=200, after=booted)
+    assert not counted.wait(0.2)  # waits for the server's boot
+    booted.set()
+    thread.join(5)
+    assert started == [2]
+    # a small batch, one worker, or a failing count: no early start, and no error
+    for files, workers in ((199, 2), (500, 1)):
+        parallel.prestart_early(lambda n=files: n, workers=workers, min_articles=200).join(5)
+
+    def broken() -> int:
+        raise OSError("warehouse busy")
+
+    parallel.prestart_early(broken, workers=2, min_articles=200).join(5)
+    assert started == [2]
+
+
+def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:
+    from flows import warehouse as wh
+    from flows.cli import _files_to_read
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for i in range(3):
+        (inbox / f"{i}.txt").write_text(f"Title {i}\n\nBody {i}.\n")
+    db = tmp_path / "w.duckdb"
+    assert _files_to_read(inbox, db, rehash=False) == 3  # no warehouse yet
+    con = wh.connect(db)
+    wh.init_schema(con)
+    con.close()
+    assert _files_to_read(inbox, db, rehash=False) == 3
+    # the read-only connection is closed: the run can open the warehouse for writing
+    wh.connect(db).close()
+    # another run holds the warehouse: no early start (this run will wait for it)
+    from flows import locking
+
+    with locking.run_lock(db, "other-run", on_locked="fail", timeout=0):
+        assert _files_to_read(inbox, db, rehash=False) == 0

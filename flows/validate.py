@@ -150,9 +150,24 @@ def _new_context() -> Any:
     # GX logs at INFO about the (never built) temporary Data Docs site of every ephemeral context
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    _no_batch_fingerprints()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
+
+
+def _no_batch_fingerprints() -> None:
+    """Stop GX from hashing every cell of each batch for its ``pandas_data_fingerprint`` marker.
+
+    GX's pandas engine fingerprints a dataframe (``pd.util.hash_pandas_object`` over all of it)
+    each time it builds a batch -- twice per table here -- for batch metadata Dateline never
+    reads; it skips frames larger than the module's ``HASH_THRESHOLD`` bytes. Measured on the
+    BBC corpus's frames: validation took 3.3-4.4 s with it at 0 against 4.7-5.1 s, same results.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):  # a GX without it is slower, not wrong
+        pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 def validate_batch(

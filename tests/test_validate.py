@@ -379,3 +379,12 @@ def test_checks_toml_unknown_name_is_an_error(tmp_path: Path) -> None:
     cfg.write_text(base + '[events]\nsource_differs_from_target = "critical"\n')
     suites = build_suites(checks_path=cfg)
     assert {s.check_name: s.severity for s in suites["events"]}["source_differs_from_target"] == "critical"
+
+
+def test_gx_does_not_fingerprint_batches(clean_results: pl.DataFrame) -> None:
+    # validate_batch switches off GX's per-batch data hash (flows.validate._no_batch_fingerprints);
+    # this fails when a GX upgrade renames the knob, so that the slowdown is noticed
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    assert clean_results.height
+    assert pandas_execution_engine.HASH_THRESHOLD == 0

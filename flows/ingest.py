@@ -6,7 +6,10 @@ caching is off (``NO_CACHE``): hashing frames would cost more than the work.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -110,13 +113,17 @@ def load_task(
     warehouse: Path,
     run_id: str,
     frames: dict[str, pl.DataFrame],
-    dq: pl.DataFrame,
+    dq: Callable[[], pl.DataFrame],
     seen: pl.DataFrame,
     deleted: list[str],
-) -> dict[str, int]:
+) -> dict[str, int] | None:
+    """Load the batch in one transaction; ``dq()`` (called before the commit) waits for the
+    batch's checks: their results, or BatchRejected -> rolled back, None returned."""
     con = wh.connect(warehouse)
     try:
         return wh.load_batch(con, run_id, frames, dq, seen=seen, deleted=deleted)
+    except wh.BatchRejected:
+        return None
     finally:
         con.close()
 
@@ -322,8 +329,26 @@ def _ingest_locked(
     extracted = extract_task(new_articles, reference, today, default_year, workers, min_articles)
     stage_hook("after_extract")
     frames = build_frames(units, extracted, run_id)
-    progress.stage("validate", f"{sum(f.height for f in frames.values())} row(s)")
-    dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
+    n_rows = sum(f.height for f in frames.values())
+    progress.stage("validate", f"{n_rows} row(s)")
+    # The load runs while the checks run (DuckDB works on the CPU the checks leave), in one
+    # transaction that is committed only once they pass: its last step waits for their results,
+    # and a batch that fails them is rolled back, never seen.
+    checked: Future[pl.DataFrame] = Future()
+
+    def checks_passed() -> pl.DataFrame:
+        dq = checked.result()  # BatchRejected when they failed
+        if snapshot:  # the commit comes next: the published snapshot is out of date from here
+            locking.mark_snapshot_stale(warehouse)
+        return dq
+
+    loading = load_task.submit(warehouse, run_id, frames, checks_passed, seen, found.deleted)
+    try:
+        dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
+    except BaseException:  # the checks raised: roll the load back, then re-raise
+        checked.set_exception(wh.BatchRejected("the batch's checks raised"))
+        loading.wait()
+        raise
     summary.dq_verdict = verdict(dq)
     failed = failures(dq)
     summary.dq_failed = [
@@ -331,6 +356,9 @@ def _ingest_locked(
         for r in failed.iter_rows(named=True)
     ]
     if summary.dq_verdict == "fail":
+        checked.set_exception(wh.BatchRejected("critical data-quality checks failed"))
+        with contextlib.suppress(wh.WarehouseError):  # rolled back either way
+            loading.result()
         summary.status = "failed"
         summary.message = "critical data-quality checks failed; nothing was loaded from this batch"
         con = wh.connect(warehouse)
@@ -343,10 +371,12 @@ def _ingest_locked(
         summary.seconds = (datetime.now(UTC) - started).total_seconds()
         return summary
 
-    progress.stage("load", f"{sum(f.height for f in frames.values())} row(s)")
-    if snapshot:
-        locking.mark_snapshot_stale(warehouse)
-    summary.rows = load_task(warehouse, run_id, frames, dq, seen, found.deleted)
+    progress.stage("load", f"{n_rows} row(s)")
+    checked.set_result(dq)
+    rows = loading.result()
+    if rows is None:  # pragma: no cover - only a rejected batch returns None
+        raise RuntimeError("the load of a batch that passed its checks was rolled back")
+    summary.rows = rows
     stage_hook("after_commit")
     summary.articles_loaded = summary.rows.get("articles", 0)
     summary.status = "success"

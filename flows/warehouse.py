@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,11 @@ WRITE_WAIT_SECONDS = 30.0
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or written; the message says what and where."""
+
+
+class BatchRejected(Exception):
+    """Raised by a deferred ``dq_results`` of :func:`load_batch`: the batch failed its checks and
+    is rolled back."""
 
 
 # --- connection & schema ------------------------------------------------------------------------
@@ -501,12 +506,17 @@ def load_batch(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     frames: Mapping[str, pl.DataFrame],
-    dq_results: pl.DataFrame,
+    dq_results: pl.DataFrame | Callable[[], pl.DataFrame],
     *,
     seen: pl.DataFrame | None = None,
     deleted: Sequence[str] = (),
 ) -> dict[str, int]:
     """Load one batch in ONE transaction (rolled back, and the error re-raised, on any failure).
+
+    ``dq_results`` may be a callable: it is called once every other row of the batch is written,
+    before the commit, and blocks until the batch's checks are done (the load then runs while
+    they run); it returns their results, or raises (e.g. :class:`BatchRejected`) to roll the
+    batch back.
 
     For every ``source_path`` in ``frames['files']`` the rows the warehouse held for it are
     replaced: its articles with their sentences / mentions / events / quantities, and its
@@ -532,7 +542,6 @@ def load_batch(
     batch's events, inserted or recomputed). Loading the same batch again leaves the same contents.
     """
     batch = {t.name: _with_run_id(t, frames.get(t.name), run_id) for t in LOAD_ORDER if t is not DQ_RESULTS}
-    batch[DQ_RESULTS.name] = _dq_frame(run_id, dq_results)
     batch[ENTITIES.name] = batch[ENTITIES.name].unique("entity_id", keep="first", maintain_order=True)
     paths = batch[FILES.name].select("source_path").unique()
     written: dict[str, int] = {}
@@ -554,6 +563,8 @@ def load_batch(
                 used, on=["source_path", "content_sha256"], how="anti"
             )
         for table in LOAD_ORDER:
+            if table is DQ_RESULTS:
+                continue  # last, below: they may still be being computed
             frame = batch[table.name]
             if table is ENTITIES:
                 written[table.name] = _insert(con, table, frame, "ON CONFLICT DO NOTHING")
@@ -569,9 +580,6 @@ def load_batch(
                 )
                 conflict = f"ON CONFLICT (source_path) DO UPDATE SET {updates}"
                 written[table.name] = _insert(con, table, frame, conflict)
-            elif table is DQ_RESULTS:
-                _exec(con, "DELETE FROM dq_results WHERE run_id = ?", [run_id])
-                written[table.name] = _insert(con, table, frame)
             else:
                 written[table.name] = _insert(con, table, frame)
         if rehome.height:
@@ -589,6 +597,9 @@ def load_batch(
         )
         removed = int(orphans[0][0]) if orphans else 0
         _update_manifest(con, run_id, seen, deleted)
+        dq_frame = _dq_frame(run_id, dq_results() if callable(dq_results) else dq_results)
+        _exec(con, "DELETE FROM dq_results WHERE run_id = ?", [run_id])
+        written[DQ_RESULTS.name] = _insert(con, DQ_RESULTS, dq_frame)
         stage_hook("load_before_commit")
     log.info(
         "run %s loaded %s; %d article(s) re-homed, %d event(s) left without a mention removed, "

@@ -123,3 +123,46 @@ def test_rerun_is_idempotent_and_changed_file_replaces(prefect_harness: None, tm
     (inp / "copy.txt").write_bytes(target.read_bytes())
     fourth = ingest(inp, wh)
     assert fourth.files_duplicate == 1 and counts(wh)["duplicates"] == before["duplicates"] + 1
+
+
+def test_failed_or_raising_checks_leave_the_facts_unloaded(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load runs while the checks run; it is committed only if they pass (flows/ingest.py)."""
+    import polars as pl
+
+    import flows.ingest as ingest_mod
+    from flows.ingest import ingest
+
+    inp = tmp_path / "in"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds" / "articles", inp)
+    wh = tmp_path / "w.duckdb"
+    real_validate = ingest_mod.validate_run
+
+    def failing(*args, **kwargs):
+        dq, metrics = real_validate(*args, **kwargs)
+        return dq.with_columns(pl.lit(False).alias("success"), pl.lit("critical").alias("severity")), metrics
+
+    monkeypatch.setattr(ingest_mod, "validate_run", failing)
+    failed = ingest(inp, wh)
+    assert failed.status == "failed" and "nothing was loaded" in failed.message
+    assert counts(wh) == dict.fromkeys(DATA_TABLES, 0)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        # the failed checks are recorded, outside the rolled-back batch; the manifest is not
+        assert con.execute("SELECT count(*) FROM dq_results WHERE run_id = ?", [failed.run_id]).fetchone()[0]
+        assert con.execute("SELECT count(*) FROM files").fetchone()[0] == 0
+    finally:
+        con.close()
+
+    def raising(*args, **kwargs):
+        raise ValueError("a transform bug")
+
+    monkeypatch.setattr(ingest_mod, "validate_run", raising)
+    with pytest.raises(ValueError, match="a transform bug"):
+        ingest(inp, wh)
+    assert counts(wh) == dict.fromkeys(DATA_TABLES, 0)
+
+    monkeypatch.setattr(ingest_mod, "validate_run", real_validate)
+    ok = ingest(inp, wh)
+    assert ok.status == "success" and counts(wh)["articles"] == ok.articles_loaded > 0

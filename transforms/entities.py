@@ -130,12 +130,7 @@ def _actor_mention(
 
 
 def _actor_info(gaz: Gazetteer) -> dict[str, tuple]:
-    return {
-        r[0]: r[1:]
-        for r in gaz.actors.select(
-            "actor_id", "canonical_name", "entity_type", "country_iso3", "sector"
-        ).iter_rows()
-    }
+    return gaz.actor_info
 
 
 def _ministries(gaz: Gazetteer) -> dict[str, str]:
@@ -161,12 +156,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             ner_by_article.setdefault(aid_, []).append((s_, e_, label_))
     info = _actor_info(gaz)
     ministries = _ministries(gaz)
-    alias_rows = {
-        r[0]: r
-        for r in gaz.aliases.select(
-            "pattern", "actor_id", "entity_type", "country_iso3", "sector", "alias_kind"
-        ).iter_rows()
-    }
+    alias_rows = gaz.alias_rows
     hits = match_aliases(articles.select("article_id", "body"), gaz)
     by_article: dict[str, list[tuple[int, int, str, str]]] = {}
     for aid, s, e, text, pat in hits.iter_rows():

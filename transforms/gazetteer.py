@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import polars as pl
 
@@ -56,6 +58,40 @@ class Gazetteer:
     title_country: dict[str, str]  # role title (norm) -> country when unambiguous
     title_words: frozenset[str]
     alias_actor: dict[str, str]  # pattern -> actor_id, for lookups of single names
+
+    # Lookups built from the frames on first use and kept with the gazetteer: a worker process
+    # builds its gazetteer once and extracts several chunks with it.
+
+    @cached_property
+    def actor_info(self) -> dict[str, tuple]:
+        """actor_id -> (canonical_name, entity_type, country_iso3, sector)."""
+        cols = ("actor_id", "canonical_name", "entity_type", "country_iso3", "sector")
+        return {r[0]: r[1:] for r in self.actors.select(cols).iter_rows()}
+
+    @cached_property
+    def alias_rows(self) -> dict[str, tuple]:
+        """pattern -> (pattern, actor_id, entity_type, country_iso3, sector, alias_kind)."""
+        cols = ("pattern", "actor_id", "entity_type", "country_iso3", "sector", "alias_kind")
+        return {r[0]: r for r in self.aliases.select(cols).iter_rows()}
+
+    @cached_property
+    def alias_surface(self) -> dict[str, str]:
+        """pattern -> the alias as written (for the case-sensitive ones)."""
+        return dict(zip(self.aliases["pattern"].to_list(), self.aliases["alias"].to_list(), strict=True))
+
+    @cached_property
+    def exact_case(self) -> frozenset[str]:
+        """Patterns that must match with the alias's exact case (short all-caps abbreviations)."""
+        return frozenset(self.aliases.filter(pl.col("exact_case"))["pattern"].to_list())
+
+    @cached_property
+    def pattern_heads(self) -> pl.DataFrame:
+        """pattern, head: the pattern's first word (its first run of letters and digits), or
+        None when it starts with another character (such a pattern is always tried)."""
+        return self.aliases.select(
+            "pattern",
+            pl.col("pattern").map_elements(_head_word, return_dtype=pl.String).alias("head"),
+        )
 
 
 def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
@@ -211,8 +247,7 @@ def match_aliases(texts: pl.DataFrame, gaz: Gazetteer) -> pl.DataFrame:
     Aho-Corasick over normalised text; hits are then filtered for word boundaries and case and
     resolved leftmost-longest, non-overlapping.
     """
-    patterns = gaz.aliases["pattern"].to_list()
-    if not patterns or texts.height == 0:
+    if gaz.aliases.height == 0 or texts.height == 0:
         return pl.DataFrame(
             schema={
                 "article_id": pl.String,
@@ -227,12 +262,22 @@ def match_aliases(texts: pl.DataFrame, gaz: Gazetteer) -> pl.DataFrame:
         "body",
         pl.col("body").map_elements(_norm_for_match, return_dtype=pl.String).alias("norm"),
     )
+    # Only patterns whose first word occurs in these texts can give a hit (a hit starts and ends
+    # on word boundaries, so its first word is a whole word of the text): the Aho-Corasick
+    # automata are built for those (~0.2 s each for all 34k patterns, per call).
+    words: set[str] = set()
+    for norm in normed.get_column("norm").to_list():
+        words.update(_WORD.findall(norm))
+    heads = gaz.pattern_heads
+    patterns = heads.filter(pl.col("head").is_null() | pl.col("head").is_in(list(words)))["pattern"].to_list()
+    if not patterns:
+        patterns = heads["pattern"].head(1).to_list()  # find_many needs at least one pattern
     hits = normed.with_columns(
         pl.col("norm").str.find_many(patterns, overlapping=True).alias("pos"),
         pl.col("norm").str.extract_many(patterns, overlapping=True).alias("pat"),
     )
-    exact = dict(zip(gaz.aliases["pattern"].to_list(), gaz.aliases["alias"].to_list(), strict=True))
-    exact_case = set(gaz.aliases.filter(pl.col("exact_case"))["pattern"].to_list())
+    exact = gaz.alias_surface
+    exact_case = gaz.exact_case
     rows: list[dict] = []
     for article_id, body, norm, pos, pat in hits.iter_rows():
         ascii_body = body.isascii()
@@ -278,6 +323,15 @@ def match_aliases(texts: pl.DataFrame, gaz: Gazetteer) -> pl.DataFrame:
 def _norm_for_match(s: str) -> str:
     # same length as s; lets "U.S." match pattern "u.s." and "Lee Jae-myung" match "lee jae myung"
     return norm_text(s)
+
+
+# a run of letters and digits (str.isalnum), as _boundary sees words
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _head_word(pattern: str) -> str | None:
+    m = _WORD.match(pattern)
+    return m.group() if m else None
 
 
 def _boundary(norm: str, start: int, end: int) -> bool:

@@ -213,16 +213,26 @@ def validate_batch(
         batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
             batch_parameters={"dataframe": pdf}
         )
-        suite = gx.ExpectationSuite(name=f"dateline.{table.name}")
-        for spec in specs:
-            suite.add_expectation(spec.build())
-        result_format = {
-            "result_format": "SUMMARY",
-            "partial_unexpected_count": MAX_EXAMPLES,
-            "unexpected_index_column_names": example_columns(table.name),
-        }
-        validation = batch.validate(suite, result_format=result_format, expectation_parameters=params)
+        # Every check first with GX's BASIC results (counts, observed values, unexpected values);
+        # the failed ones again with SUMMARY, which adds the key columns of the offending rows:
+        # GX computes those row indexes for every check in SUMMARY, which took ~15% of the BBC
+        # corpus's validation when every check passed.
+        basic = {"result_format": "BASIC", "partial_unexpected_count": MAX_EXAMPLES}
+        validation = batch.validate(
+            _suite(table.name, specs), result_format=basic, expectation_parameters=params
+        )
         by_name = {r.expectation_config.meta["check_name"]: r for r in validation.results}
+        failed = [spec for spec in specs if not by_name[spec.check_name].success]
+        if failed:
+            summary = {
+                **basic,
+                "result_format": "SUMMARY",
+                "unexpected_index_column_names": example_columns(table.name),
+            }
+            again = batch.validate(
+                _suite(table.name, failed), result_format=summary, expectation_parameters=params
+            )
+            by_name.update({r.expectation_config.meta["check_name"]: r for r in again.results})
         for spec in specs:
             res = by_name[spec.check_name]
             info = res.exception_info or {}
@@ -246,6 +256,13 @@ def validate_batch(
             )
     out = pl.DataFrame(rows, schema={k: v for k, v in DQ_RESULTS.polars_schema().items() if k != "run_id"})
     return DQ_RESULTS.conform(out.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id")))
+
+
+def _suite(table_name: str, specs: list[CheckSpec]) -> Any:
+    suite = gx.ExpectationSuite(name=f"dateline.{table_name}")
+    for spec in specs:
+        suite.add_expectation(spec.build())
+    return suite
 
 
 def validate_run(

@@ -6,7 +6,6 @@ caching is off (``NO_CACHE``): hashing frames would cost more than the work.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -345,20 +344,20 @@ def _ingest_locked(
     loading = load_task.submit(warehouse, run_id, frames, checks_passed, seen, found.deleted)
     try:
         dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
-    except BaseException:  # the checks raised: roll the load back, then re-raise
-        checked.set_exception(wh.BatchRejected("the batch's checks raised"))
-        loading.wait()
-        raise
-    summary.dq_verdict = verdict(dq)
-    failed = failures(dq)
-    summary.dq_failed = [
-        f"{r['severity']}: {r['table_name']}.{r['check_name']} ({r['unexpected_count']} rows)"
-        for r in failed.iter_rows(named=True)
-    ]
+        summary.dq_verdict = verdict(dq)
+        failed = failures(dq)
+        summary.dq_failed = [
+            f"{r['severity']}: {r['table_name']}.{r['check_name']} ({r['unexpected_count']} rows)"
+            for r in failed.iter_rows(named=True)
+        ]
+        if summary.dq_verdict != "fail":
+            progress.stage("load", f"{n_rows} row(s)")
+            checked.set_result(dq)
+    finally:
+        if not checked.done():  # the checks failed or raised: the load rolls back
+            checked.set_exception(wh.BatchRejected("the batch failed its checks"))
+            loading.wait()  # rolled back (an error of the load itself no longer matters)
     if summary.dq_verdict == "fail":
-        checked.set_exception(wh.BatchRejected("critical data-quality checks failed"))
-        with contextlib.suppress(wh.WarehouseError):  # rolled back either way
-            loading.result()
         summary.status = "failed"
         summary.message = "critical data-quality checks failed; nothing was loaded from this batch"
         con = wh.connect(warehouse)
@@ -371,8 +370,6 @@ def _ingest_locked(
         summary.seconds = (datetime.now(UTC) - started).total_seconds()
         return summary
 
-    progress.stage("load", f"{n_rows} row(s)")
-    checked.set_result(dq)
     rows = loading.result()
     if rows is None:  # pragma: no cover - only a rejected batch returns None
         raise RuntimeError("the load of a batch that passed its checks was rolled back")

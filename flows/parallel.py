@@ -184,6 +184,10 @@ def prestart_early(
     flow applies after discovery, so the workers load their models ~2-3 s earlier on the CPU the
     server left. Any error just skips the early start (the flow decides again after discovery,
     and shuts an unused pool down). Join the thread before the flow opens the warehouse.
+
+    :func:`prestart` sets ``WORKER_ENV`` in this process's environment for the moment it spawns
+    the workers; the run's own thread only imports libraries meanwhile, and polars (the one that
+    reads its variable at import) is imported already.
     """
 
     def run() -> None:

@@ -71,13 +71,17 @@ class TemporaryApi:
         The server boots faster than the run imports its libraries, so it does this while the run
         is still importing. Failures are ignored: :meth:`wait_ready` reports a server that is not up.
         """
+        healthy = False
         try:
             with contextlib.suppress(ServeError, OSError, urllib.error.URLError):
                 wait_healthy(self.api_url, WARM_UP_TIMEOUT, self.proc)
+                healthy = True
         finally:
             self.booted.set()
+        if not healthy:
+            return
         with (
-            contextlib.suppress(ServeError, OSError, urllib.error.URLError),
+            contextlib.suppress(OSError, urllib.error.URLError),
             urllib.request.urlopen(f"{self.api_url}/admin/version", timeout=WARM_UP_TIMEOUT) as r,
         ):
             r.read()

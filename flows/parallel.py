@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import hashlib
 import itertools
 import os
@@ -135,7 +136,7 @@ def _worker_fingerprint() -> str:
 def _extract_chunk(articles: pl.DataFrame, today: date, default_year: int | None) -> dict[str, pl.DataFrame]:
     from transforms.extract import extract
 
-    return extract(
+    out = extract(
         articles,
         _WORKER["reference"],
         today=today,
@@ -144,6 +145,18 @@ def _extract_chunk(articles: pl.DataFrame, today: date, default_year: int | None
         verbs=_WORKER["verbs"],
         nlp=_WORKER["nlp"],
     )
+    _give_back_memory()
+    return out
+
+
+def _give_back_memory() -> None:
+    """Return the heap a chunk's extraction freed to the OS (glibc keeps it otherwise; measured
+    on a worker after two BBC chunks of 530 articles: 425 -> 359 MB resident). The next chunk
+    starts lower, and so does the run's peak, when the run's process receives the last chunks'
+    rows while both workers are still alive."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def prestart(workers: int) -> None:

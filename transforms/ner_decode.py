@@ -76,9 +76,7 @@ def needs_spacy(doc: Doc) -> bool:
 class _Actions:
     """The component's actions as arrays, and the table of which are valid in which state."""
 
-    def __init__(self, nlp: Language) -> None:
-        moves = nlp.get_pipe("ner").moves
-        names = [moves.get_class_name(i) for i in range(moves.n_moves)]
+    def __init__(self, names: tuple[str, ...]) -> None:
         self.kind = np.array([_OUT if n == "O" else _KIND[n[0]] for n in names], dtype=np.int64)
         labels = ["" if n == "O" else n[2:] for n in names]
         self.label_names = sorted({lb for lb in labels if lb})
@@ -113,14 +111,16 @@ class _Actions:
         return table.reshape(-1, len(self.kind))
 
 
-_ACTIONS: dict[int, _Actions] = {}
+# the tables depend on the action names only (a model's labels), so they are cached by them
+_ACTIONS: dict[tuple[str, ...], _Actions] = {}
 
 
 def _actions(nlp: Language) -> _Actions:
-    key = id(nlp.get_pipe("ner"))
-    if key not in _ACTIONS:
-        _ACTIONS[key] = _Actions(nlp)
-    return _ACTIONS[key]
+    moves = nlp.get_pipe("ner").moves
+    names = tuple(moves.get_class_name(i) for i in range(moves.n_moves))
+    if names not in _ACTIONS:
+        _ACTIONS[names] = _Actions(names)
+    return _ACTIONS[names]
 
 
 def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int, str]]]:

@@ -129,10 +129,6 @@ def _actor_mention(
     )
 
 
-def _actor_info(gaz: Gazetteer) -> dict[str, tuple]:
-    return gaz.actor_info
-
-
 def _ministries(gaz: Gazetteer) -> dict[str, str]:
     out: dict[str, str] = {}
     orgs = gaz.aliases.filter(pl.col("entity_type") == "ORG")
@@ -154,7 +150,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
     if ner is not None:
         for aid_, s_, e_, label_ in ner.select("article_id", "start_char", "end_char", "label").iter_rows():
             ner_by_article.setdefault(aid_, []).append((s_, e_, label_))
-    info = _actor_info(gaz)
+    info = gaz.actor_info
     ministries = _ministries(gaz)
     alias_rows = gaz.alias_rows
     hits = match_aliases(articles.select("article_id", "body"), gaz)
@@ -520,7 +516,7 @@ def resolve_persons(
     with every role the actor held then keeps what the text says: it is unlinked, becomes its own
     entity, and ``role_conflict`` records the disagreement (never silently merged).
     """
-    info = info or _actor_info(gaz)
+    info = info or gaz.actor_info
     titled_roles = gaz.roles.filter(pl.col("role_title").is_not_null())
     known_offices = {_title_tokens(t) for t in titled_roles["role_title"].unique().to_list()}
     roles_of: dict[str, list[tuple]] = {}

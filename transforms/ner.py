@@ -81,8 +81,10 @@ def ner_spans(
 
         docs = nlp.pipe(bodies, batch_size=batch_size, n_process=n_process, disable=["ner"])
         for group in _groups(zip(ids, bodies, docs, strict=True), DECODE_GROUP):
-            plain = [d for _, _, d in group if not ner_decode.needs_spacy(d)]
-            preset = [d for _, _, d in group if ner_decode.needs_spacy(d)]
+            plain: list = []
+            preset: list = []
+            for _, _, doc in group:
+                (preset if ner_decode.needs_spacy(doc) else plain).append(doc)
             found = dict(zip(map(id, plain), ner_decode.greedy_entities(nlp, plain), strict=True))
             if preset:
                 found.update(zip(map(id, preset), ner_decode.spacy_entities(nlp, preset), strict=True))

@@ -32,6 +32,12 @@ class Config:
     lock_timeout_seconds: float = 900.0
     workers: int = 0
     parallel_min_articles: int = 200
+    max_json_depth: int = 100
+    max_records_per_file: int = 100_000
+    max_article_chars: int = 500_000
+    article_timeout_seconds: float = 30.0
+    near_duplicate_threshold: float = 0.8
+    near_duplicate_num_perm: int = 128
     query_wait_seconds: float = 3.0
     snapshot: bool = True
     serve_cron: str = "*/15 * * * *"
@@ -52,6 +58,12 @@ _KEYS: dict[tuple[str, str], str] = {
     ("run", "lock_timeout_seconds"): "lock_timeout_seconds",
     ("run", "workers"): "workers",
     ("run", "parallel_min_articles"): "parallel_min_articles",
+    ("limits", "max_json_depth"): "max_json_depth",
+    ("limits", "max_records_per_file"): "max_records_per_file",
+    ("limits", "max_article_chars"): "max_article_chars",
+    ("limits", "article_timeout_seconds"): "article_timeout_seconds",
+    ("dedup", "near_duplicate_threshold"): "near_duplicate_threshold",
+    ("dedup", "num_perm"): "near_duplicate_num_perm",
     ("query", "wait_seconds"): "query_wait_seconds",
     ("query", "snapshot"): "snapshot",
     ("serve", "cron"): "serve_cron",
@@ -131,6 +143,18 @@ def load(path: Path | None = None) -> Config:
         raise ConfigError(
             f"[run] workers must be >= 0 (0 = one per CPU) and parallel_min_articles >= 1, "
             f"not {cfg.workers} and {cfg.parallel_min_articles}"
+        )
+    if min(cfg.max_json_depth, cfg.max_records_per_file, cfg.max_article_chars) < 1 or not (
+        cfg.article_timeout_seconds > 0
+    ):
+        raise ConfigError(
+            "[limits] max_json_depth, max_records_per_file, max_article_chars and "
+            "article_timeout_seconds must be > 0"
+        )
+    if not 0.0 < cfg.near_duplicate_threshold <= 1.0 or cfg.near_duplicate_num_perm < 16:
+        raise ConfigError(
+            f"[dedup] near_duplicate_threshold must be in (0, 1] and num_perm >= 16, not "
+            f"{cfg.near_duplicate_threshold} and {cfg.near_duplicate_num_perm}"
         )
     if cfg.on_locked not in ON_LOCKED:
         raise ConfigError(f"on_locked must be one of {', '.join(ON_LOCKED)}, not {cfg.on_locked!r}")

@@ -303,7 +303,7 @@ def _read(path: Path, max_bytes: int) -> Read:
         if head == GZIP_MAGIC:
             fh.seek(0)
             return Read(_gunzip(fh, max_bytes), st.st_size, gzipped=True)
-        if _is_gzip_name(path):
+        if _is_gzip_name(path) and head:  # an empty file is 'empty', whatever its name
             raise Refused("malformed", "corrupt gzip: not gzip data (the file does not start with 1f 8b)")
         return Read(head + fh.read(max_bytes + 1 - len(head)), st.st_size)
 

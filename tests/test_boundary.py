@@ -481,3 +481,24 @@ def test_cli_run_over_a_hostile_landing_folder(prefect_server: str, layout: tupl
         con.close()
     assert [Path(p).name for (p,) in articles] == ["story.txt.gz"]
     assert not any(SENTINEL.decode() in text for text in warehouse_text(wh))
+
+
+def test_flow_on_an_input_folder_that_cannot_be_listed_fails_the_run_and_says_why(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.ingest import ingest
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    wh = tmp_path / "w.duckdb"
+    refuse_listing(monkeypatch, inp)
+    with pytest.raises(InputError, match="cannot list input folder"):
+        ingest(inp, wh, snapshot=False)
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        runs = con.execute("SELECT status, message FROM runs").fetchall()
+        files = con.execute("SELECT count(*) FROM files").fetchone()[0]
+    finally:
+        con.close()
+    assert runs == [("failed", f"cannot list input folder {inp.resolve()}: Permission denied")]
+    assert files == 0  # nothing taken for deleted

@@ -52,6 +52,8 @@ QUARANTINE_REASONS = (
     "malformed",
     "oversized",
     "no_text",
+    "outside_input",
+    "not_a_regular_file",
 )
 FILE_OUTCOMES = ("article", "duplicate", "quarantine", "mixed")
 RUN_STATUSES = ("running", "success", "failed")

@@ -280,8 +280,9 @@ def test_syndicated_batch_loads_and_later_copies_join_it(prefect_harness: None, 
     second = ingest(inp, store)
     assert second.status == "success" and second.articles_loaded == 3, second
     later = _query(
-        store, "SELECT DISTINCT near_duplicate_of FROM articles "
-        "WHERE regexp_matches(source_path, 'copy_1[234]\\.txt$')"
+        store,
+        "SELECT DISTINCT near_duplicate_of FROM articles "
+        "WHERE regexp_matches(source_path, 'copy_1[234]\\.txt$')",
     )
     assert later == [(original,)]
     assert _query(store, "SELECT count(*) FROM events")[0][0] == n_events  # no new event

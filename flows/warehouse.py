@@ -639,6 +639,11 @@ def load_batch(
     (:func:`_refresh_events`): deleted when no mention is left, else its counts and its
     representative report's columns updated (``run_id`` = this run).
 
+    ``frames['article_signatures']`` (near-duplicate signatures, :mod:`transforms.near_dup`) are
+    inserted for the batch's articles; like the other article child tables they are deleted
+    with their article, so the table always holds one row per loaded article made since
+    signatures exist (not counted in the returned rows).
+
     In the same transaction the manifest is brought up to date: ``seen`` (source_path,
     size_bytes, mtime) are files read again whose content had not changed (new size/mtime, no
     longer deleted), ``deleted`` are paths found gone (``files.deleted_at`` set; their rows stay).

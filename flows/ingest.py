@@ -26,6 +26,7 @@ from flows.ner_model import load_ner
 from flows.reference import load_reference
 from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
+from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
 from transforms.extract import extract
 from transforms.parse import parse_files
@@ -94,6 +95,36 @@ def extract_task(
     )
 
 
+@dataclass
+class Stories:
+    """The batch's near-duplicate stories (:mod:`transforms.near_dup`)."""
+
+    stories: pl.DataFrame  # article_id, near_duplicate_of: one row per batch article
+    signatures: pl.DataFrame  # article_signatures rows of the batch's articles
+    reports: pl.DataFrame  # loaded event reports of the stories the batch's copies join
+
+
+@task(name="near_duplicates", cache_policy=NO_CACHE)
+def near_dup_task(
+    warehouse: Path, articles: pl.DataFrame, paths: list[str], threshold: float, num_perm: int
+) -> Stories:
+    """Stories of the batch's ``articles``: near-duplicates within the batch and of loaded
+    articles (found with a join on the warehouse's LSH buckets; ``paths`` are the batch's files,
+    whose loaded articles it replaces), and the loaded reports of those stories."""
+    signed = near_dup.signature_frame(articles, threshold, num_perm)
+    con = wh.connect(warehouse)
+    try:
+        known = wh.near_duplicate_candidates(
+            con, signed, near_dup.signature_params(threshold, num_perm), paths
+        )
+        placed = articles.select("article_id", "source_path", "source_record").join(signed, on="article_id")
+        stories = near_dup.assign_stories(placed, known, threshold)
+        reports = wh.story_reports(con, stories.get_column("near_duplicate_of"), paths)
+    finally:
+        con.close()
+    return Stories(stories, signed, reports)
+
+
 @task(name="validate", cache_policy=NO_CACHE)
 def validate_task(
     frames: dict[str, pl.DataFrame],
@@ -128,13 +159,19 @@ def load_task(
 
 
 def build_frames(
-    units: pl.DataFrame, extracted: dict[str, pl.DataFrame], run_id: str
+    units: pl.DataFrame,
+    extracted: dict[str, pl.DataFrame],
+    run_id: str,
+    stories: Stories | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Fact-table frames of one batch from the routed units and the extraction output.
 
     The extraction's ``events`` are one row per report; here, over the whole batch (after any
     chunks of the extraction are put together), they become ``events`` (one row per distinct
     event) and ``event_mentions`` (its reports): :func:`transforms.event_mentions.group_event_mentions`.
+    ``stories`` (:func:`near_dup_task`) sets ``articles.near_duplicate_of``, adds the
+    ``article_signatures`` rows and lets copies of one story share their events; without it
+    every article is its own story.
     """
     todo = units.filter(pl.col("route") != "unchanged")
     dups = todo.filter(pl.col("route") == "duplicate").select(
@@ -167,9 +204,16 @@ def build_frames(
         .drop("routes")
     )
     frames = {k: v for k, v in extracted.items()}
+    if stories is not None and "articles" in frames:
+        frames["articles"] = (
+            frames["articles"]
+            .drop("near_duplicate_of", strict=False)
+            .join(stories.stories, on="article_id", how="left", maintain_order="left")
+        )
+        frames["article_signatures"] = stories.signatures
     if "events" in frames:
         frames["events"], frames["event_mentions"] = group_event_mentions(
-            frames["events"], frames.get("articles")
+            frames["events"], frames.get("articles"), stories.reports if stories is not None else None
         )
     frames["duplicates"] = dups
     frames["quarantine"] = quarantine
@@ -217,6 +261,7 @@ def ingest(
                 rehash,
                 cfg.snapshot if snapshot is None else snapshot,
                 (parallel.resolve_workers(cfg.workers), cfg.parallel_min_articles),
+                (cfg.near_duplicate_threshold, cfg.near_duplicate_num_perm),
             )
         finally:
             parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
@@ -231,6 +276,7 @@ def _ingest_locked(
     rehash: bool,
     snapshot: bool,
     parallelism: tuple[int, int],
+    near_dup_params: tuple[float, int],
 ) -> RunSummary:
     started = datetime.now(UTC)
     today = started.date()
@@ -335,7 +381,12 @@ def _ingest_locked(
     progress.stage("extract", f"{new_articles.height} new or changed article(s)")
     extracted = extract_task(new_articles, reference, today, default_year, workers, min_articles)
     stage_hook("after_extract")
-    frames = build_frames(units, extracted, run_id)
+    stories = None
+    if extracted.get("articles") is not None and extracted["articles"].height:
+        # near-duplicate stories (part of the extract stage for the progress display)
+        paths = todo.get_column("source_path").unique().sort().to_list()
+        stories = near_dup_task(warehouse, extracted["articles"], paths, *near_dup_params)
+    frames = build_frames(units, extracted, run_id, stories)
     n_rows = sum(f.height for f in frames.values())
     progress.stage("validate", f"{n_rows} row(s)")
     # The load runs while the checks run (DuckDB works on the CPU the checks leave), in one

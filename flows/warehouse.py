@@ -25,6 +25,7 @@ import polars as pl
 from flows.faults import stage_hook
 from schemas.tables import (
     ALL_TABLES,
+    ARTICLE_SIGNATURES,
     ARTICLES,
     DQ_RESULTS,
     DQ_RUNS,
@@ -43,7 +44,14 @@ from schemas.tables import (
     SENTENCES,
     Table,
 )
-from transforms.event_mentions import EVENT_LEVEL_COLUMNS, KEY_COLUMNS, REPORT_COLUMNS, REPRESENTATIVE_ORDER
+from transforms.event_mentions import (
+    EVENT_LEVEL_COLUMNS,
+    KEY_COLUMNS,
+    REPORT_COLUMNS,
+    REPRESENTATIVE_ORDER,
+    STORY_REPORT_SCHEMA,
+)
+from transforms.near_dup import SIGNATURE_SCHEMA, bucket_rows
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,13 @@ VIEWS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "views.sql"
 
 #: Tables whose rows belong to an article (deleted / re-homed with it). ``events`` is not one:
 #: an event goes when its last mention goes (:func:`_refresh_events`).
-ARTICLE_CHILD_TABLES: tuple[Table, ...] = (SENTENCES, ENTITY_MENTIONS, EVENT_MENTIONS, QUANTITIES)
+ARTICLE_CHILD_TABLES: tuple[Table, ...] = (
+    SENTENCES,
+    ENTITY_MENTIONS,
+    EVENT_MENTIONS,
+    QUANTITIES,
+    ARTICLE_SIGNATURES,
+)
 
 #: Columns of ``events`` recomputed from its representative mention (see transforms.event_mentions).
 EVENT_REPORT_COLUMNS: tuple[str, ...] = REPORT_COLUMNS
@@ -398,6 +412,97 @@ def existing_keys(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Series]:
     }
 
 
+_STORY_OF = "coalesce(a.near_duplicate_of, a.article_id)"
+
+_CANDIDATES_SQL = f"""
+WITH wanted AS (SELECT DISTINCT band, bucket FROM _nd_buckets),
+banded AS (
+    SELECT article_id, unnest(range(len(buckets))) AS band, unnest(buckets) AS bucket
+    FROM article_signatures WHERE params = ?
+),
+hit AS (
+    SELECT DISTINCT s.article_id FROM banded s
+    JOIN wanted w ON s.band = w.band AND s.bucket = w.bucket
+),
+candidates AS (
+    SELECT a.article_id, {_STORY_OF} AS story_id
+    FROM articles a JOIN hit h ON h.article_id = a.article_id
+    WHERE a.source_path NOT IN (SELECT source_path FROM _nd_paths)
+),
+ranks AS (
+    -- a story's age: the run that loaded its first article still held (run ids sort by time)
+    SELECT {_STORY_OF} AS story_id, min(a.run_id) AS story_rank
+    FROM articles a WHERE {_STORY_OF} IN (SELECT story_id FROM candidates)
+    GROUP BY 1
+)
+SELECT c.article_id, c.story_id, r.story_rank, s.minhash, s.buckets
+FROM candidates c
+JOIN article_signatures s ON s.article_id = c.article_id
+LEFT JOIN ranks r ON r.story_id = c.story_id
+ORDER BY c.article_id
+"""
+
+
+def near_duplicate_candidates(
+    con: duckdb.DuckDBPyConnection, signed: pl.DataFrame, params: str, exclude_paths: Sequence[str]
+) -> pl.DataFrame:
+    """Loaded articles that share an LSH bucket with an article of ``signed`` (their candidates).
+
+    ``signed``: the batch's signature frame (:func:`transforms.near_dup.signature_frame`);
+    ``params``: its signature parameters (only signatures made with them are comparable);
+    ``exclude_paths``: the batch's paths, whose loaded articles it replaces. The join runs in
+    DuckDB over ``article_signatures``: only the candidates' signatures are read. Returns
+    article_id, story_id (its near_duplicate_of or itself), story_rank (the oldest run of its
+    story), minhash, buckets.
+    """
+    schema = {
+        "article_id": pl.String,
+        "story_id": pl.String,
+        "story_rank": pl.String,
+        "minhash": SIGNATURE_SCHEMA["minhash"],
+        "buckets": SIGNATURE_SCHEMA["buckets"],
+    }
+    if signed.height == 0:
+        return pl.DataFrame(schema=schema)
+    paths = pl.DataFrame({"source_path": list(exclude_paths)}, schema={"source_path": pl.String})
+    with (
+        _registered(con, "_nd_buckets", bucket_rows(signed)),
+        _registered(con, "_nd_paths", paths),
+    ):
+        return _frame(con, _CANDIDATES_SQL, [params]).cast(schema)
+
+
+def story_reports(
+    con: duckdb.DuckDBPyConnection, story_ids: pl.Series, exclude_paths: Sequence[str]
+) -> pl.DataFrame:
+    """Loaded event reports of the stories ``story_ids``, for the batch's copies to join.
+
+    One row per mention of a loaded article of one of the stories (not at ``exclude_paths``,
+    which the batch replaces), with its event's type, CAMEO code and actors:
+    :data:`transforms.event_mentions.STORY_REPORT_SCHEMA`.
+    """
+    stories = story_ids.drop_nulls().unique().cast(pl.String).to_frame("story_id")
+    if stories.height == 0:
+        return pl.DataFrame(schema=STORY_REPORT_SCHEMA)
+    paths = pl.DataFrame({"source_path": list(exclude_paths)}, schema={"source_path": pl.String})
+    with _registered(con, "_nd_stories", stories), _registered(con, "_nd_paths", paths):
+        return _frame(
+            con,
+            f"""
+            SELECT m.mention_id, m.event_id, m.article_id, {_STORY_OF} AS story_id,
+                a.published_date AS article_published_date, m.start_char, m.trigger_start,
+                m.evidence_text, e.event_type, e.cameo_code, e.source_entity_id,
+                e.target_entity_id, m.polarity, m.status
+            FROM event_mentions m
+            JOIN articles a ON a.article_id = m.article_id
+            JOIN events e ON e.event_id = m.event_id
+            WHERE {_STORY_OF} IN (SELECT story_id FROM _nd_stories)
+              AND a.source_path NOT IN (SELECT source_path FROM _nd_paths)
+            ORDER BY m.mention_id
+            """,
+        ).cast(dict(STORY_REPORT_SCHEMA))
+
+
 # --- runs ----------------------------------------------------------------------------------------------
 
 
@@ -534,6 +639,11 @@ def load_batch(
     (:func:`_refresh_events`): deleted when no mention is left, else its counts and its
     representative report's columns updated (``run_id`` = this run).
 
+    ``frames['article_signatures']`` (near-duplicate signatures, :mod:`transforms.near_dup`) are
+    inserted for the batch's articles; like the other article child tables they are deleted
+    with their article, so the table always holds one row per loaded article made since
+    signatures exist (not counted in the returned rows).
+
     In the same transaction the manifest is brought up to date: ``seen`` (source_path,
     size_bytes, mtime) are files read again whose content had not changed (new size/mtime, no
     longer deleted), ``deleted`` are paths found gone (``files.deleted_at`` set; their rows stay).
@@ -582,6 +692,7 @@ def load_batch(
                 written[table.name] = _insert(con, table, frame, conflict)
             else:
                 written[table.name] = _insert(con, table, frame)
+        _insert_signatures(con, frames.get(ARTICLE_SIGNATURES.name), batch[ARTICLES.name])
         if rehome.height:
             _refresh_outcomes(con, rehome.select("source_path").unique())
         dropped = _refresh_events(con, run_id)
@@ -611,6 +722,17 @@ def load_batch(
         removed,
     )
     return written
+
+
+def _insert_signatures(
+    con: duckdb.DuckDBPyConnection, signatures: pl.DataFrame | None, articles: pl.DataFrame
+) -> None:
+    """Insert the near-duplicate signatures of the batch's articles (an article's signature goes
+    with it: ``ARTICLE_CHILD_TABLES``; one already held is kept)."""
+    if signatures is None or signatures.height == 0:
+        return
+    mine = signatures.join(articles.select("article_id"), on="article_id", how="semi")
+    _insert(con, ARTICLE_SIGNATURES, mine, "ON CONFLICT DO NOTHING")
 
 
 def _update_manifest(
@@ -814,8 +936,10 @@ __all__ = [
     "load_batch",
     "load_reference",
     "manifest",
+    "near_duplicate_candidates",
     "recover_interrupted_runs",
     "start_run",
+    "story_reports",
     "table_counts",
     "write_dq_results",
     "write_dq_runs",

@@ -74,8 +74,9 @@ CATEGORIES = (
 #: Severity of the categories added after the first checks.toml, when its [defaults] omits them.
 CATEGORY_FALLBACKS = {"content": "warning", "empty_output": "critical", "trend": "warning"}
 
-#: An event signature (evidence text, type, source, target) shared by this many distinct articles
-#: of one batch is a placeholder / hard-coded event, not news (the BBC corpus peaks at 4).
+#: An event signature (evidence text, type, source, target) shared by this many distinct stories
+#: of one batch (articles, near-duplicate copies of one story counted once) is a placeholder /
+#: hard-coded event, not news (the BBC corpus peaks at 4).
 PLACEHOLDER_MIN_ARTICLES = 10
 
 #: span table -> the text column shown with its examples (report, dq_results).
@@ -428,8 +429,8 @@ def _telling_checks(b: _Builder) -> None:
         "content",
         "evidence_text",
         f"the same event (evidence text, type, source, target) is not repeated in "
-        f">= {PLACEHOLDER_MIN_ARTICLES} articles: derived column placeholder_article_count "
-        f"< {PLACEHOLDER_MIN_ARTICLES}",
+        f">= {PLACEHOLDER_MIN_ARTICLES} unrelated articles (near-duplicate copies of one story "
+        f"count once): derived column placeholder_article_count < {PLACEHOLDER_MIN_ARTICLES}",
         column="placeholder_article_count",
         max_value=PLACEHOLDER_MIN_ARTICLES - 1,
     )
@@ -607,9 +608,10 @@ def derive_columns(
       comes from ``frames['articles']``; when it is not in the batch these are NULL and the
       checks skip the row (its FK check still runs).
     * events: ``self_directed_entity_id`` = the source entity when it equals the target.
-    * events, event_mentions: ``placeholder_article_count`` = distinct articles of the batch with
-      the same event signature (whitespace-normalized, lower-cased evidence text, event type,
-      source, target; a mention's type and actors are its event's).
+    * events, event_mentions: ``placeholder_article_count`` = distinct stories (articles, their
+      near-duplicate copies counted once) of the batch with the same event signature
+      (whitespace-normalized, lower-cased evidence text, event type, source, target; a
+      mention's type and actors are its event's).
     * articles: ``content_sha256_prefix16`` = ``content_sha256[:16]``; ``sentence_count`` = the
       article's rows in ``frames['sentences']``.
     * span tables: ``article_source_path`` (the article's file, for the report's examples).
@@ -675,11 +677,15 @@ def derive_columns(
 def _with_placeholder_count(
     table_name: str, frame: pl.DataFrame, frames: Mapping[str, pl.DataFrame]
 ) -> pl.DataFrame:
-    """``placeholder_article_count``: distinct articles of the batch telling the same signature.
+    """``placeholder_article_count``: independent articles of the batch telling the same signature.
 
     The signature is the whitespace-normalized, lower-cased evidence text with the event type,
-    source and target. Mentions take those from their event in ``frames['events']`` (a mention
-    whose event is not in the batch has NULL type and actors: its count still groups by text).
+    source and target. Articles are counted by *story*: near-duplicate copies of one story
+    (``articles.near_duplicate_of``, syndication) count once, since one wire story told by many
+    outlets is news, not a placeholder; the same evidence in that many unrelated articles is.
+    Mentions take type and actors from their event in ``frames['events']`` (a mention whose
+    event is not in the batch has NULL type and actors: its count still groups by text); an
+    article missing from ``frames['articles']`` is its own story.
     """
     if table_name == EVENT_MENTIONS.name:
         events = frames.get(EVENTS.name)
@@ -693,11 +699,21 @@ def _with_placeholder_count(
             maintain_order="left",
             suffix="_event",
         )
+    articles = frames.get(ARTICLES.name)
+    if articles is None or not {"article_id", "near_duplicate_of"} <= set(articles.columns):
+        articles = ARTICLES.empty()
+    stories = articles.select(
+        pl.col("article_id").cast(pl.String),
+        pl.col("near_duplicate_of").cast(pl.String).alias("_story"),
+    ).unique("article_id", keep="first")
+    frame = frame.join(stories, on="article_id", how="left", maintain_order="left").with_columns(
+        pl.coalesce("_story", pl.col("article_id")).alias("_story")
+    )
     evidence = pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
     signature = [evidence, pl.col("event_type"), pl.col("source_entity_id"), pl.col("target_entity_id")]
     counted = frame.with_columns(
-        pl.col("article_id").n_unique().over(signature).cast(pl.Int64).alias("placeholder_article_count")
-    )
+        pl.col("_story").n_unique().over(signature).cast(pl.Int64).alias("placeholder_article_count")
+    ).drop("_story")
     if table_name == EVENT_MENTIONS.name:
         counted = counted.drop("event_type", "source_entity_id", "target_entity_id")
     return counted

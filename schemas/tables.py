@@ -85,7 +85,7 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...] = field(default_factory=tuple)
-    kind: str = "fact"  # fact | reference | audit
+    kind: str = "fact"  # fact | reference | audit | index
 
     @property
     def column_names(self) -> list[str]:
@@ -179,9 +179,40 @@ ARTICLES = Table(
         _c("date_source", S, "VARCHAR", doc="how published_date was found, or why it is unknown"),
         _c("language", S, "VARCHAR", doc="ISO 639-1 code; NULL when undetermined"),
         RUN_ID,
+        _c(
+            "near_duplicate_of",
+            S,
+            "VARCHAR",
+            doc="the story this article is a near-duplicate (syndicated copy) of: the article_id of "
+            "the story's first article (the earliest loaded, or the first of its batch by "
+            "source_path); NULL when the article is the first of its story or has no near-duplicate. "
+            "The story keeps this name even if that article's file later changes. "
+            "Its story: coalesce(near_duplicate_of, article_id)",
+        ),
     ),
     ("article_id",),
     (ForeignKey(("outlet_entity_id",), "entities", ("entity_id",)),),
+)
+
+ARTICLE_SIGNATURES = Table(
+    "article_signatures",
+    "MinHash signature and LSH bucket keys of each loaded article (transforms/near_dup.py): what "
+    "a later batch joins on to find near-duplicates of loaded articles. Deleted with its article.",
+    (
+        _c("article_id", S, "VARCHAR", False),
+        _c(
+            "params",
+            S,
+            "VARCHAR",
+            False,
+            doc="shingle size, seed, permutations, bands x rows, e.g. 'w5-s1-p128-b16r8': only "
+            "signatures made with the run's parameters are compared",
+        ),
+        _c("minhash", pl.List(pl.UInt32), "UINTEGER[]", False, doc="num_perm MinHash values"),
+        _c("buckets", pl.List(pl.Int64), "BIGINT[]", False, doc="one LSH bucket key per band"),
+    ),
+    ("article_id",),
+    kind="index",
 )
 
 DUPLICATES = Table(
@@ -325,7 +356,10 @@ EVENTS = Table(
     "entity (both non-NULL), event_date at day precision, polarity and status. Provenance and "
     "telling (offsets, evidence, trigger, mode, notes, date, event_count) are those of the "
     "representative report: the earliest by the article's published_date, then article_id, "
-    "then start_char.",
+    "then start_char. Within one story (articles.near_duplicate_of), reports with the same "
+    "event_type, cameo_code, source, target, polarity, status and normalized evidence text (and "
+    "the same place among such reports in their article) are one event even when the date or an "
+    "actor is unknown: they take the event of the story's earliest such report.",
     (
         _c(
             "event_id",
@@ -333,7 +367,8 @@ EVENTS = Table(
             "VARCHAR",
             False,
             doc="hash of the event key (event_type, cameo_code, source, target, event_date, polarity, "
-            "status) when all are known, else the mention_id of its only report",
+            "status) when all are known, else the mention_id of its first report (the only one, "
+            "unless near-duplicate articles of one story tell it)",
         ),
         *_span_columns(),
         *_report_columns(),
@@ -589,5 +624,7 @@ REFERENCE_TABLES: tuple[Table, ...] = (
     PLOVER_EVENT_TYPES,
 )
 AUDIT_TABLES: tuple[Table, ...] = (RUNS, DQ_RESULTS, DQ_RUNS)
-ALL_TABLES: tuple[Table, ...] = FACT_TABLES + REFERENCE_TABLES + AUDIT_TABLES
+#: Lookup structures the pipeline keeps for itself (not validated, not counted per run).
+INDEX_TABLES: tuple[Table, ...] = (ARTICLE_SIGNATURES,)
+ALL_TABLES: tuple[Table, ...] = FACT_TABLES + REFERENCE_TABLES + AUDIT_TABLES + INDEX_TABLES
 TABLES: dict[str, Table] = {t.name: t for t in ALL_TABLES}

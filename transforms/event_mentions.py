@@ -14,6 +14,17 @@ unknown date (or a date only to the month or year), an unknown actor or no CAMEO
 event: unknown stays unknown, nothing is merged on a guess; its ``event_id`` is its
 ``mention_id``.
 
+Syndicated copies: articles that are near-duplicates of one another are one *story*
+(``articles.near_duplicate_of``, :mod:`transforms.near_dup`), and the story is the evidence that
+their copies of a sentence are one report. Within a story, reports with the same
+``event_type``, ``cameo_code``, source and target (NULL matching NULL), ``polarity``,
+``status`` and normalized evidence text (lower-cased, whitespace collapsed) -- and the same
+place among such reports in their article, so two reports of one article never merge this way
+-- are one event even when the date or an actor is unknown (:data:`STORY_KEY_COLUMNS`). They take
+the event of the story's earliest such report: one already loaded (``story_reports``), else a
+known event's key hash, else the first report's ``mention_id``. An article that is its own story
+keeps today's ids: its unknown reports are their own events, ``event_id`` = ``mention_id``.
+
 An event row carries the provenance and the telling of its *representative* report -- the
 earliest: by the article's ``published_date`` (unknown last), then ``article_id``, then
 ``start_char`` (then ``trigger_start``, ``mention_id``) -- plus ``mention_count`` (reports)
@@ -40,6 +51,32 @@ KEY_COLUMNS: tuple[str, ...] = (
     "event_date",
     "polarity",
     "status",
+)
+
+#: Columns that, with the story and the normalized evidence text, make reports of near-duplicate
+#: articles one event (NULL matches NULL: the story, not the key, is the evidence).
+STORY_KEY_COLUMNS: tuple[str, ...] = (
+    "event_type",
+    "cameo_code",
+    "source_entity_id",
+    "target_entity_id",
+    "polarity",
+    "status",
+)
+
+#: Columns of the already loaded reports ``group_event_mentions`` matches a story's reports with.
+STORY_REPORT_SCHEMA = pl.Schema(
+    {
+        "mention_id": pl.String,
+        "event_id": pl.String,
+        "article_id": pl.String,
+        "story_id": pl.String,
+        "article_published_date": pl.Date,
+        "start_char": pl.Int64,
+        "trigger_start": pl.Int64,
+        "evidence_text": pl.String,
+        **{c: pl.String for c in STORY_KEY_COLUMNS},
+    }
 )
 
 #: Order of an event's reports; the first is its representative (SQL twin in flows.warehouse).
@@ -109,19 +146,56 @@ def known_event() -> pl.Expr:
     return known & (pl.col("date_precision") == "day").fill_null(False)
 
 
+def normalized_evidence() -> pl.Expr:
+    """The evidence text lower-cased with its whitespace collapsed (how copies are compared)."""
+    return pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _with_story_signature(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (reports with ``story_id``) plus ``_story_sig``: its story key as one string.
+
+    The key: story, :data:`STORY_KEY_COLUMNS`, normalized evidence, and the report's place among
+    the reports of its article with the same key (0, 1, ... by start_char, trigger_start,
+    mention_id), so the n-th such report of one copy matches the n-th of another.
+    """
+    parts = [
+        pl.col("story_id"),
+        *(pl.col(c).cast(pl.String).fill_null("\x00") for c in STORY_KEY_COLUMNS),
+        normalized_evidence().fill_null(""),
+    ]
+    base = pl.concat_str(parts, separator="\x1f")
+    return (
+        frame.with_row_index("_pos")
+        .with_columns(base.alias("_story_base"))
+        .sort("article_id", "start_char", "trigger_start", "mention_id", nulls_last=True)
+        .with_columns(pl.int_range(pl.len()).over("article_id", "_story_base").alias("_nth"))
+        .sort("_pos")
+        .with_columns(
+            pl.concat_str([pl.col("_story_base"), pl.col("_nth").cast(pl.String)], separator="\x1f").alias(
+                "_story_sig"
+            )
+        )
+        .drop("_pos", "_story_base", "_nth")
+    )
+
+
 def _typed(table_columns: list[str], schema: pl.Schema) -> list[pl.Expr]:
     return [pl.col(c).cast(schema[c]) for c in table_columns if c != "run_id"]
 
 
 def group_event_mentions(
-    reports: pl.DataFrame, articles: pl.DataFrame | None
+    reports: pl.DataFrame,
+    articles: pl.DataFrame | None,
+    story_reports: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split per-report event rows into (``events``, ``event_mentions``) frames.
 
     ``reports``: rows as :func:`transforms.events.extract_events` makes them (columns of
     ``EVENTS`` without the counts; ``event_id`` is the report's own id). ``articles``: at least
     ``article_id`` and ``published_date`` of the reports' articles, for the representative (an
-    article missing there counts as undated).
+    article missing there counts as undated), and ``near_duplicate_of`` when known (the story;
+    absent: every article is its own). ``story_reports``: reports already loaded of the batch's
+    stories (:data:`STORY_REPORT_SCHEMA`), whose events the batch's copies join.
     Both outputs follow ``schemas.tables`` without ``run_id`` (the caller adds it).
     """
     if "mention_count" in reports.columns or "article_count" in reports.columns:
@@ -145,13 +219,19 @@ def group_event_mentions(
     )
     if articles is None or not {"article_id", "published_date"} <= set(articles.columns):
         articles = pl.DataFrame(schema={"article_id": pl.String, "published_date": pl.Date})
+    story = pl.col("article_id").cast(pl.String)
+    if "near_duplicate_of" in articles.columns:
+        story = pl.coalesce(pl.col("near_duplicate_of").cast(pl.String), story)
     pub = articles.select(
         pl.col("article_id").cast(pl.String),
         pl.col("published_date").cast(pl.Date).alias("article_published_date"),
+        story.alias("story_id"),
     ).unique("article_id", keep="first")
-    ordered = mentions.join(pub, on="article_id", how="left", maintain_order="left").sort(
-        ["event_id", *REPRESENTATIVE_ORDER], nulls_last=True, maintain_order=True
+    mentions = mentions.join(pub, on="article_id", how="left", maintain_order="left").with_columns(
+        pl.col("story_id").fill_null(pl.col("article_id"))
     )
+    mentions = _story_events(mentions, story_reports).drop("story_id")
+    ordered = mentions.sort(["event_id", *REPRESENTATIVE_ORDER], nulls_last=True, maintain_order=True)
     counts = ordered.group_by("event_id").agg(
         pl.len().cast(pl.Int64).alias("mention_count"),
         pl.col("article_id").n_unique().cast(pl.Int64).alias("article_count"),
@@ -165,12 +245,58 @@ def group_event_mentions(
     return events, event_mentions
 
 
+def _story_events(mentions: pl.DataFrame, story_reports: pl.DataFrame | None) -> pl.DataFrame:
+    """Give a report not known well enough to merge the event of its story's copies, if any.
+
+    ``mentions``: the batch's reports with ``event_id`` (key hash or own mention_id),
+    ``story_id`` and ``article_published_date``. For each story key (:func:`_with_story_signature`)
+    the event is taken from, first to last: a loaded report of the story, a known report of the
+    batch, an unknown one; within each, the earliest by :data:`REPRESENTATIVE_ORDER`. Known
+    reports keep their key hash.
+    """
+    signed = _with_story_signature(mentions)
+    own = signed.select(
+        "_story_sig",
+        pl.col("event_id").alias("_story_event"),
+        pl.when(known_event()).then(1).otherwise(2).alias("_source"),
+        *REPRESENTATIVE_ORDER,
+    )
+    if story_reports is not None and story_reports.height:
+        loaded = _with_story_signature(
+            story_reports.select([pl.col(c).cast(t) for c, t in STORY_REPORT_SCHEMA.items()])
+        ).select(
+            "_story_sig",
+            pl.col("event_id").alias("_story_event"),
+            pl.lit(0).alias("_source"),
+            *REPRESENTATIVE_ORDER,
+        )
+        own = pl.concat([loaded, own], how="vertical_relaxed")
+    first = (
+        own.sort(["_story_sig", "_source", *REPRESENTATIVE_ORDER], nulls_last=True)
+        .unique("_story_sig", keep="first", maintain_order=True)
+        .select("_story_sig", "_story_event")
+    )
+    return (
+        signed.join(first, on="_story_sig", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(known_event())
+            .then(pl.col("event_id"))
+            .otherwise(pl.coalesce("_story_event", "event_id"))
+            .alias("event_id")
+        )
+        .drop("_story_sig", "_story_event")
+    )
+
+
 __all__ = [
     "EVENT_LEVEL_COLUMNS",
     "KEY_COLUMNS",
     "REPORT_COLUMNS",
     "REPRESENTATIVE_ORDER",
+    "STORY_KEY_COLUMNS",
+    "STORY_REPORT_SCHEMA",
     "event_key_id",
     "group_event_mentions",
     "known_event",
+    "normalized_evidence",
 ]

@@ -171,6 +171,9 @@ SELECT
     (SELECT count(*) FROM duplicates d WHERE d.article_id = a.article_id) AS duplicate_inputs,
     f.deleted_at IS NOT NULL AS source_deleted,  -- the input file is gone; the rows are kept
     f.deleted_at AS source_deleted_at,
+    -- syndication: the story's first article (NULL: this one), and the story itself
+    a.near_duplicate_of,
+    coalesce(a.near_duplicate_of, a.article_id) AS story_id,
     a.run_id
 FROM articles a
 LEFT JOIN files f ON f.source_path = a.source_path;

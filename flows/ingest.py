@@ -28,7 +28,7 @@ from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
 from transforms.event_mentions import group_event_mentions
 from transforms.extract import extract
-from transforms.parse import parse_files
+from transforms.parse import ParseLimits, parse_files
 from transforms.route import KNOWN_SCHEMA, route_units
 
 
@@ -63,8 +63,8 @@ def discover_task(input_dir: Path, manifest: pl.DataFrame, max_bytes: int, rehas
 
 
 @task(name="parse", cache_policy=NO_CACHE)
-def parse_task(files: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
-    return route_units(parse_files(files), known)
+def parse_task(files: pl.DataFrame, known: pl.DataFrame, limits: ParseLimits) -> pl.DataFrame:
+    return route_units(parse_files(files, limits), known)
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -217,6 +217,7 @@ def ingest(
                 rehash,
                 cfg.snapshot if snapshot is None else snapshot,
                 (parallel.resolve_workers(cfg.workers), cfg.parallel_min_articles),
+                limits=ParseLimits(cfg.max_json_depth, cfg.max_records_per_file, cfg.max_article_chars),
             )
         finally:
             parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
@@ -231,6 +232,7 @@ def _ingest_locked(
     rehash: bool,
     snapshot: bool,
     parallelism: tuple[int, int],
+    limits: ParseLimits,
 ) -> RunSummary:
     started = datetime.now(UTC)
     today = started.date()
@@ -269,7 +271,7 @@ def _ingest_locked(
             history = wh.dq_history(con, run_id)
         finally:
             con.close()
-        units = parse_task(files, known)
+        units = parse_task(files, known, limits)
     else:
         units, existing = route_units(parse_files(files), pl.DataFrame(schema=KNOWN_SCHEMA)), {}
     summary.files_seen = files.height + found.skipped.height

@@ -763,12 +763,25 @@ _PAREN = r"(?:\s*\((?P<paren>[^()\n]{1,60})\))?"
 # A dateline on a line of its own: "South Korea's Chosun Ilbo, July 10: headline", "July 10, 2025",
 # "SEOUL, July 10 (Yonhap) -".
 DATELINE_LINE = rf"^(?:(?P<prefix>[^\n:]{{1,80}}?),\s+)?{_DL_DATE}{_PAREN}\s*(?:[:\-–—]|$)"
-# A dateline opening the first paragraph, wire style: upper-case place (or none), date, optional
-# (agency), then a dash: "SEOUL, July 10 (Yonhap) - South Korea said ...".
-DATELINE_INLINE = (
-    rf"^(?:(?P<prefix>[A-Z][A-Z.'’ -]{{1,40}}(?:,\s+[A-Z][A-Za-z.'’ -]{{1,30}})?),\s+)?"
-    rf"{_DL_DATE}{_PAREN}\s*(?:--|[-–—])\s+"
+# Wire-service datelines open the body: an upper-case place, optionally with a region
+# ("WASHINGTON", "NEW YORK", "SPRINGFIELD, Ill."), then a date and/or an agency in brackets.
+_PLACE = r"[A-Z][A-Z.'’ -]{1,40}(?:,\s+[A-Z][A-Za-z.'’ -]{1,30})?"
+_WIRE_DASH = r"\s*(?:--|[-–—])\s+"
+# a dash, or the end of the dateline's line (these forms are distinctive enough to stand alone)
+_WIRE_END = rf"(?:{_WIRE_DASH}|[ \t]*(?:\n\s*|$))"
+# ... place (or none), month and day (year optional), optional (agency), a dash:
+# "SEOUL, July 10 (Yonhap) - South Korea said ...", "WASHINGTON, Dec. 6 (Reuters) -- ...".
+DATELINE_INLINE = rf"^(?:(?P<prefix>{_PLACE}),\s+)?{_DL_DATE}{_PAREN}{_WIRE_DASH}"
+# ... place and a full ISO date (Reuters archive / RCV1 style): "LONDON 1996-12-06 - The pound ..."
+DATELINE_ISO = (
+    rf"^(?P<prefix>{_PLACE}),?\s+(?P<iso_y>{_YEAR})-(?P<iso_m>[01]\d)-(?P<iso_d>[0-3]\d){_PAREN}{_WIRE_END}"
 )
+# ... place and agency, no date: "WASHINGTON (Reuters) - ...", "SPRINGFIELD, Ill. (AP) - ...".
+# The agency starts upper-case and the dash follows it, so "US (and UK) officials - said" is none.
+DATELINE_AGENCY = rf"^(?P<prefix>{_PLACE})\s*\((?P<paren>[A-Z][^()\n]{{0,59}})\){_WIRE_END}"
+# Forms tried, first match wins: opening the body, and for a dateline given on its own (JSON field)
+_WIRE_FORMS = (DATELINE_INLINE, DATELINE_ISO, DATELINE_AGENCY)
+_GIVEN_FORMS = (DATELINE_LINE, DATELINE_ISO, DATELINE_AGENCY)
 _MAX_DATELINE_CHARS = 300
 _HEADLINE_WORDS = 25  # a plain file that is one line shorter than this is a headline, not a story
 _META_TAIL = r"(?:\s*\n[ \t]*(?:Original|Statement)[ \t]*:[^\n]*)+\s*$"
@@ -825,15 +838,36 @@ def _date_from_text(col: str) -> list[pl.Expr]:
     return [date.alias("_meta_date"), precision.alias("_meta_precision")]
 
 
-def _dateline_fields(struct_col: str) -> dict[str, pl.Expr]:
-    s = pl.col(struct_col)
-    return {
-        "prefix": s.struct.field("prefix"),
-        "paren": s.struct.field("paren"),
-        "month": _month_number(pl.coalesce(s.struct.field("mon"), s.struct.field("mon2"))),
-        "day": pl.coalesce(s.struct.field("day"), s.struct.field("day2")),
-        "year": pl.coalesce(s.struct.field("year"), s.struct.field("year2")),
-    }
+def _dateline_match(text: pl.Expr, forms: tuple[str, ...]) -> dict[str, pl.Expr]:
+    """The first of the dateline ``forms`` (anchored regexes) that matches ``text``, and its parts.
+
+    ``match``: the matched text (NULL: no dateline); ``prefix``: the place (or outlet) before the
+    date; ``paren``: the agency in brackets; ``month`` ('01'-'12'), ``day``, ``year``: the date's
+    parts, each NULL when the form does not give it.
+    """
+    fields = ("match", "prefix", "paren", "month", "day", "year")
+    picked: dict[str, pl.Expr] = {}
+    for form in reversed(forms):  # built inside out, so that the first form is tried first
+        names = set(re.findall(r"\(\?P<(\w+)>", form))
+        groups = text.str.extract_groups(form)
+
+        def group(name: str, groups: pl.Expr = groups, names: set[str] = names) -> pl.Expr:
+            return groups.struct.field(name) if name in names else pl.lit(None, pl.String)
+
+        parts = {
+            "match": text.str.extract(f"({form})", 1),
+            "prefix": group("prefix"),
+            "paren": group("paren"),
+            "month": pl.coalesce(_month_number(pl.coalesce(group("mon"), group("mon2"))), group("iso_m")),
+            "day": pl.coalesce(group("day"), group("day2"), group("iso_d")),
+            "year": pl.coalesce(group("year"), group("year2"), group("iso_y")),
+        }
+        found = parts["match"].is_not_null()
+        picked = {
+            f: pl.when(found).then(parts[f]).otherwise(picked[f] if picked else pl.lit(None, pl.String))
+            for f in fields
+        }
+    return picked
 
 
 def _structure(units: pl.DataFrame) -> pl.DataFrame:
@@ -874,24 +908,20 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
 
     # datelines: given (JSON field), on a line of their own, or opening the first paragraph
     first_para = pl.col("_rest").str.extract(_FIRST_PARA, 1)
-    df = df.with_columns(
-        _dl_given=pl.col("dateline").str.extract_groups(DATELINE_LINE),
-        _dl_line=pl.when(
-            pl.col("dateline").is_null() & (first_para.str.len_chars() <= _MAX_DATELINE_CHARS)
-        ).then(first_para.str.extract_groups(DATELINE_LINE)),
-        _dl_inline=pl.when(pl.col("dateline").is_null()).then(
-            pl.col("_rest").str.extract_groups(DATELINE_INLINE)
-        ),
+    no_given = pl.col("dateline").is_null()
+    given = _dateline_match(pl.col("dateline"), _GIVEN_FORMS)
+    line = _dateline_match(
+        pl.when(no_given & (first_para.str.len_chars() <= _MAX_DATELINE_CHARS)).then(first_para),
+        (DATELINE_LINE,),
     )
-    given, line, inline = (_dateline_fields(c) for c in ("_dl_given", "_dl_line", "_dl_inline"))
+    inline = _dateline_match(pl.when(no_given).then(pl.col("_rest")), _WIRE_FORMS)
     # wire style ("SEOUL, July 10 (Yonhap) - text") wins over a dateline line of its own
-    is_inline = inline["month"].is_not_null()
-    is_line = ~is_inline & line["month"].is_not_null()
-    inline_text = pl.col("_rest").str.extract(f"({DATELINE_INLINE})", 1).str.replace(r"[\s:\-–—]+$", "")
+    is_inline = inline["match"].is_not_null()
+    is_line = ~is_inline & line["match"].is_not_null()
 
     def pick(field: str) -> pl.Expr:
         return (
-            pl.when(pl.col("dateline").is_not_null())
+            pl.when(~no_given)
             .then(given[field])
             .when(is_line)
             .then(line[field])
@@ -903,12 +933,12 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
         dateline=pl.when(is_line)
         .then(first_para.str.strip_chars())
         .when(is_inline)
-        .then(inline_text)
+        .then(inline["match"].str.replace(r"[\s:\-–—]+$", ""))
         .otherwise(pl.col("dateline")),
         _rest=pl.when(is_line)
         .then(pl.col("_rest").str.replace(_FIRST_PARA, ""))
         .when(is_inline)
-        .then(pl.col("_rest").str.replace(DATELINE_INLINE, ""))
+        .then(pl.col("_rest").str.slice(inline["match"].str.len_chars()))
         .otherwise(pl.col("_rest")),
         _dl_prefix=pick("prefix").str.strip_chars(),
         _dl_paren=pick("paren").str.strip_chars(),
@@ -923,8 +953,11 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
         .str.replace_all(r"\n[ \t]*\n\s*", "\n\n")
         .str.strip_chars()
     )
+    # a prefix is an outlet ("South Korea's Chosun Ilbo, July 10:"), unless it is an upper-case
+    # place (up to its first comma: "SPRINGFIELD, Ill., Dec. 6 -")
+    prefix_head = pl.col("_dl_prefix").str.extract(r"^([^,]*)", 1)
     prefix_outlet = (
-        pl.when(pl.col("_dl_prefix") != pl.col("_dl_prefix").str.to_uppercase())
+        pl.when(prefix_head != prefix_head.str.to_uppercase())
         .then(pl.col("_dl_prefix").str.replace(_POSSESSIVE, ""))
         .str.strip_chars()
     )

@@ -10,8 +10,14 @@ It works in two stages:
    into records. Structured formats (JSON, JSON Lines, HTML) yield their fields here; plain
    text yields its decoded text.
 2. On the whole frame, with polars expressions: split plain text into title, dateline,
-   body and trailing ``Original:`` / ``Statement:`` metadata; find datelines; parse dates;
-   detect the language (stopword profiles); quarantine units without text.
+   body and trailing ``Original:`` / ``Statement:`` metadata; find datelines (wire-service ones
+   included); parse dates; detect the language (stopword profiles); quarantine units without
+   text or with too long a body.
+
+A bad input never stops the batch: any exception while parsing one file, record or unit
+quarantines that unit (``malformed``, the exception and the stage in the detail), and
+:class:`ParseLimits` bound what one unit may cost (``too_deep``, ``too_many_records``,
+``too_long``).
 """
 
 from __future__ import annotations
@@ -713,7 +719,7 @@ def _storable(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
         try:
             pl.Series([unit], dtype=_RAW_UNIT)
             out.append(unit)
-        except Exception as exc:
+        except (Exception, pl.exceptions.PanicException) as exc:
             keep = {k: unit.get(k) for k in ("source_record", "content_sha256", "file_sha256", "format")}
             detail = f"unexpected error while storing the parsed unit: {_describe(exc)}"
             out.append(
@@ -730,7 +736,7 @@ def _stage1(files: pl.DataFrame, limits: ParseLimits) -> pl.DataFrame:
     ]
     try:
         units = pl.Series("_units", per_file, dtype=pl.List(_RAW_UNIT))
-    except Exception:
+    except (Exception, pl.exceptions.PanicException):
         units = pl.Series("_units", [_storable(u) for u in per_file], dtype=pl.List(_RAW_UNIT))
     return (
         files.select("source_path", "size_bytes", "mtime")

@@ -77,12 +77,14 @@ def run(
 ) -> None:
     """Ingest every new or changed file under --input into the warehouse."""
     from flows import config, locking, progress
-    from flows.discover import InputError
+    from flows.discover import InputError, check_input_folder
 
     cfg = config.load()
     input_dir = input_dir or cfg.input
-    if not input_dir.exists() or not input_dir.is_dir():
-        raise UsageError(f"input folder {input_dir} does not exist or is not a folder")
+    try:  # missing, not a folder, or cannot be listed: one line, exit 2, before Prefect starts
+        check_input_folder(input_dir)
+    except InputError as e:
+        raise UsageError(str(e)) from None
     if on_locked is not None and on_locked not in config.ON_LOCKED:
         raise UsageError(f"--on-locked must be wait or fail, not {on_locked!r}")
     path = settings.warehouse_path(warehouse)

@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import config as config_mod
 from flows import locking, parallel, progress
 from flows import warehouse as wh
-from flows.discover import Discovery, discover_incremental
+from flows.discover import Discovery, InputError, discover_incremental
 from flows.faults import stage_hook
 from flows.ner_model import load_ner
 from flows.reference import load_reference
@@ -253,7 +253,15 @@ def _ingest_locked(
     stage_hook("after_start_run")
 
     progress.stage("discover", str(input_dir))
-    found = discover_task(input_dir, manifest, max_bytes, rehash)
+    try:
+        found = discover_task(input_dir, manifest, max_bytes, rehash)
+    except InputError as exc:  # the input folder cannot be listed: the run failed, and says why
+        con = wh.connect(warehouse)
+        try:
+            wh.finish_run(con, run_id, "failed", {}, None, str(exc))
+        finally:
+            con.close()
+        raise
     files = found.files
     workers, min_articles = parallelism  # [run] workers (resolved), parallel_min_articles
     if files.height >= min_articles:

@@ -71,7 +71,7 @@ def test_file_vanishing_between_listing_and_reading(tmp_path: Path, monkeypatch:
     (tmp_path / "goes.txt").write_text("Title\n\nBody.")
     real_read = discover_module._read
 
-    def read_after_delete(path: Path, max_bytes: int) -> bytes:
+    def read_after_delete(path: Path, max_bytes: int) -> discover_module.Read:
         if path.name == "goes.txt":
             path.unlink()
         return real_read(path, max_bytes)
@@ -81,7 +81,7 @@ def test_file_vanishing_between_listing_and_reading(tmp_path: Path, monkeypatch:
     assert df.height == 2
     goes = df.filter(pl.col("source_path").str.ends_with("goes.txt")).row(0, named=True)
     assert goes["raw"] is None
-    assert goes["read_error"] == "vanished: file disappeared between listing and reading"
+    assert goes["read_error"] == "unreadable: vanished: file disappeared between listing and reading"
     stays = df.filter(pl.col("source_path").str.ends_with("stays.txt")).row(0, named=True)
     assert stays["read_error"] is None
 
@@ -91,14 +91,14 @@ def test_two_step_listing_then_reading(tmp_path: Path) -> None:
     f.write_text("hello")
     [item] = list_files(tmp_path)
     f.unlink()
-    raw, error = read_listed(item, 1000)
-    assert raw is None and error is not None and error.startswith("vanished:")
+    raw, size, error = read_listed(item, 1000)
+    assert raw is None and size == 5 and error is not None and error.startswith("unreadable: vanished:")
 
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "locked.txt").write_text("x")
 
-    def deny(path: Path, max_bytes: int) -> bytes:
+    def deny(path: Path, max_bytes: int) -> discover_module.Read:
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(discover_module, "_read", deny)

@@ -313,10 +313,10 @@ def test_vanished_oversized_and_unreadable_files(tmp_path: Path, monkeypatch: py
     units = route_units(parse_dir(tmp_path, max_bytes=200), EMPTY_KNOWN)
     got = {Path(r["source_path"]).name: r for r in units.iter_rows(named=True)}
     assert got["big.txt"]["quarantine_reason"] == "oversized"
-    assert got["big.txt"]["quarantine_detail"].startswith("oversized: ")
+    assert got["big.txt"]["quarantine_detail"].endswith(" bytes > max 200")  # not 'oversized: ...' again
     assert got["gone.txt"]["quarantine_reason"] == "unreadable"
     assert got["gone.txt"]["quarantine_detail"].startswith("vanished: ")
-    assert got["locked.txt"]["quarantine_detail"] == "unreadable: Permission denied"
+    assert got["locked.txt"]["quarantine_detail"] == "Permission denied"
     for name in ("big.txt", "gone.txt", "locked.txt"):
         assert got[name]["route"] == "quarantine"
         assert got[name]["content_sha256"] is None and got[name]["file_sha256"] is None

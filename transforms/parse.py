@@ -201,14 +201,25 @@ def _bad(reason: str, detail: str, **fields: Any) -> dict[str, Any]:
     return _unit(quarantine_reason=reason, quarantine_detail=detail, **fields)
 
 
+# Reasons discovery gives in ``read_error`` ('<reason>: <detail>', flows/discover.py).
+_READ_REASONS = frozenset({"unreadable", "oversized", "outside_input", "not_a_regular_file", "malformed"})
+
+
+def _read_failure(read_error: str | None) -> tuple[str, str]:
+    """(quarantine reason, detail) of a file discovery did not read; the detail does not repeat
+    the reason. An error without a known reason prefix is 'unreadable', its text the detail."""
+    reason, sep, detail = (read_error or "").partition(": ")
+    if sep and reason in _READ_REASONS and detail:
+        return reason, detail
+    return "unreadable", read_error or "no bytes"
+
+
 def _file_units(
     path: str, raw: bytes | None, read_error: str | None, limits: ParseLimits
 ) -> list[dict[str, Any]]:
     """Stage 1 for one file: the units it holds (each a dict of ``_RAW_UNIT`` fields)."""
     if raw is None:
-        error = read_error or "unreadable: no bytes"
-        reason = "oversized" if error.startswith("oversized") else "unreadable"
-        return [_bad(reason, error)]
+        return [_bad(*_read_failure(read_error))]
     file_sha = _sha(raw)
     try:
         text, encoding = _decode(raw)
@@ -218,7 +229,8 @@ def _file_units(
     if not text.strip():
         return [_bad("empty", "file holds only whitespace", content_sha256=file_sha, format=None, **common)]
 
-    ext = PurePosixPath(path).suffix.lower()
+    # the format is sniffed from the name without '.gz' (discovery decompressed the content)
+    ext = PurePosixPath(re.sub(r"\.gz$", "", path, flags=re.I)).suffix.lower()
     head = text.lstrip()[:1]
     if ext in _JSONL_EXT:
         return _jsonl_units(text, common, limits)

@@ -29,7 +29,7 @@ from schemas.tables import FILES
 from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
 from transforms.extract import extract
-from transforms.parse import parse_files
+from transforms.parse import ParseLimits, parse_files
 from transforms.route import KNOWN_SCHEMA, route_units
 
 
@@ -64,8 +64,8 @@ def discover_task(input_dir: Path, manifest: pl.DataFrame, max_bytes: int, rehas
 
 
 @task(name="parse", cache_policy=NO_CACHE)
-def parse_task(files: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
-    return route_units(parse_files(files), known)
+def parse_task(files: pl.DataFrame, known: pl.DataFrame, limits: ParseLimits) -> pl.DataFrame:
+    return route_units(parse_files(files, limits), known)
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -262,6 +262,7 @@ def ingest(
                 cfg.snapshot if snapshot is None else snapshot,
                 (parallel.resolve_workers(cfg.workers), cfg.parallel_min_articles),
                 (cfg.near_duplicate_threshold, cfg.near_duplicate_num_perm),
+                limits=ParseLimits(cfg.max_json_depth, cfg.max_records_per_file, cfg.max_article_chars),
             )
         finally:
             parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
@@ -277,6 +278,7 @@ def _ingest_locked(
     snapshot: bool,
     parallelism: tuple[int, int],
     near_dup_params: tuple[float, int],
+    limits: ParseLimits,
 ) -> RunSummary:
     started = datetime.now(UTC)
     today = started.date()
@@ -323,7 +325,7 @@ def _ingest_locked(
             history = wh.dq_history(con, run_id)
         finally:
             con.close()
-        units = parse_task(files, known)
+        units = parse_task(files, known, limits)
     else:
         units, existing = route_units(parse_files(files), pl.DataFrame(schema=KNOWN_SCHEMA)), {}
     summary.files_seen = files.height + found.skipped.height

@@ -54,6 +54,11 @@ QUARANTINE_REASONS = (
     "no_text",
     "outside_input",
     "not_a_regular_file",
+    "too_deep",
+    "too_many_records",
+    "too_long",
+    "extract_failed",
+    "extract_timeout",
 )
 FILE_OUTCOMES = ("article", "duplicate", "quarantine", "mixed")
 RUN_STATUSES = ("running", "success", "failed")

@@ -10,8 +10,14 @@ It works in two stages:
    into records. Structured formats (JSON, JSON Lines, HTML) yield their fields here; plain
    text yields its decoded text.
 2. On the whole frame, with polars expressions: split plain text into title, dateline,
-   body and trailing ``Original:`` / ``Statement:`` metadata; find datelines; parse dates;
-   detect the language (stopword profiles); quarantine units without text.
+   body and trailing ``Original:`` / ``Statement:`` metadata; find datelines (wire-service ones
+   included); parse dates; detect the language (stopword profiles); quarantine units without
+   text or with too long a body.
+
+A bad input never stops the batch: any exception while parsing one file, record or unit
+quarantines that unit (``malformed``, the exception and the stage in the detail), and
+:class:`ParseLimits` bound what one unit may cost (``too_deep``, ``too_many_records``,
+``too_long``).
 """
 
 from __future__ import annotations
@@ -20,14 +26,45 @@ import codecs
 import hashlib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from itertools import accumulate
 from pathlib import PurePosixPath
 from typing import Any
 
 import polars as pl
 
-__all__ = ["UNIT_SCHEMA", "detect_language", "parse_files"]
+__all__ = ["UNIT_SCHEMA", "ParseLimits", "detect_language", "parse_files"]
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one input unit may cost; a unit over a limit is quarantined (reason in brackets).
+
+    The defaults are those of ``[limits]`` in dateline.toml (flows/config.py ``Config``).
+
+    * ``max_json_depth``: nesting of arrays/objects in a JSON file or JSON Lines record
+      [``too_deep``]. Checked by a linear scan before decoding, so a deep file costs no recursion.
+      Keep it well below Python's recursion limit (1000): deeper JSON than that cannot be decoded
+      and would be quarantined as ``malformed``.
+    * ``max_records_per_file``: records in one JSON array or JSON Lines file
+      [``too_many_records``]. The whole file becomes one quarantined unit: loading only part of a
+      feed would be a surprise.
+    * ``max_article_chars``: characters of one article's body [``too_long``].
+    """
+
+    max_json_depth: int = 100
+    max_records_per_file: int = 100_000
+    max_article_chars: int = 500_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_json_depth", "max_records_per_file", "max_article_chars"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ParseLimits.{name} must be a positive integer, got {value!r}")
+
 
 UNIT_SCHEMA = pl.Schema(
     {
@@ -87,6 +124,11 @@ _TEXT_BYTES = bytes(b for b in range(256) if (b >= 0x20 and b != 0x7F) or b in _
 _C1_RANGE = re.compile(rb"[\x80-\x9f]")
 _BINARY_CTRL_RATIO = 0.05
 _SNIFF_BYTES = 8192
+_MAX_ERROR_CHARS = 300  # of an exception's message in a quarantine detail
+_JSON_ESCAPE = re.compile(r"\\.", re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Reject(Exception):
@@ -143,8 +185,9 @@ def _canonical_sha(obj: Any) -> str:
     return _sha(json.dumps(obj, sort_keys=True).encode("utf-8"))
 
 
+# (the comment run is possessive: a run of '<!---->' would otherwise backtrack exponentially)
 _HTML_SNIFF = re.compile(
-    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|article|meta|title)\b", re.I | re.S
+    r"\s*(?:<!--.*?-->\s*)*+<(?:!doctype\s+html|html|head|body|article|meta|title)\b", re.I | re.S
 )
 _HTML_EXT = frozenset({".html", ".htm", ".xhtml"})
 _JSONL_EXT = frozenset({".jsonl", ".ndjson", ".jsonlines"})
@@ -171,7 +214,9 @@ def _read_failure(read_error: str | None) -> tuple[str, str]:
     return "unreadable", read_error or "no bytes"
 
 
-def _file_units(path: str, raw: bytes | None, read_error: str | None) -> list[dict[str, Any]]:
+def _file_units(
+    path: str, raw: bytes | None, read_error: str | None, limits: ParseLimits
+) -> list[dict[str, Any]]:
     """Stage 1 for one file: the units it holds (each a dict of ``_RAW_UNIT`` fields)."""
     if raw is None:
         return [_bad(*_read_failure(read_error))]
@@ -188,22 +233,78 @@ def _file_units(path: str, raw: bytes | None, read_error: str | None) -> list[di
     ext = PurePosixPath(re.sub(r"\.gz$", "", path, flags=re.I)).suffix.lower()
     head = text.lstrip()[:1]
     if ext in _JSONL_EXT:
-        return _jsonl_units(text, common)
+        return _jsonl_units(text, common, limits)
     if ext == ".json" or head in ("{", "["):
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if _looks_like_jsonl(text):
-                return _jsonl_units(text, common)
-            if ext == ".json":
-                detail = f"invalid JSON: {_json_error(exc, with_line=True)}"
-                return [_bad("malformed", detail, content_sha256=file_sha, format="json", **common)]
-            obj = None  # a text file that merely starts with a bracket
-        else:
-            return _json_units(obj, file_sha, common)
+        units = _json_file_units(text, ext == ".json", common, limits)
+        if units is not None:
+            return units
     if ext in _HTML_EXT or _HTML_SNIFF.match(text[:2000]):
         return [_html_unit(text, file_sha, common)]
     return [_unit(content_sha256=file_sha, format=None, text=text, **common)]
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of an unforeseen exception, for a quarantine detail (message cut short)."""
+    message = " ".join(str(exc).split())
+    if len(message) > _MAX_ERROR_CHARS:
+        message = message[:_MAX_ERROR_CHARS] + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _json_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text``, found without decoding it (no recursion).
+
+    One linear pass: escapes are dropped first (so an escaped quote cannot end a string), the text
+    between double quotes is dropped, and the running count of the remaining brackets is taken.
+    Invalid JSON gets a number too; the decoder says what is wrong with it afterwards.
+    """
+    outside_strings = "".join(_JSON_ESCAPE.sub("", text).split('"')[::2])
+    brackets = _NOT_BRACKET.sub("", outside_strings)
+    return max(0, max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0))
+
+
+def _too_deep(text: str, limits: ParseLimits) -> str | None:
+    """The quarantine detail when ``text`` nests deeper than ``limits.max_json_depth``, else None."""
+    depth = _json_depth(text)
+    if depth <= limits.max_json_depth:
+        return None
+    return f"JSON nested {depth} levels deep; the limit is {limits.max_json_depth} ([limits] max_json_depth)"
+
+
+def _too_many(kind: str, n: int, limits: ParseLimits) -> str:
+    return (
+        f"{kind} holds {n} records; the limit is {limits.max_records_per_file} "
+        "([limits] max_records_per_file): the whole file is quarantined"
+    )
+
+
+def _json_file_units(
+    text: str, dot_json: bool, common: dict[str, Any], limits: ParseLimits
+) -> list[dict[str, Any]] | None:
+    """Units of a ``.json`` file or of a file that starts with a bracket.
+
+    None when such a file turns out not to be JSON (a text that merely starts with a bracket).
+    JSON Lines content in a ``.json`` file is read line by line.
+    """
+    fields = {"content_sha256": common["file_sha256"], "format": "json", **common}
+    too_deep = _too_deep(text, limits)
+    if too_deep is not None:
+        if _looks_like_jsonl(text, limits):
+            return _jsonl_units(text, common, limits)  # each line is checked on its own
+        if not dot_json and text.rstrip()[-1:] not in ("]", "}"):
+            return None  # cannot be JSON: a text that merely starts with brackets
+        return [_bad("too_deep", too_deep, **fields)]
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if _looks_like_jsonl(text, limits):
+            return _jsonl_units(text, common, limits)
+        if dot_json:
+            return [_bad("malformed", f"invalid JSON: {_json_error(exc, with_line=True)}", **fields)]
+        return None
+    except Exception as exc:  # e.g. ValueError: an integer of more than 4300 digits
+        return [_bad("malformed", f"unexpected error while decoding JSON: {_describe(exc)}", **fields)]
+    return _json_units(obj, common, limits)
 
 
 def _json_error(exc: json.JSONDecodeError, *, with_line: bool) -> str:
@@ -211,63 +312,73 @@ def _json_error(exc: json.JSONDecodeError, *, with_line: bool) -> str:
     return f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
 
 
-def _looks_like_jsonl(text: str) -> bool:
+def _looks_like_jsonl(text: str, limits: ParseLimits) -> bool:
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 2:
+    if len(lines) < 2 or _too_deep(lines[0], limits) is not None:
         return False
     try:
         return isinstance(json.loads(lines[0]), dict)
-    except json.JSONDecodeError:
+    except Exception:  # not JSON (or JSON the decoder cannot take): not JSON Lines either
         return False
 
 
-def _jsonl_units(text: str, common: dict[str, Any]) -> list[dict[str, Any]]:
-    units: list[dict[str, Any]] = []
+def _jsonl_units(text: str, common: dict[str, Any], limits: ParseLimits) -> list[dict[str, Any]]:
+    """One unit per non-blank line (``source_record`` = line number); a bad line is quarantined
+    alone. A file of more than ``limits.max_records_per_file`` lines is one quarantined unit."""
     lines = text.split("\n")
+    n_records = sum(1 for line in lines if line.strip())
+    if n_records > limits.max_records_per_file:
+        detail = _too_many("JSON Lines file", n_records, limits)
+        return [
+            _bad("too_many_records", detail, content_sha256=common["file_sha256"], format="jsonl", **common)
+        ]
+    units: list[dict[str, Any]] = []
     for lineno, line in enumerate(lines, start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
         sha = _sha(line.encode("utf-8"))
         base = {"source_record": lineno, "content_sha256": sha, "format": "jsonl", **common}
+        too_deep = _too_deep(line, limits)
+        if too_deep is not None:
+            units.append(_bad("too_deep", f"line {lineno}: {too_deep}", **base))
+            continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             detail = f"line {lineno}: invalid JSON: {_json_error(exc, with_line=False)}"
             units.append(_bad("malformed", detail, **base))
             continue
-        units.append(_record_unit(obj, f"line {lineno}", base))
+        except Exception as exc:  # e.g. ValueError: an integer of more than 4300 digits
+            detail = f"line {lineno}: unexpected error while decoding JSON: {_describe(exc)}"
+            units.append(_bad("malformed", detail, **base))
+            continue
+        units.append(_record_unit_isolated(obj, f"line {lineno}", base))
     if not units:
         units.append(_bad("empty", "JSON Lines file holds no records", format="jsonl", **common))
     return units
 
 
-def _json_units(obj: Any, file_sha: str, common: dict[str, Any]) -> list[dict[str, Any]]:
+def _json_units(obj: Any, common: dict[str, Any], limits: ParseLimits) -> list[dict[str, Any]]:
+    """Units of a decoded JSON file: one object, or an array of records (``source_record`` = index).
+
+    An array of more than ``limits.max_records_per_file`` records is one quarantined unit.
+    """
+    file_fields = {"content_sha256": common["file_sha256"], "format": "json", **common}
     if isinstance(obj, dict):
-        base = {"content_sha256": _canonical_sha(obj), "format": "json", **common}
-        return [_record_unit(obj, "JSON object", base)]
+        return [_record_unit_isolated(obj, "JSON object", {"format": "json", **common})]
     if isinstance(obj, list):
         if not obj:
-            return [
-                _bad("empty", "JSON array holds no records", content_sha256=file_sha, format="json", **common)
-            ]
+            return [_bad("empty", "JSON array holds no records", **file_fields)]
+        if len(obj) > limits.max_records_per_file:
+            return [_bad("too_many_records", _too_many("JSON array", len(obj), limits), **file_fields)]
         return [
-            _record_unit(
-                item,
-                f"element {i}",
-                {"source_record": i, "content_sha256": _canonical_sha(item), "format": "json", **common},
-            )
+            _record_unit_isolated(item, f"element {i}", {"source_record": i, "format": "json", **common})
             for i, item in enumerate(obj)
         ]
     kind = type(obj).__name__
     return [
-        _bad(
-            "malformed",
-            f"top-level JSON value is a {kind}, expected an object or an array",
-            content_sha256=file_sha,
-            format="json",
-            **common,
-        )
+        _bad("malformed", f"top-level JSON value is a {kind}, expected an object or an array", **file_fields)
     ]
 
 
@@ -300,7 +411,9 @@ def _pick(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any]:
 
 def _as_text(value: Any) -> str | None:
     if isinstance(value, str):
-        return value.strip() or None
+        # JSON escapes can spell lone UTF-16 surrogates ("\\ud800"), which are no text (and which
+        # polars cannot store): each becomes U+FFFD, the replacement character
+        return _SURROGATE.sub("\ufffd", value).strip() or None
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "\n\n".join(v.strip() for v in value if v.strip()) or None
     if isinstance(value, dict):
@@ -312,12 +425,22 @@ def _as_text(value: Any) -> str | None:
 
 def _as_date_text(value: Any) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
         try:
+            seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds or seconds
             return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
         except (OverflowError, OSError, ValueError):
             return None
     return _as_text(value)
+
+
+def _record_unit_isolated(obj: Any, where: str, base: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_record_unit` with its content hash, and any exception it raises quarantining this
+    record alone (``malformed``, the exception in the detail) instead of the file or the batch."""
+    try:
+        return _record_unit(obj, where, {"content_sha256": _canonical_sha(obj), **base})
+    except Exception as exc:
+        detail = f"{where}: unexpected error while reading the JSON record: {_describe(exc)}"
+        return _bad("malformed", detail, **base)
 
 
 def _record_unit(obj: Any, where: str, base: dict[str, Any]) -> dict[str, Any]:
@@ -371,6 +494,14 @@ _DATE_META = (
 )
 
 
+_COMMENT_CLOSE = re.compile(r"--\s*>")  # html.parser's ends of a comment and of marked sections
+_SECTION_CLOSE = re.compile(r"]\s*>")
+_CDATA_CLOSE = re.compile(r"]\s*]\s*>")
+_OPENERS = re.compile(r"<!(?:--|\[([a-zA-Z][-_.a-zA-Z0-9]*)?)")  # comments and marked sections
+_CDATA_SECTIONS = frozenset({"temp", "cdata", "ignore", "include", "rcdata"})
+_MS_SECTIONS = frozenset({"if", "else", "endif"})
+
+
 class _HTMLText(HTMLParser):
     """Collect title, meta fields and text blocks (with where each block sits)."""
 
@@ -386,6 +517,7 @@ class _HTMLText(HTMLParser):
         self.article_stack: list[int] = []
         self.main = 0
         self.containers: list[tuple[str, int]] = [("root", 0)]
+        self.open_containers: dict[str, int] = {}  # tag -> how many of ``containers`` it is
         self.n_containers = 0
         self.block_tag = "root"
         self.buf: list[str] = []
@@ -439,6 +571,7 @@ class _HTMLText(HTMLParser):
         if tag in _CONTAINERS:
             self.n_containers += 1
             self.containers.append((tag, self.n_containers))
+            self.open_containers[tag] = self.open_containers.get(tag, 0) + 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -458,9 +591,13 @@ class _HTMLText(HTMLParser):
             self.article = self.article_stack.pop()
         if tag == "main":
             self.main = max(0, self.main - 1)
-        if tag in _CONTAINERS:
+        if tag in _CONTAINERS and self.open_containers.get(tag):
+            # close the innermost open <tag> and all inside it; only searched for when one is open,
+            # so each container is looked at once (a stray end tag under deep nesting costs nothing)
             for i in range(len(self.containers) - 1, 0, -1):
                 if self.containers[i][0] == tag:
+                    for closed, _ in self.containers[i:]:
+                        self.open_containers[closed] -= 1
                     del self.containers[i:]
                     break
         if tag in _BLOCKS:
@@ -517,15 +654,54 @@ class _HTMLText(HTMLParser):
         }
 
 
+def _last_start(pattern: re.Pattern[str], text: str) -> int:
+    """Start of the last match of ``pattern`` in ``text``; -1 when there is none."""
+    return max((m.start() for m in pattern.finditer(text)), default=-1)
+
+
+def _defuse_html(text: str) -> str:
+    """``text`` with the ``<`` of markup that can never be closed escaped as ``&lt;``.
+
+    Python 3.11's HTMLParser, at ``close()``, retries every unclosed construct by searching the
+    rest of the page for its end: time quadratic in their number (a megabyte of ``<a`` or ``<!--``
+    takes hours). A ``<`` after the page's last ``>``, a comment opened after the last ``-->``,
+    a marked section (``<![``) after the last end it needs: none of them can be closed, and
+    escaped they are read as the same text, in linear time. A marked section with an unknown
+    keyword (which HTMLParser rejects with an AssertionError) is text as well.
+    """
+    last_gt = text.rfind(">")
+    ends = {
+        "comment": _last_start(_COMMENT_CLOSE, text),
+        "section": _last_start(_SECTION_CLOSE, text),
+        "cdata": _last_start(_CDATA_CLOSE, text),
+    }
+
+    def defuse(m: re.Match[str]) -> str:
+        if m.group(0) == "<!--":  # html.parser looks for its end from 4 characters on
+            closable = m.start() + 4 <= ends["comment"]
+        else:
+            name = (m.group(1) or "").lower()
+            kind = "cdata" if name in _CDATA_SECTIONS else "section" if name in _MS_SECTIONS else None
+            closable = kind is not None and m.start() + 3 <= ends[kind]
+        return m.group(0) if closable else "&lt;" + m.group(0)[1:]
+
+    head = _OPENERS.sub(defuse, text[: last_gt + 1])
+    return head + text[last_gt + 1 :].replace("<", "&lt;")
+
+
 def _html_unit(text: str, file_sha: str, common: dict[str, Any]) -> dict[str, Any]:
     parser = _HTMLText()
     try:
-        parser.feed(text)
+        parser.feed(_defuse_html(text))
         parser.close()
         fields = parser.result()
     except Exception as exc:  # html.parser is lenient; anything it still raises is a malformed page
         return _bad(
-            "malformed", f"HTML could not be parsed: {exc}", content_sha256=file_sha, format="html", **common
+            "malformed",
+            f"unexpected error while parsing HTML: {_describe(exc)}",
+            content_sha256=file_sha,
+            format="html",
+            **common,
         )
     base = {"content_sha256": file_sha, "format": "html", **common}
     if not fields["body"]:
@@ -533,8 +709,53 @@ def _html_unit(text: str, file_sha: str, common: dict[str, Any]) -> dict[str, An
     return _unit(**fields, **base)
 
 
-def _units_of_row(row: dict[str, Any]) -> list[dict[str, Any]]:
-    return _file_units(row["source_path"], row["raw"], row["read_error"])
+def _units_of_file(
+    path: str, raw: bytes | None, read_error: str | None, limits: ParseLimits
+) -> list[dict[str, Any]]:
+    """:func:`_file_units`, where any exception it did not foresee quarantines this file alone."""
+    try:
+        return _file_units(path, raw, read_error, limits)
+    except Exception as exc:
+        sha = _sha(raw) if raw is not None else None
+        detail = f"unexpected error while parsing the file: {_describe(exc)}"
+        return [_bad("malformed", detail, content_sha256=sha, file_sha256=sha)]
+
+
+def _storable(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``units`` with any unit polars cannot store as a ``_RAW_UNIT`` replaced by a quarantined one.
+
+    Only used when storing the whole batch failed, to find the unit(s) at fault.
+    """
+    out = []
+    for unit in units:
+        try:
+            pl.Series([unit], dtype=_RAW_UNIT)
+            out.append(unit)
+        except (Exception, pl.exceptions.PanicException) as exc:
+            keep = {k: unit.get(k) for k in ("source_record", "content_sha256", "file_sha256", "format")}
+            detail = f"unexpected error while storing the parsed unit: {_describe(exc)}"
+            out.append(
+                _bad("malformed", detail, **{k: v for k, v in keep.items() if isinstance(v, str | int)})
+            )
+    return out
+
+
+def _stage1(files: pl.DataFrame, limits: ParseLimits) -> pl.DataFrame:
+    """One row per unit: the file's source_path, size_bytes and mtime, and the ``_RAW_UNIT`` fields."""
+    per_file = [
+        _units_of_file(path, raw, error, limits)
+        for path, raw, error in zip(files["source_path"], files["raw"], files["read_error"], strict=True)
+    ]
+    try:
+        units = pl.Series("_units", per_file, dtype=pl.List(_RAW_UNIT))
+    except (Exception, pl.exceptions.PanicException):
+        units = pl.Series("_units", [_storable(u) for u in per_file], dtype=pl.List(_RAW_UNIT))
+    return (
+        files.select("source_path", "size_bytes", "mtime")
+        .with_columns(units)
+        .explode("_units")
+        .unnest("_units")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -560,12 +781,25 @@ _PAREN = r"(?:\s*\((?P<paren>[^()\n]{1,60})\))?"
 # A dateline on a line of its own: "South Korea's Chosun Ilbo, July 10: headline", "July 10, 2025",
 # "SEOUL, July 10 (Yonhap) -".
 DATELINE_LINE = rf"^(?:(?P<prefix>[^\n:]{{1,80}}?),\s+)?{_DL_DATE}{_PAREN}\s*(?:[:\-–—]|$)"
-# A dateline opening the first paragraph, wire style: upper-case place (or none), date, optional
-# (agency), then a dash: "SEOUL, July 10 (Yonhap) - South Korea said ...".
-DATELINE_INLINE = (
-    rf"^(?:(?P<prefix>[A-Z][A-Z.'’ -]{{1,40}}(?:,\s+[A-Z][A-Za-z.'’ -]{{1,30}})?),\s+)?"
-    rf"{_DL_DATE}{_PAREN}\s*(?:--|[-–—])\s+"
+# Wire-service datelines open the body: an upper-case place, optionally with a region
+# ("WASHINGTON", "NEW YORK", "SPRINGFIELD, Ill."), then a date and/or an agency in brackets.
+_PLACE = r"[A-Z][A-Z.'’ -]{1,40}(?:,\s+[A-Z][A-Za-z.'’ -]{1,30})?"
+_WIRE_DASH = r"\s*(?:--|[-–—])\s+"
+# a dash, or the end of the dateline's line (these forms are distinctive enough to stand alone)
+_WIRE_END = rf"(?:{_WIRE_DASH}|[ \t]*(?:\n\s*|$))"
+# ... place (or none), month and day (year optional), optional (agency), a dash:
+# "SEOUL, July 10 (Yonhap) - South Korea said ...", "WASHINGTON, Dec. 6 (Reuters) -- ...".
+DATELINE_INLINE = rf"^(?:(?P<prefix>{_PLACE}),\s+)?{_DL_DATE}{_PAREN}{_WIRE_DASH}"
+# ... place and a full ISO date (Reuters archive / RCV1 style): "LONDON 1996-12-06 - The pound ..."
+DATELINE_ISO = (
+    rf"^(?P<prefix>{_PLACE}),?\s+(?P<iso_y>{_YEAR})-(?P<iso_m>[01]\d)-(?P<iso_d>[0-3]\d){_PAREN}{_WIRE_END}"
 )
+# ... place and agency, no date: "WASHINGTON (Reuters) - ...", "SPRINGFIELD, Ill. (AP) - ...".
+# The agency starts upper-case and the dash follows it, so "US (and UK) officials - said" is none.
+DATELINE_AGENCY = rf"^(?P<prefix>{_PLACE})\s*\((?P<paren>[A-Z][^()\n]{{0,59}})\){_WIRE_END}"
+# Forms tried, first match wins: opening the body, and for a dateline given on its own (JSON field)
+_WIRE_FORMS = (DATELINE_INLINE, DATELINE_ISO, DATELINE_AGENCY)
+_GIVEN_FORMS = (DATELINE_LINE, DATELINE_ISO, DATELINE_AGENCY)
 _MAX_DATELINE_CHARS = 300
 _HEADLINE_WORDS = 25  # a plain file that is one line shorter than this is a headline, not a story
 _META_TAIL = r"(?:\s*\n[ \t]*(?:Original|Statement)[ \t]*:[^\n]*)+\s*$"
@@ -622,15 +856,36 @@ def _date_from_text(col: str) -> list[pl.Expr]:
     return [date.alias("_meta_date"), precision.alias("_meta_precision")]
 
 
-def _dateline_fields(struct_col: str) -> dict[str, pl.Expr]:
-    s = pl.col(struct_col)
-    return {
-        "prefix": s.struct.field("prefix"),
-        "paren": s.struct.field("paren"),
-        "month": _month_number(pl.coalesce(s.struct.field("mon"), s.struct.field("mon2"))),
-        "day": pl.coalesce(s.struct.field("day"), s.struct.field("day2")),
-        "year": pl.coalesce(s.struct.field("year"), s.struct.field("year2")),
-    }
+def _dateline_match(text: pl.Expr, forms: tuple[str, ...]) -> dict[str, pl.Expr]:
+    """The first of the dateline ``forms`` (anchored regexes) that matches ``text``, and its parts.
+
+    ``match``: the matched text (NULL: no dateline); ``prefix``: the place (or outlet) before the
+    date; ``paren``: the agency in brackets; ``month`` ('01'-'12'), ``day``, ``year``: the date's
+    parts, each NULL when the form does not give it.
+    """
+    fields = ("match", "prefix", "paren", "month", "day", "year")
+    picked: dict[str, pl.Expr] = {}
+    for form in reversed(forms):  # built inside out, so that the first form is tried first
+        names = set(re.findall(r"\(\?P<(\w+)>", form))
+        groups = text.str.extract_groups(form)
+
+        def group(name: str, groups: pl.Expr = groups, names: set[str] = names) -> pl.Expr:
+            return groups.struct.field(name) if name in names else pl.lit(None, pl.String)
+
+        parts = {
+            "match": text.str.extract(f"({form})", 1),
+            "prefix": group("prefix"),
+            "paren": group("paren"),
+            "month": pl.coalesce(_month_number(pl.coalesce(group("mon"), group("mon2"))), group("iso_m")),
+            "day": pl.coalesce(group("day"), group("day2"), group("iso_d")),
+            "year": pl.coalesce(group("year"), group("year2"), group("iso_y")),
+        }
+        found = parts["match"].is_not_null()
+        picked = {
+            f: pl.when(found).then(parts[f]).otherwise(picked[f] if picked else pl.lit(None, pl.String))
+            for f in fields
+        }
+    return picked
 
 
 def _structure(units: pl.DataFrame) -> pl.DataFrame:
@@ -671,24 +926,20 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
 
     # datelines: given (JSON field), on a line of their own, or opening the first paragraph
     first_para = pl.col("_rest").str.extract(_FIRST_PARA, 1)
-    df = df.with_columns(
-        _dl_given=pl.col("dateline").str.extract_groups(DATELINE_LINE),
-        _dl_line=pl.when(
-            pl.col("dateline").is_null() & (first_para.str.len_chars() <= _MAX_DATELINE_CHARS)
-        ).then(first_para.str.extract_groups(DATELINE_LINE)),
-        _dl_inline=pl.when(pl.col("dateline").is_null()).then(
-            pl.col("_rest").str.extract_groups(DATELINE_INLINE)
-        ),
+    no_given = pl.col("dateline").is_null()
+    given = _dateline_match(pl.col("dateline"), _GIVEN_FORMS)
+    line = _dateline_match(
+        pl.when(no_given & (first_para.str.len_chars() <= _MAX_DATELINE_CHARS)).then(first_para),
+        (DATELINE_LINE,),
     )
-    given, line, inline = (_dateline_fields(c) for c in ("_dl_given", "_dl_line", "_dl_inline"))
+    inline = _dateline_match(pl.when(no_given).then(pl.col("_rest")), _WIRE_FORMS)
     # wire style ("SEOUL, July 10 (Yonhap) - text") wins over a dateline line of its own
-    is_inline = inline["month"].is_not_null()
-    is_line = ~is_inline & line["month"].is_not_null()
-    inline_text = pl.col("_rest").str.extract(f"({DATELINE_INLINE})", 1).str.replace(r"[\s:\-–—]+$", "")
+    is_inline = inline["match"].is_not_null()
+    is_line = ~is_inline & line["match"].is_not_null()
 
     def pick(field: str) -> pl.Expr:
         return (
-            pl.when(pl.col("dateline").is_not_null())
+            pl.when(~no_given)
             .then(given[field])
             .when(is_line)
             .then(line[field])
@@ -700,12 +951,12 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
         dateline=pl.when(is_line)
         .then(first_para.str.strip_chars())
         .when(is_inline)
-        .then(inline_text)
+        .then(inline["match"].str.replace(r"[\s:\-–—]+$", ""))
         .otherwise(pl.col("dateline")),
         _rest=pl.when(is_line)
         .then(pl.col("_rest").str.replace(_FIRST_PARA, ""))
         .when(is_inline)
-        .then(pl.col("_rest").str.replace(DATELINE_INLINE, ""))
+        .then(pl.col("_rest").str.slice(inline["match"].str.len_chars()))
         .otherwise(pl.col("_rest")),
         _dl_prefix=pick("prefix").str.strip_chars(),
         _dl_paren=pick("paren").str.strip_chars(),
@@ -720,8 +971,11 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
         .str.replace_all(r"\n[ \t]*\n\s*", "\n\n")
         .str.strip_chars()
     )
+    # a prefix is an outlet ("South Korea's Chosun Ilbo, July 10:"), unless it is an upper-case
+    # place (up to its first comma: "SPRINGFIELD, Ill., Dec. 6 -")
+    prefix_head = pl.col("_dl_prefix").str.extract(r"^([^,]*)", 1)
     prefix_outlet = (
-        pl.when(pl.col("_dl_prefix") != pl.col("_dl_prefix").str.to_uppercase())
+        pl.when(prefix_head != prefix_head.str.to_uppercase())
         .then(pl.col("_dl_prefix").str.replace(_POSSESSIVE, ""))
         .str.strip_chars()
     )
@@ -852,38 +1106,51 @@ def detect_language(text: pl.Series) -> pl.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_files(files: pl.DataFrame) -> pl.DataFrame:
+def parse_files(files: pl.DataFrame, limits: ParseLimits | None = None) -> pl.DataFrame:
     """Units (article candidates and quarantined units) of discovered files; see ``UNIT_SCHEMA``.
 
     ``files`` has discover()'s columns: source_path, size_bytes, mtime, raw, read_error.
+    ``limits`` bound what one unit may cost (default: ``ParseLimits()``, the config defaults).
     Rows are ordered by source_path, then source_record.
+
+    Never raises because of what a file holds: every file yields at least one unit, and an
+    exception while parsing one file, record or unit quarantines that unit (``malformed``, with the
+    exception and the stage in the detail) and the batch goes on.
     """
+    limits = limits or ParseLimits()
     if files.height == 0:
         return pl.DataFrame(schema=UNIT_SCHEMA)
-    units = (
-        files.select(
-            "source_path",
-            "size_bytes",
-            "mtime",
-            pl.struct("source_path", "raw", "read_error")
-            .map_elements(_units_of_row, return_dtype=pl.List(_RAW_UNIT))
-            .alias("_units"),
-        )
-        .explode("_units")
-        .unnest("_units")
-    )
+    out = _isolating(_stage1(files, limits), lambda units: _stage2(units, limits))
+    return out.sort(["source_path", "source_record"], nulls_last=False, maintain_order=True)
+
+
+def _stage2(units: pl.DataFrame, limits: ParseLimits) -> pl.DataFrame:
+    """Stage 2 on a frame of units: structure, dates, the no_text / too_long checks, language."""
     df = _dates(_structure(units))
-    no_text = pl.col("quarantine_reason").is_null() & pl.col("body").is_null()
+    good = pl.col("quarantine_reason").is_null()
+    no_text = good & pl.col("body").is_null()
+    n_chars = pl.col("body").str.len_chars()
+    too_long = good & (n_chars > limits.max_article_chars)
+    too_long_detail = pl.format(
+        "article body has {} characters; the limit is {} ([limits] max_article_chars)",
+        n_chars,
+        pl.lit(limits.max_article_chars),
+    )
     df = df.with_columns(
-        quarantine_reason=pl.when(no_text).then(pl.lit("no_text")).otherwise("quarantine_reason"),
+        quarantine_reason=pl.when(no_text)
+        .then(pl.lit("no_text"))
+        .when(too_long)
+        .then(pl.lit("too_long"))
+        .otherwise("quarantine_reason"),
         quarantine_detail=pl.when(no_text)
         .then(pl.lit("no body text after the title, dateline and metadata"))
+        .when(too_long)
+        .then(too_long_detail)
         .otherwise("quarantine_detail"),
         format=pl.when(pl.col("format").is_null() & pl.col("text").is_not_null())
         .then(pl.lit("text"))
         .otherwise("format"),
     )
-    good = pl.col("quarantine_reason").is_null()
     lang_text = pl.when(good).then(
         pl.concat_str([pl.col("title").fill_null(""), pl.col("body")], separator="\n")
     )
@@ -894,5 +1161,42 @@ def parse_files(files: pl.DataFrame) -> pl.DataFrame:
             for c in ("published_date", "date_precision", "dateline_month", "dateline_day")
         ]
     )
-    out = df.select([pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()])
-    return out.sort(["source_path", "source_record"], nulls_last=False, maintain_order=True)
+    return df.select([pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()])
+
+
+# What stage 2 drops from a unit it failed on before quarantining it: the unit's text.
+_TEXT_FIELDS = (
+    "text",
+    "title",
+    "outlet",
+    "original_url",
+    "dateline",
+    "statement",
+    "body",
+    "date_raw",
+    "date_field",
+)
+
+
+def _isolating(units: pl.DataFrame, stage: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """``stage(units)``; should it raise, the units at fault are quarantined and the rest kept.
+
+    Stage 2 is polars expressions, row by row: regexes (linear time, no backtracking), non-strict
+    casts and date parsing, nothing that raises on data we know of. Should a unit still make it
+    raise (a polars bug, a panic), the frame is split in halves until the failing units are
+    alone: each is quarantined ``malformed`` with the error, its text dropped. Only a failure that
+    does not depend on the data (it happens even on a unit without text) is raised.
+    """
+    try:
+        return stage(units)
+    except (Exception, pl.exceptions.PanicException) as exc:
+        if units.height > 1:
+            half = units.height // 2
+            return pl.concat([_isolating(units.head(half), stage), _isolating(units.tail(-half), stage)])
+        detail = f"unexpected error while structuring the text and dates: {_describe(exc)}"
+        failed = units.with_columns(
+            *[pl.lit(None, pl.String).alias(c) for c in _TEXT_FIELDS],
+            quarantine_reason=pl.lit("malformed"),
+            quarantine_detail=pl.lit(detail),
+        )
+        return stage(failed)

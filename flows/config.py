@@ -16,6 +16,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO_ROOT / "dateline.toml"
 ON_LOCKED = ("wait", "fail")
+MAX_JSON_DEPTH = 500  # well below Python's recursion limit (1000), which json.loads would hit
 
 
 class ConfigError(ValueError):
@@ -144,12 +145,12 @@ def load(path: Path | None = None) -> Config:
             f"[run] workers must be >= 0 (0 = one per CPU) and parallel_min_articles >= 1, "
             f"not {cfg.workers} and {cfg.parallel_min_articles}"
         )
-    if min(cfg.max_json_depth, cfg.max_records_per_file, cfg.max_article_chars) < 1 or not (
-        cfg.article_timeout_seconds > 0
-    ):
+    if not 1 <= cfg.max_json_depth <= MAX_JSON_DEPTH:
+        # deeper than Python's recursion limit, json.loads itself would fail (RecursionError)
+        raise ConfigError(f"[limits] max_json_depth must be in 1..{MAX_JSON_DEPTH}, not {cfg.max_json_depth}")
+    if min(cfg.max_records_per_file, cfg.max_article_chars) < 1 or not (cfg.article_timeout_seconds > 0):
         raise ConfigError(
-            "[limits] max_json_depth, max_records_per_file, max_article_chars and "
-            "article_timeout_seconds must be > 0"
+            "[limits] max_records_per_file, max_article_chars and article_timeout_seconds must be > 0"
         )
     if not 0.0 < cfg.near_duplicate_threshold <= 1.0 or cfg.near_duplicate_num_perm < 16:
         raise ConfigError(

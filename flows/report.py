@@ -644,7 +644,7 @@ def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | Non
     Raises :class:`ReportError` when there is no such run, :class:`flows.warehouse.WarehouseError`
     when the warehouse cannot be opened.
     """
-    con = wh.connect(Path(warehouse), read_only=True)
+    con = wh.connect(Path(warehouse), read_only=True, sandbox=True)
     try:
         data = load_run_data(con, run_id)
     finally:

@@ -78,6 +78,7 @@ def run(
 ) -> None:
     """Ingest every new or changed file under --input into the warehouse."""
     from flows import config, locking, progress
+    from flows import warehouse as wh
     from flows.discover import InputError, check_input_folder
 
     cfg = config.load()
@@ -122,7 +123,7 @@ def run(
     with (
         progress.use(progress.for_terminal()),
         _no_heartbeats(api is not None),
-        _quiet_prefect_errors(_is_out_of_space),
+        _quiet_prefect_errors(_is_out_of_space, wh.NO_SPACE_TEXTS),
     ):
         try:
             summary = ingest(
@@ -195,23 +196,30 @@ def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
 
 
 class _DropErrors(logging.Filter):
-    """Drops log records whose exception ``expected`` accepts."""
+    """Drops the records of an error the command reports itself: those whose exception
+    ``expected`` accepts, and error records whose text has one of ``texts`` (Prefect's
+    "Finished in state Failed(...)" of a task carries the exception's text, not the exception)."""
 
-    def __init__(self, expected: Callable[[BaseException], bool]) -> None:
+    def __init__(self, expected: Callable[[BaseException], bool], texts: tuple[str, ...]) -> None:
         super().__init__()
         self.expected = expected
+        self.texts = texts
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return exc is None or not self.expected(exc)
+        if exc is not None and self.expected(exc):
+            return False
+        return not (record.levelno >= logging.ERROR and any(t in record.getMessage() for t in self.texts))
 
 
 @contextlib.contextmanager
-def _quiet_prefect_errors(expected: Callable[[BaseException], bool]) -> Iterator[None]:
-    """No "Encountered exception during execution" record (with its traceback) from Prefect's
-    flow and task runs for an exception ``expected`` accepts: the command says it in one line."""
+def _quiet_prefect_errors(
+    expected: Callable[[BaseException], bool], texts: tuple[str, ...]
+) -> Iterator[None]:
+    """No "Encountered exception during execution" record (with its traceback) nor "Finished in
+    state Failed" from Prefect's flow and task runs for an error the command says in one line."""
     loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
-    quiet = _DropErrors(expected)
+    quiet = _DropErrors(expected, texts)
     for logger in loggers:
         logger.addFilter(quiet)
     try:

@@ -183,7 +183,7 @@ def sandbox_refusal(exc: duckdb.Error) -> str | None:
 
 #: ``errno`` values of a write refused for lack of space (a full disk, an exhausted quota).
 _NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-_NO_SPACE_TEXTS = tuple(os.strerror(e) for e in sorted(_NO_SPACE_ERRNOS))
+NO_SPACE_TEXTS: tuple[str, ...] = tuple(os.strerror(e) for e in sorted(_NO_SPACE_ERRNOS))
 
 
 def out_of_space(exc: BaseException) -> BaseException | None:
@@ -200,7 +200,7 @@ def out_of_space(exc: BaseException) -> BaseException | None:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno in _NO_SPACE_ERRNOS:
             return current
-        if isinstance(current, duckdb.Error) and any(t in str(current) for t in _NO_SPACE_TEXTS):
+        if isinstance(current, duckdb.Error) and any(t in str(current) for t in NO_SPACE_TEXTS):
             return current
         current = current.__cause__ or current.__context__
     return None
@@ -1006,6 +1006,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 __all__ = [
+    "NO_SPACE_TEXTS",
     "SANDBOX_CONFIG",
     "WarehouseError",
     "batch_committed",

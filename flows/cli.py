@@ -175,14 +175,16 @@ def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
         free = "free space unknown"
     cause = wh.out_of_space(exc) or exc
     said = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-    try:
-        con = wh.connect(warehouse, read_only=True, sandbox=True)
+    committed: bool | None = False  # no warehouse file yet: nothing can have been loaded
+    if Path(warehouse).exists():
         try:
-            committed: bool | None = wh.batch_committed(con, run_id)
-        finally:
-            con.close()
-    except Exception:  # the line is still worth printing without the answer
-        committed = None
+            con = wh.connect(warehouse, read_only=True, sandbox=True)
+            try:
+                committed = wh.batch_committed(con, run_id)
+            finally:
+                con.close()
+        except Exception:  # the line is still worth printing without the answer
+            committed = None
     if committed is None:
         outcome = "whether this batch was loaded is unknown ('dateline status' shows the runs)"
     elif committed:

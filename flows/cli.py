@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -77,6 +78,7 @@ def run(
 ) -> None:
     """Ingest every new or changed file under --input into the warehouse."""
     from flows import config, locking, progress
+    from flows import warehouse as wh
     from flows.discover import InputError, check_input_folder
 
     cfg = config.load()
@@ -105,8 +107,9 @@ def run(
         min_articles=cfg.parallel_min_articles,
         after=api.booted if api is not None else None,
     )
-    from flows.ingest import ingest
+    from flows.ingest import ingest, new_run_id
 
+    run_id = new_run_id()  # known here: after a failure, the warehouse says whether its batch committed
     if api is not None:
         try:
             api.wait_ready(
@@ -117,25 +120,115 @@ def run(
             raise RunFailed(str(exc)) from None
 
     early.join(timeout=30)  # its read-only look at the warehouse is over before the flow writes
-    with progress.use(progress.for_terminal()), _no_heartbeats(api is not None):
+    with (
+        progress.use(progress.for_terminal()),
+        _no_heartbeats(api is not None),
+        _quiet_prefect_errors(_is_out_of_space, wh.NO_SPACE_TEXTS),
+    ):
         try:
             summary = ingest(
                 input_dir.resolve(),
                 path.resolve(),
                 default_year=default_year if default_year is not None else cfg.default_year,
                 max_bytes=max_bytes if max_bytes is not None else cfg.max_bytes,
+                run_id=run_id,
                 on_locked=on_locked,
                 lock_timeout=lock_timeout,
                 rehash=rehash,
             )
         except InputError as e:
             raise UsageError(str(e)) from None
+        except Exception as e:
+            if not _is_out_of_space(e):
+                raise
+            raise RunFailed(_disk_full_message(path, run_id, e)) from None
         finally:
             # the API server stays up until exit (atexit): Prefect flushes its logs and events then
             parallel.shutdown()
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
+
+
+def _is_out_of_space(exc: BaseException) -> bool:
+    from flows import warehouse as wh
+
+    return wh.out_of_space(exc) is not None
+
+
+def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
+    """One line for a run stopped by a full disk: where, how much is free, what could not be
+    written, and whether the batch got in (asked of the warehouse: its commit is all or nothing).
+
+    Nothing of an uncommitted batch is in the warehouse (DuckDB rolls the transaction back, and
+    the WAL and snapshot are left as they were); the run's ``runs`` row, if it was written, is
+    closed as interrupted by the next run.
+    """
+    import shutil
+
+    from flows import warehouse as wh
+
+    folder = Path(warehouse).resolve().parent
+    try:
+        free = f"{shutil.disk_usage(folder).free / 1024:,.0f} KB free"
+    except OSError:
+        free = "free space unknown"
+    cause = wh.out_of_space(exc) or exc
+    said = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+    committed: bool | None = False  # no warehouse file yet: nothing can have been loaded
+    if Path(warehouse).exists():
+        try:
+            con = wh.connect(warehouse, read_only=True, sandbox=True)
+            try:
+                committed = wh.batch_committed(con, run_id)
+            finally:
+                con.close()
+        except Exception:  # the line is still worth printing without the answer
+            committed = None
+    if committed is None:
+        outcome = "whether this batch was loaded is unknown ('dateline status' shows the runs)"
+    elif committed:
+        outcome = (
+            "the batch was loaded, but the run could not be closed or its snapshot published; "
+            "free some space and run again to finish"
+        )
+    else:
+        outcome = "nothing was loaded from this batch; free some space and run again"
+    return f"the warehouse's disk is full ({folder}: {free}; {said}): {outcome}"
+
+
+class _DropErrors(logging.Filter):
+    """Drops the records of an error the command reports itself: those whose exception
+    ``expected`` accepts, and error records whose text has one of ``texts`` (Prefect's
+    "Finished in state Failed(...)" of a task carries the exception's text, not the exception)."""
+
+    def __init__(self, expected: Callable[[BaseException], bool], texts: tuple[str, ...]) -> None:
+        super().__init__()
+        self.expected = expected
+        self.texts = texts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and self.expected(exc):
+            return False
+        return not (record.levelno >= logging.ERROR and any(t in record.getMessage() for t in self.texts))
+
+
+@contextlib.contextmanager
+def _quiet_prefect_errors(
+    expected: Callable[[BaseException], bool], texts: tuple[str, ...]
+) -> Iterator[None]:
+    """No "Encountered exception during execution" record (with its traceback) nor "Finished in
+    state Failed" from Prefect's flow and task runs for an error the command says in one line."""
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    quiet = _DropErrors(expected, texts)
+    for logger in loggers:
+        logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(quiet)
 
 
 def _files_to_read(input_dir: Path, warehouse: Path, rehash: bool) -> int:
@@ -223,11 +316,14 @@ def query(
 ) -> None:
     """Run a read-only SQL query; during a load, wait briefly or read the last published snapshot.
 
-    Says on stderr which it read: the live warehouse or the snapshot (and how old it is).
+    Says on stderr which it read: the live warehouse or the snapshot (and how old it is). The
+    SQL reads the warehouse and nothing else: COPY TO, reading files or URLs, ATTACH,
+    INSTALL/LOAD and SET are refused (exit 2); --out writes the result (from Python, not SQL).
     """
     import duckdb
 
     from flows import config, locking
+    from flows import warehouse as wh
 
     cfg = config.load()
     path = settings.warehouse_path(warehouse)
@@ -247,7 +343,8 @@ def query(
             rel = con.sql(sql)
             df = rel.pl() if rel is not None else None
         except duckdb.Error as e:
-            raise UsageError(f"query failed: {str(e).splitlines()[0]}") from None
+            refused = wh.sandbox_refusal(e)
+            raise UsageError(refused or f"query failed: {str(e).splitlines()[0]}") from None
     finally:
         con.close()
     err.print(f"dateline: read from the {source}")

@@ -197,9 +197,11 @@ __all__ = [
 
 
 def open_for_reading(warehouse: Path, wait_seconds: float = 3.0, use_snapshot: bool = True):
-    """A read-only connection for analysts, and a sentence saying what it reads.
+    """A read-only, sandboxed connection for analysts, and a sentence saying what it reads.
 
-    The live warehouse is tried first, retrying for ``wait_seconds`` while a run holds it; then
+    The connection reads the warehouse (or its snapshot) and nothing else
+    (:data:`flows.warehouse.SANDBOX_CONFIG`: no other file, URL, database or extension, settings
+    locked). The live warehouse is tried first, retrying for ``wait_seconds`` while a run holds it; then
     the last published snapshot (if ``use_snapshot`` and it exists). Never a lock error while a
     snapshot exists; without one, :class:`WarehouseError` says the warehouse is busy.
     """
@@ -211,13 +213,16 @@ def open_for_reading(warehouse: Path, wait_seconds: float = 3.0, use_snapshot: b
     snap = snapshot_path(warehouse)
     if not warehouse.exists():
         if use_snapshot and snap.exists():
-            return wh.connect(snap, read_only=True), f"snapshot {snap} (the live warehouse is missing)"
+            return (
+                wh.connect(snap, read_only=True, sandbox=True),
+                f"snapshot {snap} (the live warehouse is missing)",
+            )
         raise WarehouseError(f"warehouse {warehouse} does not exist yet: run 'dateline run' first")
     deadline = time.monotonic() + max(wait_seconds, 0.0)
     waited = False
     while True:
         try:
-            con = duckdb.connect(str(warehouse), read_only=True)
+            con = wh.open_duckdb(warehouse, read_only=True, sandbox=True)
             note = "live warehouse" + (" (waited for a run's write to finish)" if waited else "")
             return con, f"{note} {warehouse}"
         except duckdb.IOException as exc:
@@ -232,7 +237,7 @@ def open_for_reading(warehouse: Path, wait_seconds: float = 3.0, use_snapshot: b
     if use_snapshot and snap.exists():
         published = datetime.fromtimestamp(snap.stat().st_mtime, tz=UTC).astimezone()
         age = time.time() - snap.stat().st_mtime
-        con = duckdb.connect(str(snap), read_only=True)
+        con = wh.connect(snap, read_only=True, sandbox=True)
         return con, (
             f"snapshot {snap} published {published:%Y-%m-%d %H:%M:%S %Z} ({age:.0f} s ago): the live "
             f"warehouse is busy with a run ({wait_seconds:g} s wait)"

@@ -641,10 +641,11 @@ def default_out_dir(warehouse: Path) -> Path:
 def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | None = None) -> ReportPaths:
     """Write the page of ``run_id`` (default: the latest run) and the index into ``out_dir``.
 
-    Raises :class:`ReportError` when there is no such run, :class:`flows.warehouse.WarehouseError`
-    when the warehouse cannot be opened.
+    The warehouse is read through a sandboxed connection (:data:`flows.warehouse.SANDBOX_CONFIG`),
+    like ``dateline query``'s. Raises :class:`ReportError` when there is no such run,
+    :class:`flows.warehouse.WarehouseError` when the warehouse cannot be opened.
     """
-    con = wh.connect(Path(warehouse), read_only=True)
+    con = wh.connect(Path(warehouse), read_only=True, sandbox=True)
     try:
         data = load_run_data(con, run_id)
     finally:

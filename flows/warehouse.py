@@ -10,8 +10,10 @@ they are read, so every statement here is fetched to its end (:func:`_exec`, :fu
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -106,13 +108,42 @@ def _lock_holder(message: str) -> str | None:
     return match.group(1) if match else None
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+#: DuckDB settings of a connection that runs an analyst's SQL (``dateline query``, ``status``,
+#: ``report``): it reads the warehouse file it was opened on (and DuckDB's own WAL and spill
+#: files next to it) and nothing else. No file, URL or other database can be read or written
+#: (COPY TO/FROM, read_csv/read_text/read_parquet/glob..., ATTACH, EXPORT DATABASE), no extension
+#: can be installed or loaded, and ``lock_configuration`` makes every setting, these included,
+#: unchangeable by SET/RESET/PRAGMA. Given at connect time, so they hold from the first statement.
+SANDBOX_CONFIG: dict[str, bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+#: Says why :func:`sandbox_refusal` refused a query that reads or writes outside the warehouse.
+REFUSED_OUTSIDE = (
+    "query refused: it reads or writes outside the warehouse (COPY TO, read_* of files, ATTACH, "
+    "INSTALL/LOAD and URLs are not allowed; use --out to export results)"
+)
+#: ... and one that tries to change a setting.
+REFUSED_SETTINGS = (
+    "query refused: it changes a DuckDB setting (SET, RESET and setting PRAGMAs are not allowed: "
+    "the settings of a query's connection are locked)"
+)
+
+
+def connect(path: Path, read_only: bool = False, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating it and its directory when writable) the warehouse at ``path``.
 
-    Raises :class:`WarehouseError` when another process holds the file's lock, when a read-only
-    warehouse does not exist, or when the file is not a DuckDB database.
+    ``sandbox=True`` (read-only only) opens it with :data:`SANDBOX_CONFIG`: for running SQL
+    that someone typed. Raises :class:`WarehouseError` when another process holds the file's
+    lock, when a read-only warehouse does not exist, or when the file is not a DuckDB database.
     """
     path = Path(path)
+    if sandbox and not read_only:
+        raise ValueError("a sandboxed connection is read-only")
     if read_only and not path.exists():
         raise WarehouseError(f"warehouse {path} does not exist (nothing has been loaded yet?)")
     if not read_only:
@@ -120,7 +151,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + (0.0 if read_only else WRITE_WAIT_SECONDS)
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return open_duckdb(path, read_only=read_only, sandbox=sandbox)
         except duckdb.IOException as exc:
             # a reader (``dateline query``) holds the file for a moment: retry until the deadline
             if "lock" in str(exc).lower() and time.monotonic() < deadline:
@@ -129,6 +160,56 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             _raise_open_error(path, exc)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+
+
+def open_duckdb(path: Path, read_only: bool = True, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect`` of ``path``, with :data:`SANDBOX_CONFIG` when ``sandbox`` (no retry, no
+    error translation: :func:`connect` and :func:`flows.locking.open_for_reading` do those)."""
+    return duckdb.connect(str(path), read_only=read_only, config=dict(SANDBOX_CONFIG) if sandbox else {})
+
+
+def sandbox_refusal(exc: duckdb.Error) -> str | None:
+    """The one-line refusal when ``exc`` is the sandbox (:data:`SANDBOX_CONFIG`) stopping a
+    query, else None (an ordinary SQL error)."""
+    message = str(exc)
+    if isinstance(exc, duckdb.PermissionException):
+        # "Cannot access file ... file system operations are disabled by configuration",
+        # "Loading external extensions is disabled through configuration"
+        return REFUSED_OUTSIDE
+    if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" in message:
+        return REFUSED_SETTINGS
+    return None
+
+
+#: ``errno`` values of a write refused for lack of space (a full disk, an exhausted quota).
+_NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+NO_SPACE_TEXTS: tuple[str, ...] = tuple(os.strerror(e) for e in sorted(_NO_SPACE_ERRNOS))
+
+
+def out_of_space(exc: BaseException) -> BaseException | None:
+    """The error in ``exc``'s chain (``__cause__``/``__context__``) that says a write found no
+    space, else None.
+
+    DuckDB reports its own failed writes (database file, WAL, checkpoint) as ``IOException`` /
+    ``TransactionException`` whose text carries the OS message ("No space left on device");
+    Python's writes (the snapshot copy) raise ``OSError`` with ``errno`` ENOSPC.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_SPACE_ERRNOS:
+            return current
+        if isinstance(current, duckdb.Error) and any(t in str(current) for t in NO_SPACE_TEXTS):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def batch_committed(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """True when run ``run_id``'s batch was committed: the load writes the run's dq_results in
+    its transaction (the test :func:`recover_interrupted_runs` uses too)."""
+    return bool(_scalar(con, "SELECT EXISTS (SELECT 1 FROM dq_results WHERE run_id = ?)", [run_id]))
 
 
 def _raise_open_error(path: Path, exc: duckdb.IOException) -> None:
@@ -925,7 +1006,10 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 __all__ = [
+    "NO_SPACE_TEXTS",
+    "SANDBOX_CONFIG",
     "WarehouseError",
+    "batch_committed",
     "checkpoint",
     "connect",
     "dq_history",
@@ -937,7 +1021,10 @@ __all__ = [
     "load_reference",
     "manifest",
     "near_duplicate_candidates",
+    "open_duckdb",
+    "out_of_space",
     "recover_interrupted_runs",
+    "sandbox_refusal",
     "start_run",
     "story_reports",
     "table_counts",

@@ -14,6 +14,9 @@ import pytest
 from flows import locking
 from tests.conftest import SAMPLES, dateline_env
 
+#: ``dateline query`` processes started at once during a held load.
+QUERIES = 20
+
 
 def cli(*args: str, api_url: str | None = None, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
@@ -107,6 +110,25 @@ def test_two_runs_at_once_and_a_query_during_the_load(
     assert captured.out.splitlines() == ["n", str(before)]
     assert "snapshot" in captured.err and "busy" in captured.err
 
+    # many analysts at once, while A still holds the load: every one gets the snapshot's answer
+    query_args = ("--warehouse", str(wh), "--format", "csv", "--wait", "0.5")
+    queries = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "query", "SELECT count(*) AS n FROM articles", *query_args],
+            env=dateline_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(QUERIES)
+    ]
+    answers = [(q.communicate(timeout=300), q.returncode) for q in queries]
+    for (q_out, q_err), code in answers:
+        assert code == 0, q_err
+        assert q_out.splitlines() == ["n", str(before)], q_err
+        assert "read from the snapshot" in q_err and "Traceback" not in q_err
+    assert a.poll() is None  # the load was held all along
+
     release.touch()
     out_a, _ = a.communicate(timeout=600)
     out_b, _ = b.communicate(timeout=600)
@@ -135,3 +157,38 @@ def test_two_runs_at_once_and_a_query_during_the_load(
     captured = capsys.readouterr()
     assert captured.out.splitlines() == ["n", str(after)]
     assert "live warehouse" in captured.err
+
+
+def test_three_runs_at_once_load_each_file_once(prefect_server: str, tmp_path: Path) -> None:
+    """Three runs started together on one input and warehouse: one loads, the others wait for the
+    run lock (on_locked = wait) and then find nothing to do."""
+    from schemas.tables import ALL_TABLES
+
+    inp = tmp_path / "in"
+    shutil.copytree(SAMPLES, inp)
+    wh = tmp_path / "w.duckdb"
+    runs = [cli("run", "--input", str(inp), "--warehouse", str(wh), api_url=prefect_server) for _ in range(3)]
+    outs = [r.communicate(timeout=600)[0] for r in runs]
+    for r, out in zip(runs, outs, strict=True):
+        assert r.returncode == 0, out
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        articles, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT (source_path, source_record)) FROM articles"
+        ).fetchone()
+        for table in ALL_TABLES:
+            total, unique = con.execute(
+                f"SELECT (SELECT count(*) FROM {table.name}), (SELECT count(*) FROM (SELECT DISTINCT * FROM {table.name}))"
+            ).fetchone()
+            assert total == unique, f"duplicate rows in {table.name}"
+        loaded = con.execute(
+            "SELECT files_new, articles_loaded FROM runs WHERE status = 'success' ORDER BY articles_loaded DESC"
+        ).fetchall()
+        files = con.execute("SELECT count(*) FROM files").fetchone()[0]
+    finally:
+        con.close()
+    n_files = len(list(inp.iterdir()))
+    assert articles == distinct > 0 and files == n_files
+    # each file read and loaded by exactly one of the three runs
+    assert loaded == [(n_files, articles), (0, 0), (0, 0)]
+    assert sum("nothing to do" in out for out in outs) == 2

@@ -133,14 +133,19 @@ def _worker_fingerprint() -> str:
     return _WORKER["fingerprint"]
 
 
-def _extract_chunk(articles: pl.DataFrame, today: date, default_year: int | None) -> dict[str, pl.DataFrame]:
-    from transforms.extract import extract
+def _extract_chunk(
+    articles: pl.DataFrame, today: date, default_year: int | None, timeout: float
+) -> dict[str, pl.DataFrame]:
+    """One chunk in a worker: extraction guarded per article (flows/isolation.py; a worker runs
+    its tasks on its main thread, so the time limit holds), with the articles set aside."""
+    from flows.isolation import extract_articles
 
-    out = extract(
+    out = extract_articles(
         articles,
         _WORKER["reference"],
         today=today,
         default_year=default_year,
+        timeout=timeout,
         gazetteer=_WORKER["gazetteer"],
         verbs=_WORKER["verbs"],
         nlp=_WORKER["nlp"],
@@ -253,11 +258,16 @@ def extract_batch(
     min_articles: int,
     in_process: Callable[[pl.DataFrame], dict[str, pl.DataFrame]],
     note: Callable[[str], None] = lambda _m: None,
+    timeout: float = 30.0,
 ) -> dict[str, pl.DataFrame]:
     """Extract ``articles`` in ``workers`` processes when the batch has at least ``min_articles``,
-    else (or when the workers hold other reference data) with ``in_process``. The pool is shut
-    down before returning."""
-    from transforms.extract import merge_extracted
+    else (or when the workers hold other reference data, or one died) with ``in_process``. The
+    pool is shut down before returning.
+
+    The workers guard each article (flows/isolation.py, ``timeout`` seconds per article): their
+    result holds ``isolation.FAILED_KEY``, the articles set aside; ``in_process`` should do the same.
+    """
+    from flows.isolation import merge_isolated
 
     if workers < 2 or articles.height < max(min_articles, 2):
         shutdown()
@@ -274,7 +284,7 @@ def extract_batch(
         # two chunks per worker (balanced by text length): each chunk pays fixed costs (the gazetteer's
         # Aho-Corasick automaton is built per call), so few, but not one, so a slow chunk does not idle a core
         parts = chunks(articles, _pool_workers * 2)
-        futures: list[Future] = [pool.submit(_extract_chunk, p, today, default_year) for p in parts]
+        futures: list[Future] = [pool.submit(_extract_chunk, p, today, default_year, timeout) for p in parts]
         results = [f.result() for f in futures]
         # every chunk is back: the workers exit in the background while the run goes on
         shutdown(wait=False)
@@ -285,4 +295,4 @@ def extract_batch(
         return in_process(articles)
     finally:
         shutdown()
-    return merge_extracted(results)
+    return merge_isolated(results)

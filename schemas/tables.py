@@ -52,6 +52,8 @@ QUARANTINE_REASONS = (
     "malformed",
     "oversized",
     "no_text",
+    "extract_failed",  # extraction of the article raised (flows/isolation.py)
+    "extract_timeout",  # extraction of the article took longer than [limits] article_timeout_seconds
 )
 FILE_OUTCOMES = ("article", "duplicate", "quarantine", "mixed")
 RUN_STATUSES = ("running", "success", "failed")

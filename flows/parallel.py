@@ -3,7 +3,9 @@
 A large batch is cut into chunks of whole articles; worker processes run
 ``transforms.extract.extract`` on the chunks and the results are merged with
 ``transforms.extract.merge_extracted`` (articles are independent, so the merged result equals one
-call over the whole batch). The NER model and the rule coder are CPU-bound Python/numpy code
+call over the whole batch). Each worker guards every article of its chunk (flows/isolation.py):
+an article whose extraction raises or overruns ``[limits] article_timeout_seconds`` is set aside,
+not the chunk. The NER model and the rule coder are CPU-bound Python/numpy code
 that holds the GIL, so processes, not threads, are what use a second core.
 
 Workers are started with ``spawn`` (never ``fork``: the run's process has Prefect's threads).

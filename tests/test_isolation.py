@@ -88,7 +88,7 @@ def test_failing_articles_are_set_aside_and_the_rest_equals_one_extract(
         assert detail.startswith("ValueError: cannot code this one (at ") and "in flaky" in detail
     good = articles.filter(~pl.col("article_id").is_in(list(bad)))
     _same(frames, plain(good))
-    # bisection: the whole batch, then halves, down to the bad single articles
+    # the whole batch, then its parts, down to the bad single articles
     assert calls[0] == articles.height and calls.count(1) >= 2
 
 
@@ -108,8 +108,8 @@ def test_a_stalling_article_times_out_alone(articles: pl.DataFrame, plain: isola
     assert failed.rows() == [(slow, "extract_timeout", failed["detail"][0])]
     assert failed["detail"][0].startswith("extraction took longer than 0.5 s (at ")
     _same(frames, plain(articles.filter(pl.col("article_id") != slow)))
-    # a group of <= 64 articles gets one limit: 7 -> 3 -> 2 -> 1 article(s), ~0.5 s each
-    assert elapsed < 2 + 4 * 0.5 + 5
+    # a group of <= 64 articles gets one limit: 7 articles, then 7 single ones: two limits of 0.5 s
+    assert elapsed < 2 * 0.5 + 5
 
 
 def test_timeout_names_the_place_in_the_project_code(

@@ -2,12 +2,19 @@
 
 ``DATELINE_CRASH_AT=<stage>`` makes the process SIGKILL itself when it reaches ``stage``: a real,
 unclean death (no ``finally``, no rollback, no flush), at a precise point of the run.
+``DATELINE_FAIL_ARTICLE`` / ``DATELINE_SLOW_ARTICLE`` make extraction fail or stall on marked
+articles (:func:`article_faults`), for the error-isolation tests.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: Stages named by :func:`crashpoint`, in the order a run reaches them.
 CRASH_STAGES = (
@@ -53,3 +60,30 @@ def stage_hook(stage: str) -> None:
     """A named point of a run: pause and/or crash there if the environment asks for it."""
     pausepoint(stage)
     crashpoint(stage)
+
+
+class InjectedFault(RuntimeError):
+    """The error ``$DATELINE_FAIL_ARTICLE`` makes extraction raise (tests only)."""
+
+
+# nested quantifiers over a string without the final "!": the matcher tries every way of cutting the
+# run of "a"s, 2**n of them (n = 64: years), and checks for signals as it goes
+_BACKTRACKING = r"(a+)+!"
+
+
+def article_faults(articles: pl.DataFrame) -> None:
+    """Misbehave on marked articles, as a broken or pathological extractor would (tests only).
+
+    ``DATELINE_FAIL_ARTICLE=<marker>``: raise :class:`InjectedFault` when an article's body holds
+    ``marker``. ``DATELINE_SLOW_ARTICLE=<marker>``: spin in a catastrophically backtracking
+    regular expression (it never ends by itself) when one does. Read in the process that
+    extracts, so that they reach spawned worker processes too.
+    """
+    fail, slow = os.environ.get("DATELINE_FAIL_ARTICLE"), os.environ.get("DATELINE_SLOW_ARTICLE")
+    if not (fail or slow) or articles.height == 0:
+        return
+    bodies = articles.get_column("body").fill_null("")
+    if fail and bodies.str.contains(fail, literal=True).any():
+        raise InjectedFault(f"injected failure: an article contains {fail!r}")
+    if slow and bodies.str.contains(slow, literal=True).any():
+        re.match(_BACKTRACKING, "a" * 64)

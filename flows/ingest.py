@@ -18,7 +18,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import config as config_mod
-from flows import locking, parallel, progress
+from flows import isolation, locking, parallel, progress
 from flows import warehouse as wh
 from flows.discover import Discovery, InputError, discover_incremental
 from flows.faults import stage_hook
@@ -28,9 +28,8 @@ from flows.validate import failures, validate_run, verdict
 from schemas.tables import FILES
 from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
-from transforms.extract import extract
 from transforms.parse import ParseLimits, parse_files
-from transforms.route import KNOWN_SCHEMA, route_units
+from transforms.route import KNOWN_SCHEMA, quarantine_failed, route_units
 
 
 @dataclass
@@ -76,13 +75,27 @@ def extract_task(
     default_year: int | None,
     workers: int,
     min_articles: int,
+    timeout: float = 30.0,
 ) -> dict[str, pl.DataFrame]:
+    """Extraction frames of the batch, plus ``isolation.FAILED_KEY``: the articles whose extraction
+    raised or took longer than ``timeout`` seconds (``[limits] article_timeout_seconds``), set aside
+    one by one (flows/isolation.py) while the others are extracted."""
+
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
         # the statistical NER (committed model, loaded once per process); skipped for an empty batch
         nlp = load_ner() if batch.height else None
-        return extract(batch, reference, today=today, default_year=default_year, nlp=nlp)
+        return isolation.extract_articles(
+            batch,
+            reference,
+            today=today,
+            default_year=default_year,
+            timeout=timeout,
+            nlp=nlp,
+            note=progress.note,
+        )
 
-    # a large batch is extracted by worker processes, one per CPU (flows/parallel.py)
+    # a large batch is extracted by worker processes, one per CPU (flows/parallel.py); a worker
+    # that dies sends the batch back to in_process, guarded the same way
     return parallel.extract_batch(
         articles,
         reference,
@@ -92,6 +105,7 @@ def extract_task(
         min_articles=min_articles,
         in_process=in_process,
         note=progress.note,
+        timeout=timeout,
     )
 
 
@@ -166,13 +180,24 @@ def build_frames(
 ) -> dict[str, pl.DataFrame]:
     """Fact-table frames of one batch from the routed units and the extraction output.
 
+    Articles the extraction set aside (``extracted[isolation.FAILED_KEY]``, when present) go to
+    ``quarantine`` with their reason and detail, with any duplicate of them in this batch
+    (:func:`transforms.route.quarantine_failed`); none of their rows were extracted, and their
+    files' outcome counts them as quarantined.
+
     The extraction's ``events`` are one row per report; here, over the whole batch (after any
     chunks of the extraction are put together), they become ``events`` (one row per distinct
     event) and ``event_mentions`` (its reports): :func:`transforms.event_mentions.group_event_mentions`.
+    Both steps are whole-frame polars operations on rows extract() typed, so no single article's
+    content can make them raise (unlike extraction, which runs regexes and models on the text).
     ``stories`` (:func:`near_dup_task`) sets ``articles.near_duplicate_of``, adds the
     ``article_signatures`` rows and lets copies of one story share their events; without it
     every article is its own story.
     """
+    extracted = dict(extracted)
+    failed = extracted.pop(isolation.FAILED_KEY, None)
+    if failed is not None:
+        units = quarantine_failed(units, failed)
     todo = units.filter(pl.col("route") != "unchanged")
     dups = todo.filter(pl.col("route") == "duplicate").select(
         "source_path", "source_record", "content_sha256", "article_id"
@@ -221,6 +246,20 @@ def build_frames(
     return {name: df.with_columns(pl.lit(run_id).alias("run_id")) for name, df in frames.items()}
 
 
+def _count_set_aside(summary: RunSummary, units: pl.DataFrame) -> None:
+    """The summary's duplicate and quarantine counts, and its list of quarantined units, from
+    the routed units."""
+    summary.files_duplicate = units.filter(pl.col("route") == "duplicate").height
+    q = units.filter(pl.col("route") == "quarantine")
+    summary.files_quarantined = q["source_path"].n_unique()
+    summary.quarantined = [
+        (p + (f" (record {r})" if r is not None else ""), f"{reason}: {detail}")
+        for p, r, reason, detail in q.select(
+            "source_path", "source_record", "quarantine_reason", "quarantine_detail"
+        ).iter_rows()
+    ]
+
+
 @flow(name="ingest", log_prints=False, validate_parameters=False)
 def ingest(
     input_dir: Path,
@@ -263,6 +302,7 @@ def ingest(
                 (parallel.resolve_workers(cfg.workers), cfg.parallel_min_articles),
                 (cfg.near_duplicate_threshold, cfg.near_duplicate_num_perm),
                 limits=ParseLimits(cfg.max_json_depth, cfg.max_records_per_file, cfg.max_article_chars),
+                article_timeout=cfg.article_timeout_seconds,
             )
         finally:
             parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
@@ -279,6 +319,7 @@ def _ingest_locked(
     parallelism: tuple[int, int],
     near_dup_params: tuple[float, int],
     limits: ParseLimits,
+    article_timeout: float,
 ) -> RunSummary:
     started = datetime.now(UTC)
     today = started.date()
@@ -334,15 +375,7 @@ def _ingest_locked(
     summary.files_unchanged = unchanged_read.height + found.skipped.height
     summary.files_new = summary.files_seen - summary.files_unchanged
     summary.files_deleted = len(found.deleted)
-    summary.files_duplicate = units.filter(pl.col("route") == "duplicate").height
-    q = units.filter(pl.col("route") == "quarantine")
-    summary.files_quarantined = q["source_path"].n_unique()
-    summary.quarantined = [
-        (p + (f" (record {r})" if r is not None else ""), f"{reason}: {detail}")
-        for p, r, reason, detail in q.select(
-            "source_path", "source_record", "quarantine_reason", "quarantine_detail"
-        ).iter_rows()
-    ]
+    _count_set_aside(summary, units)
     # files read again whose content had not changed: their manifest size/mtime are refreshed
     # (only those whose size, mtime or deletion mark differ from the manifest's)
     recorded = manifest.filter(pl.col("deleted_at").is_null()).select("source_path", "size_bytes", "mtime")
@@ -381,7 +414,9 @@ def _ingest_locked(
 
     new_articles = units.filter(pl.col("route") == "article")
     progress.stage("extract", f"{new_articles.height} new or changed article(s)")
-    extracted = extract_task(new_articles, reference, today, default_year, workers, min_articles)
+    extracted = extract_task(
+        new_articles, reference, today, default_year, workers, min_articles, article_timeout
+    )
     stage_hook("after_extract")
     stories = None
     if extracted.get("articles") is not None and extracted["articles"].height:
@@ -389,6 +424,9 @@ def _ingest_locked(
         paths = todo.get_column("source_path").unique().sort().to_list()
         stories = near_dup_task(warehouse, extracted["articles"], paths, *near_dup_params)
     frames = build_frames(units, extracted, run_id, stories)
+    if extracted[isolation.FAILED_KEY].height:  # articles set aside by extraction are quarantined too
+        _count_set_aside(summary, quarantine_failed(units, extracted[isolation.FAILED_KEY]))
+        counts.update(files_duplicate=summary.files_duplicate, files_quarantined=summary.files_quarantined)
     n_rows = sum(f.height for f in frames.values())
     progress.stage("validate", f"{n_rows} row(s)")
     # The load runs while the checks run (DuckDB works on the CPU the checks leave), in one

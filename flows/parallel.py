@@ -3,7 +3,9 @@
 A large batch is cut into chunks of whole articles; worker processes run
 ``transforms.extract.extract`` on the chunks and the results are merged with
 ``transforms.extract.merge_extracted`` (articles are independent, so the merged result equals one
-call over the whole batch). The NER model and the rule coder are CPU-bound Python/numpy code
+call over the whole batch). Each worker guards every article of its chunk (flows/isolation.py):
+an article whose extraction raises or overruns ``[limits] article_timeout_seconds`` is set aside,
+not the chunk. The NER model and the rule coder are CPU-bound Python/numpy code
 that holds the GIL, so processes, not threads, are what use a second core.
 
 Workers are started with ``spawn`` (never ``fork``: the run's process has Prefect's threads).
@@ -133,14 +135,19 @@ def _worker_fingerprint() -> str:
     return _WORKER["fingerprint"]
 
 
-def _extract_chunk(articles: pl.DataFrame, today: date, default_year: int | None) -> dict[str, pl.DataFrame]:
-    from transforms.extract import extract
+def _extract_chunk(
+    articles: pl.DataFrame, today: date, default_year: int | None, timeout: float
+) -> dict[str, pl.DataFrame]:
+    """One chunk in a worker: extraction guarded per article (flows/isolation.py; a worker runs
+    its tasks on its main thread, so the time limit holds), with the articles set aside."""
+    from flows.isolation import extract_articles
 
-    out = extract(
+    out = extract_articles(
         articles,
         _WORKER["reference"],
         today=today,
         default_year=default_year,
+        timeout=timeout,
         gazetteer=_WORKER["gazetteer"],
         verbs=_WORKER["verbs"],
         nlp=_WORKER["nlp"],
@@ -253,11 +260,16 @@ def extract_batch(
     min_articles: int,
     in_process: Callable[[pl.DataFrame], dict[str, pl.DataFrame]],
     note: Callable[[str], None] = lambda _m: None,
+    timeout: float = 30.0,
 ) -> dict[str, pl.DataFrame]:
     """Extract ``articles`` in ``workers`` processes when the batch has at least ``min_articles``,
-    else (or when the workers hold other reference data) with ``in_process``. The pool is shut
-    down before returning."""
-    from transforms.extract import merge_extracted
+    else (or when the workers hold other reference data, or one died) with ``in_process``. The
+    pool is shut down before returning.
+
+    The workers guard each article (flows/isolation.py, ``timeout`` seconds per article): their
+    result holds ``isolation.FAILED_KEY``, the articles set aside; ``in_process`` should do the same.
+    """
+    from flows.isolation import merge_isolated
 
     if workers < 2 or articles.height < max(min_articles, 2):
         shutdown()
@@ -274,7 +286,7 @@ def extract_batch(
         # two chunks per worker (balanced by text length): each chunk pays fixed costs (the gazetteer's
         # Aho-Corasick automaton is built per call), so few, but not one, so a slow chunk does not idle a core
         parts = chunks(articles, _pool_workers * 2)
-        futures: list[Future] = [pool.submit(_extract_chunk, p, today, default_year) for p in parts]
+        futures: list[Future] = [pool.submit(_extract_chunk, p, today, default_year, timeout) for p in parts]
         results = [f.result() for f in futures]
         # every chunk is back: the workers exit in the background while the run goes on
         shutdown(wait=False)
@@ -285,4 +297,4 @@ def extract_batch(
         return in_process(articles)
     finally:
         shutdown()
-    return merge_extracted(results)
+    return merge_isolated(results)

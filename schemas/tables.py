@@ -57,8 +57,8 @@ QUARANTINE_REASONS = (
     "too_deep",
     "too_many_records",
     "too_long",
-    "extract_failed",
-    "extract_timeout",
+    "extract_failed",  # extraction of the article raised (flows/isolation.py)
+    "extract_timeout",  # extraction of the article took longer than [limits] article_timeout_seconds
 )
 FILE_OUTCOMES = ("article", "duplicate", "quarantine", "mixed")
 RUN_STATUSES = ("running", "success", "failed")

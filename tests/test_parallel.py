@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from flows import parallel, prefect_api
+from flows.isolation import FAILED_KEY
 from flows.ner_model import load_ner
 from tests.conftest import REPO, SAMPLES, dateline_env
 from transforms.extract import extract, merge_extracted
@@ -78,6 +79,8 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
     )
     assert calls == [], "the batch should have gone to the workers"
     assert parallel._pool is None, "the pool is shut down after the batch"
+    # the workers guard each article (flows/isolation.py): none was set aside here
+    assert parallel_out.pop(FAILED_KEY).height == 0
     _same(extract(articles, reference, today=TODAY, nlp=load_ner()), parallel_out)
 
 

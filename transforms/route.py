@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["KNOWN_SCHEMA", "ROUTES", "route_units"]
+__all__ = ["KNOWN_SCHEMA", "ROUTES", "quarantine_failed", "route_units"]
 
 ROUTES = ("article", "duplicate", "quarantine", "unchanged")
 
@@ -107,3 +107,45 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
         .sort("_order")
         .drop("_order", "_unchanged", "_known_id", "_seen", "_original_id", "_first")
     )
+
+
+def quarantine_failed(units: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+    """Move the units of articles whose extraction failed from route 'article' to 'quarantine'.
+
+    ``failed``: article_id, reason, detail (flows/isolation.py). A unit routed as a duplicate of a
+    failed article of this batch (same content) is quarantined too, with the same reason and a
+    detail naming the unit that failed: its original is not loaded. Quarantined units get
+    ``quarantine_reason``/``quarantine_detail`` and a NULL ``article_id``; order and other columns
+    are kept, ``replaces`` too (the loader still removes a changed file's old rows).
+    """
+    if failed.height == 0:
+        return units
+    firsts = (
+        units.filter(pl.col("route") == "article")
+        .join(failed.select("article_id", "reason", "detail"), on="article_id", how="inner")
+        .select(
+            "article_id",
+            _reason="reason",
+            _detail="detail",
+            _first=pl.format(
+                "{}{}",
+                "source_path",
+                pl.when(pl.col("source_record").is_not_null())
+                .then(pl.format(" (record {})", "source_record"))
+                .otherwise(pl.lit("")),
+            ),
+        )
+    )
+    df = units.join(firsts, on="article_id", how="left", maintain_order="left")
+    hit = pl.col("route").is_in(["article", "duplicate"]) & pl.col("_reason").is_not_null()
+    detail = (
+        pl.when(pl.col("route") == "duplicate")
+        .then(pl.format("same content as {}, not extracted: {}", "_first", "_detail"))
+        .otherwise(pl.col("_detail"))
+    )
+    return df.with_columns(
+        route=pl.when(hit).then(pl.lit("quarantine")).otherwise("route"),
+        quarantine_reason=pl.when(hit).then("_reason").otherwise("quarantine_reason"),
+        quarantine_detail=pl.when(hit).then(detail).otherwise("quarantine_detail"),
+        article_id=pl.when(hit).then(None).otherwise("article_id"),
+    ).drop("_reason", "_detail", "_first")

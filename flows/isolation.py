@@ -22,13 +22,15 @@ is not enforced (errors are still isolated) and ``note`` says so. The ``dateline
 a served run (Prefect's runner starts ``python -m prefect.engine``) and the worker processes of
 flows/parallel.py all extract on their main thread.
 
-Limitation: polars runs a ``map_elements`` function on one of its own threads when the
-expression is evaluated next to others in one ``select`` / ``with_columns`` (measured with
-polars 2.1, also with ``POLARS_MAX_THREADS=1``); the main thread then waits inside polars and
-``re`` on that other thread does not see signals. Code of that kind (the sentence splitter,
-the gazetteer's matching, publication dates) is not interrupted: a regular expression that
-stalls there stalls the run. Python loops and single-expression ``map_elements`` calls (the
-quantity scanner, the event coder, NER) run on the main thread and are interrupted.
+Coverage: all of extraction's Python work per text runs on the thread that called it, so the
+budget covers every stage: the sentence splitter, the gazetteer's matching, publication dates,
+entity and title rules, the NER pipeline (``nlp.pipe`` with one process), the event coder, the
+quantity scanner and the outlet links. polars would run a ``map_elements`` function on one of its
+own threads when it is evaluated next to other expressions, where ``re`` does not see signals;
+extraction applies its Python functions with ``transforms.pymap.map_py``, a plain loop, instead
+(tests/test_timeout_coverage.py stalls each stage in turn). polars' own string expressions need
+no interrupt: their regular expressions (Rust's ``regex``) run in linear time. Parsing
+(transforms/parse.py) runs before extraction, outside this timer.
 
 The module knows nothing of the worker pool: flows/parallel.py calls it inside each worker, and the
 in-process path of flows/ingest.py calls it directly.
@@ -72,6 +74,10 @@ Extractor = Callable[[pl.DataFrame], dict[str, pl.DataFrame]]
 
 # the project's own code, named in a detail's "where" (innermost frame first)
 _PROJECT_DIRS = ("transforms", "flows", "schemas")
+
+# project files a detail's "where" looks through to their caller: this module's timer, and the
+# loop that applies a stage's function to each text (the stage is the useful place)
+_PASS_THROUGH = ("flows/isolation.py", "transforms/pymap.py")
 
 
 class _Timeout(BaseException):
@@ -138,7 +144,7 @@ def _where(frames: list[tuple[str, int, str]]) -> str:
         return "unknown place"
     for filename, line, name in reversed(frames):
         path = _project_path(filename)
-        if path is not None and path != "flows/isolation.py":
+        if path is not None and path not in _PASS_THROUGH:
             return f"{path}:{line} in {name}"
     filename, line, name = frames[-1]
     return f"{filename}:{line} in {name}"

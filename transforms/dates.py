@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from transforms.gazetteer import norm_key
+from transforms.pymap import map_py
 from transforms.rxfilter import finditer, fold, prefilter
 
 MONTHS = {
@@ -197,8 +198,9 @@ def infer_publication_dates(
     if need.height == 0:
         return articles
     titled = mentions.filter(pl.col("actor_id").is_not_null() & pl.col("role_title").is_not_null())
-    role_rows = roles.filter(pl.col("role_title").is_not_null()).with_columns(
-        pl.col("role_title").map_elements(norm_key, return_dtype=pl.String).alias("t")
+    role_rows = roles.filter(pl.col("role_title").is_not_null())
+    role_rows = role_rows.with_columns(
+        map_py(role_rows.get_column("role_title"), norm_key, pl.String).alias("t")
     )
     updates: dict[str, tuple[date | None, str | None, str]] = {}
     for row in need.select("article_id", "body", "dateline_month", "dateline_day").iter_rows(named=True):

@@ -17,6 +17,7 @@ from transforms.entities import detect_mentions, entities_from_mentions, mention
 from transforms.events import extract_events
 from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
 from transforms.ner import ner_spans
+from transforms.pymap import map_py
 from transforms.quantities import extract_quantities
 from transforms.sentences import sentences as split_sentences
 from transforms.verbs import VerbLexicon, build_verb_lexicon
@@ -60,10 +61,11 @@ def extract(
     )
     resolve_persons(ms, dict(articles.select("article_id", "published_date").iter_rows()), gaz)
     mentions = _with_sentence_idx(mentions_frame(ms), sents)
-    mentions = mentions.with_columns(
+    keys = mentions.select(
         pl.concat_str(["article_id", "start_char", "end_char", "entity_id"], separator="|")
-        .map_elements(lambda k: hashlib.sha256(k.encode()).hexdigest()[:16], return_dtype=pl.String)
-        .alias("mention_id")
+    ).to_series()
+    mentions = mentions.with_columns(
+        map_py(keys, lambda k: hashlib.sha256(k.encode()).hexdigest()[:16], pl.String).alias("mention_id")
     ).unique("mention_id", keep="first", maintain_order=True)
     entities = entities_from_mentions(mentions)
     if verbs is None and "verb_forms" in reference:
@@ -158,15 +160,10 @@ def _outlets(
     outlets = articles.select("outlet").drop_nulls().unique()
     if outlets.height == 0:
         return articles.with_columns(pl.lit(None, dtype=pl.String).alias("outlet_entity_id")), entities
-    keyed = outlets.with_columns(
-        pl.col("outlet").map_elements(norm_key, return_dtype=pl.String).alias("pattern")
-    )
+    keyed = outlets.with_columns(map_py(outlets.get_column("outlet"), norm_key, pl.String).alias("pattern"))
     known = keyed.join(gaz.aliases.select("pattern", "actor_id"), on="pattern", how="left")
-    known = known.with_columns(
-        pl.coalesce(
-            "actor_id", pl.col("outlet").map_elements(lambda o: f"org:{slug(o)}", return_dtype=pl.String)
-        ).alias("outlet_entity_id")
-    )
+    new_ids = map_py(known.get_column("outlet"), lambda o: f"org:{slug(o)}", pl.String)
+    known = known.with_columns(pl.coalesce(pl.col("actor_id"), pl.lit(new_ids)).alias("outlet_entity_id"))
     actors = gaz.actors.filter(pl.col("actor_id").is_in(known["actor_id"].drop_nulls().implode()))
     new = pl.concat(
         [

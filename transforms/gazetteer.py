@@ -8,6 +8,8 @@ from functools import cached_property
 
 import polars as pl
 
+from transforms.pymap import map_py
+
 SOURCE_RANK = {"curated": 0, "pycountry": 1, "phoenix": 2}
 ALIAS_KIND_RANK = {"name": 0, "abbreviation": 1, "demonym": 2, "capital": 3}
 
@@ -88,9 +90,8 @@ class Gazetteer:
     def pattern_heads(self) -> pl.DataFrame:
         """pattern, head: the pattern's first word (its first run of letters and digits), or
         None when it starts with another character (such a pattern is always tried)."""
-        return self.aliases.select(
-            "pattern",
-            pl.col("pattern").map_elements(_head_word, return_dtype=pl.String).alias("head"),
+        return self.aliases.select("pattern").with_columns(
+            map_py(self.aliases.get_column("pattern"), _head_word, pl.String).alias("head")
         )
 
 
@@ -105,7 +106,7 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
     )
     aliases = (
         aliases.with_columns(
-            pl.col("alias").map_elements(norm_key, return_dtype=pl.String).alias("pattern"),
+            map_py(aliases.get_column("alias"), norm_key, pl.String).alias("pattern"),
             pl.col("actor_source")
             .replace_strict(SOURCE_RANK, default=9, return_dtype=pl.Int64)
             .alias("src_rank"),
@@ -141,32 +142,23 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
     )
     roles = reference["actor_roles"]
     persons = actors.filter(pl.col("entity_type") == "PERSON")
+    # East Asian order: family name first ("Lee Jae-myung")
+    family_first = persons.filter(pl.col("canonical_name").str.contains(r"^\S+ \S+-\S+$"))
     surnames = pl.concat(
         [
-            persons.select(
-                pl.col("canonical_name").map_elements(
-                    lambda n: norm_key(n.split()[-1]), return_dtype=pl.String
-                ),
-                "actor_id",
-                "source",
+            persons.select("actor_id", "source").with_columns(
+                map_py(persons.get_column("canonical_name"), lambda n: norm_key(n.split()[-1]), pl.String)
             ),
-            # East Asian order: family name first ("Lee Jae-myung")
-            persons.filter(pl.col("canonical_name").str.contains(r"^\S+ \S+-\S+$")).select(
-                pl.col("canonical_name").map_elements(
-                    lambda n: norm_key(n.split()[0]), return_dtype=pl.String
-                ),
-                "actor_id",
-                "source",
+            family_first.select("actor_id", "source").with_columns(
+                map_py(family_first.get_column("canonical_name"), lambda n: norm_key(n.split()[0]), pl.String)
             ),
         ]
-    ).rename({"canonical_name": "surname"})
+    ).select(pl.col("canonical_name").alias("surname"), "actor_id", "source")
     titled = roles.filter(pl.col("role_title").is_not_null() & pl.col("country_iso3").is_not_null())
     title_country: dict[str, str] = {}
     if titled.height:
         per_title = (
-            titled.with_columns(
-                pl.col("role_title").map_elements(norm_key, return_dtype=pl.String).alias("t")
-            )
+            titled.with_columns(map_py(titled.get_column("role_title"), norm_key, pl.String).alias("t"))
             .group_by("t")
             .agg(pl.col("country_iso3").unique())
         )
@@ -257,10 +249,8 @@ def match_aliases(texts: pl.DataFrame, gaz: Gazetteer) -> pl.DataFrame:
                 "pattern": pl.String,
             }
         )
-    normed = texts.select(
-        "article_id",
-        "body",
-        pl.col("body").map_elements(_norm_for_match, return_dtype=pl.String).alias("norm"),
+    normed = texts.select("article_id", "body").with_columns(
+        map_py(texts.get_column("body"), _norm_for_match, pl.String).alias("norm")
     )
     # Only patterns whose first word occurs in these texts can give a hit (a hit starts and ends
     # on word boundaries, so its first word is a whole word of the text): the Aho-Corasick

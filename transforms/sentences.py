@@ -6,6 +6,8 @@ import re
 
 import polars as pl
 
+from transforms.pymap import map_py
+
 # Tokens ending in '.' that do not end a sentence when followed by a capitalised word.
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sen rep gov gen col lt sgt capt maj adm cmdr st mt jr sr inc corp co ltd plc
@@ -65,15 +67,12 @@ def _is_abbreviation(chunk: str, dot: int) -> bool:
 def sentences(articles: pl.DataFrame) -> pl.DataFrame:
     """One row per sentence: article_id, sentence_idx, start_char, end_char, text."""
     span_type = pl.List(pl.Struct({"start_char": pl.Int64, "end_char": pl.Int64}))
-    spans = articles.select(
-        "article_id",
-        "body",
-        pl.col("body")
-        .map_elements(
+    spans = articles.select("article_id", "body").with_columns(
+        map_py(
+            articles.get_column("body"),
             lambda b: [{"start_char": s, "end_char": e} for s, e in split_sentences(b)],
-            return_dtype=span_type,
-        )
-        .alias("spans"),
+            span_type,
+        ).alias("spans")
     )
     out = (
         spans.explode("spans")

@@ -106,6 +106,11 @@ class Listed:
     real: Path | None = None
     folder: bool = False
 
+    @property
+    def source_path(self) -> str:
+        """The path as the warehouse records it (:func:`as_text`)."""
+        return as_text(self.path.as_posix())
+
 
 @dataclass(frozen=True)
 class Read:
@@ -115,6 +120,16 @@ class Read:
     data: bytes
     disk_bytes: int
     gzipped: bool = False
+
+
+def as_text(os_text: str) -> str:
+    """``os_text`` (a path or a message naming one) as text that can be stored: the bytes of a
+    name that is not UTF-8 (which Python keeps as lone surrogates) are written ``\\xNN``.
+
+    Such names are common in archives made on other systems; kept raw, one of them would make
+    the batch's frame impossible to build. The file itself is still opened by its real name.
+    """
+    return os_text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _ignored(name: str) -> bool:
@@ -244,7 +259,7 @@ def list_files(input_dir: Path) -> list[Listed]:
                 out.append(Listed(path, lst.st_size, _mtime(lst), f"not_a_regular_file: {_kind(mode)}"))
 
     walk(root, None)
-    out.sort(key=lambda item: item.path.as_posix())
+    out.sort(key=lambda item: item.source_path)
     return out
 
 
@@ -358,7 +373,7 @@ def _read_all(items: list[Listed], max_bytes: int) -> pl.DataFrame:
     rows = []
     for item in items:
         raw, size, error = read_listed(item, max_bytes)
-        rows.append((item.path.as_posix(), size, item.mtime, raw, error))
+        rows.append((item.source_path, size, item.mtime, raw, None if error is None else as_text(error)))
     return pl.DataFrame(rows, schema=DISCOVER_SCHEMA, orient="row")
 
 
@@ -416,7 +431,7 @@ def count_to_read(input_dir: Path, manifest: pl.DataFrame | None, *, rehash: boo
     """How many files :func:`discover_incremental` would read (it lists and stats, reads nothing)."""
     root = check_input_folder(input_dir)
     known, _live = _known(manifest)
-    return sum(1 for item in list_files(root) if rehash or not _unchanged(item, item.path.as_posix(), known))
+    return sum(1 for item in list_files(root) if rehash or not _unchanged(item, item.source_path, known))
 
 
 def discover_incremental(
@@ -438,15 +453,15 @@ def discover_incremental(
     to_read: list[Listed] = []
     skipped: list[tuple[str, int | None, datetime | None]] = []
     for item in listed:
-        path = item.path.as_posix()
+        path = item.source_path
         if not rehash and _unchanged(item, path, known):
             skipped.append((path, item.size_bytes, item.mtime))
         else:
             to_read.append(item)
-    present = {item.path.as_posix() for item in listed}
+    present = {item.source_path for item in listed}
     # the files under a folder that could not be listed are unknown this time, not gone
-    unlisted = tuple(item.path.as_posix().rstrip("/") + "/" for item in listed if item.folder)
-    prefix = root.as_posix().rstrip("/") + "/"
+    unlisted = tuple(item.source_path.rstrip("/") + "/" for item in listed if item.folder)
+    prefix = as_text(root.as_posix()).rstrip("/") + "/"
     deleted = sorted(
         p for p in live_known if p.startswith(prefix) and p not in present and not p.startswith(unlisted)
     )

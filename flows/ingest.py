@@ -423,10 +423,12 @@ def _ingest_locked(
         # near-duplicate stories (part of the extract stage for the progress display)
         paths = todo.get_column("source_path").unique().sort().to_list()
         stories = near_dup_task(warehouse, extracted["articles"], paths, *near_dup_params)
-    frames = build_frames(units, extracted, run_id, stories)
-    if extracted[isolation.FAILED_KEY].height:  # articles set aside by extraction are quarantined too
-        _count_set_aside(summary, quarantine_failed(units, extracted[isolation.FAILED_KEY]))
+    failed = extracted.pop(isolation.FAILED_KEY)
+    if failed.height:  # articles set aside by extraction are quarantined, with their in-batch copies
+        units = quarantine_failed(units, failed)
+        _count_set_aside(summary, units)
         counts.update(files_duplicate=summary.files_duplicate, files_quarantined=summary.files_quarantined)
+    frames = build_frames(units, extracted, run_id, stories)
     n_rows = sum(f.height for f in frames.values())
     progress.stage("validate", f"{n_rows} row(s)")
     # The load runs while the checks run (DuckDB works on the CPU the checks leave), in one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC
 from pathlib import Path
 
@@ -128,3 +129,34 @@ def test_count_to_read_follows_the_incremental_rule(tmp_path: Path) -> None:
     assert count_to_read(tmp_path, manifest, rehash=True) == 4
     with pytest.raises(InputError):
         count_to_read(tmp_path / "missing", None)
+
+
+def test_a_name_that_is_not_utf8_is_read_under_an_escaped_path(tmp_path: Path) -> None:
+    """A file named in another encoding (Latin-1 bytes), and a link to such a name outside the
+    folder, do not stop discovery: their source_path / read_error spell the bytes as \\xNN, the
+    file is read by its real name, and a rerun finds it unchanged and not deleted."""
+    from flows.discover import discover_incremental
+
+    root = tmp_path / "in"
+    root.mkdir()
+    raw_root = bytes(root)
+    with open(raw_root + b"/caf\xe9.txt", "wb") as fh:
+        fh.write(b"Title\n\nBody text of an article with a Latin-1 name.\n")
+    os.symlink(b"/nowhere/\xff.txt", raw_root + b"/link\xff.txt")
+    first = discover_incremental(root, None)
+    rows = {r["source_path"]: r for r in first.files.iter_rows(named=True)}
+    assert set(rows) == {f"{root}/caf\\xe9.txt", f"{root}/link\\xff.txt"}
+    assert rows[f"{root}/caf\\xe9.txt"]["raw"].startswith(b"Title")
+    assert rows[f"{root}/link\\xff.txt"]["read_error"].startswith(
+        "outside_input: symlink to /nowhere/\\xff.txt"
+    )
+    manifest = first.files.select(
+        "source_path",
+        "size_bytes",
+        "mtime",
+        pl.lit("sha").alias("content_sha256"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
+    )
+    again = discover_incremental(root, manifest)
+    assert again.deleted == []
+    assert again.skipped.get_column("source_path").to_list() == [f"{root}/caf\\xe9.txt"]

@@ -87,3 +87,31 @@ def test_incremental_reruns(prefect_harness: None, tmp_path: Path, monkeypatch: 
     back = ingest(inp, wh, snapshot=False)
     assert back.articles_loaded == 0
     assert q(wh, f"SELECT deleted_at FROM files WHERE source_path = '{gone.as_posix()}'") == [(None,)]
+
+
+def test_a_jsonl_file_with_one_line_edited_keeps_its_other_lines(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """The loader replaces a changed file's rows as a whole: its unchanged lines are loaded again
+    with it, not left out (they were deleted and never reloaded)."""
+    import json
+
+    from flows.ingest import ingest
+
+    texts = [p.read_text() for p in sorted(SAMPLES.glob("*.txt"))[:2]]
+    inp, wh = tmp_path / "in", tmp_path / "w.duckdb"
+    inp.mkdir()
+    feed = inp / "feed.jsonl"
+
+    def write(second: str) -> None:
+        feed.write_text("".join(json.dumps({"body": t}) + "\n" for t in (texts[0], second)))
+
+    write(texts[1])
+    assert ingest(inp, wh, snapshot=False).articles_loaded == 2
+    write(texts[1] + "\n\nThe ministers will meet again in March, an edited line says.\n")  # line 1 as it was
+    edited = ingest(inp, wh, snapshot=False)
+    assert edited.status == "success", edited.message
+    sql = "SELECT source_record, contains(body, 'an edited line') FROM articles ORDER BY 1"
+    assert q(wh, sql) == [(1, False), (2, True)]
+    again = ingest(inp, wh, snapshot=False)
+    assert again.rows == {} and again.files_new == 0

@@ -474,8 +474,29 @@ def test_route_changed_jsonl_line_and_fixed_quarantine() -> None:
     )
     units = _units(_unit("/in/j.jsonl", "3" * 64, 2), _unit("/in/j.jsonl", "2" * 64, 3))
     out = route_units(units, known)
-    assert out["route"].to_list() == ["article", "unchanged"]
-    assert out["replaces"].to_list() == [True, False]
+    # the file changed, so it is routed again as a whole: line 3 (same content) is its article
+    # again, since the loader replaces the file's rows as a whole (left 'unchanged' it was lost)
+    assert out["route"].to_list() == ["article", "article"]
+    assert out["article_id"].to_list() == ["3" * 16, "2" * 16]
+    assert out["replaces"].to_list() == [True, True]
+
+
+def test_route_a_file_that_lost_a_record_is_routed_again() -> None:
+    """Lines 1 and 2 unchanged, line 3 gone: the file changed, its remaining lines are routed again."""
+    known = _known(
+        ("/in/j.jsonl", 1, "1" * 64, "1" * 16, "article"),
+        ("/in/j.jsonl", 2, "2" * 64, None, "quarantine"),
+        ("/in/j.jsonl", 3, "3" * 64, "3" * 16, "article"),
+        ("/in/k.jsonl", 1, "1" * 64, "1" * 16, "duplicate"),
+    )
+    units = _units(
+        _unit("/in/j.jsonl", "1" * 64, 1),
+        _unit("/in/j.jsonl", "2" * 64, 2, reason="malformed"),
+        _unit("/in/k.jsonl", "1" * 64, 1),
+    )
+    out = route_units(units, known)
+    assert out["route"].to_list() == ["article", "quarantine", "unchanged"]
+    assert out["replaces"].to_list() == [True, True, False]
 
 
 # --- the BBC corpus --------------------------------------------------------------------------

@@ -41,6 +41,7 @@ import hashlib
 import polars as pl
 
 from schemas.tables import EVENT_MENTIONS, EVENTS
+from transforms.near_dup import story_of
 
 #: Columns that define a known event (all non-NULL, event_date at day precision).
 KEY_COLUMNS: tuple[str, ...] = (
@@ -219,13 +220,10 @@ def group_event_mentions(
     )
     if articles is None or not {"article_id", "published_date"} <= set(articles.columns):
         articles = pl.DataFrame(schema={"article_id": pl.String, "published_date": pl.Date})
-    story = pl.col("article_id").cast(pl.String)
-    if "near_duplicate_of" in articles.columns:
-        story = pl.coalesce(pl.col("near_duplicate_of").cast(pl.String), story)
     pub = articles.select(
         pl.col("article_id").cast(pl.String),
         pl.col("published_date").cast(pl.Date).alias("article_published_date"),
-        story.alias("story_id"),
+        story_of(articles).alias("story_id"),
     ).unique("article_id", keep="first")
     mentions = mentions.join(pub, on="article_id", how="left", maintain_order="left").with_columns(
         pl.col("story_id").fill_null(pl.col("article_id"))

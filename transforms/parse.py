@@ -36,6 +36,8 @@ from typing import Any
 
 import polars as pl
 
+from schemas.tables import QUARANTINE_REASONS
+
 __all__ = ["UNIT_SCHEMA", "ParseLimits", "detect_language", "parse_files"]
 
 
@@ -201,15 +203,11 @@ def _bad(reason: str, detail: str, **fields: Any) -> dict[str, Any]:
     return _unit(quarantine_reason=reason, quarantine_detail=detail, **fields)
 
 
-# Reasons discovery gives in ``read_error`` ('<reason>: <detail>', flows/discover.py).
-_READ_REASONS = frozenset({"unreadable", "oversized", "outside_input", "not_a_regular_file", "malformed"})
-
-
 def _read_failure(read_error: str | None) -> tuple[str, str]:
     """(quarantine reason, detail) of a file discovery did not read; the detail does not repeat
     the reason. An error without a known reason prefix is 'unreadable', its text the detail."""
     reason, sep, detail = (read_error or "").partition(": ")
-    if sep and reason in _READ_REASONS and detail:
+    if sep and reason in QUARANTINE_REASONS and detail:
         return reason, detail
     return "unreadable", read_error or "no bytes"
 

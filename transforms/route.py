@@ -29,7 +29,9 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     """Add ``route``, ``article_id`` and ``replaces`` to ``units`` (order and other columns kept).
 
     * ``unchanged``: (source_path, source_record, content_sha256) is already recorded, in any
-      place; ``article_id`` is the recorded one (NULL for a recorded quarantine unit).
+      place, and so is every other unit of its file, with no recorded unit of the file missing
+      (a changed file is routed again as a whole); ``article_id`` is the recorded one (NULL for a
+      recorded quarantine unit).
     * ``quarantine``: the unit has a ``quarantine_reason``; ``article_id`` NULL.
     * ``duplicate``: a good unit whose content equals an article already in the warehouse, or an
       earlier good unit of this batch (first by source_path, source_record wins); ``article_id`` is
@@ -54,6 +56,15 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
         nulls_equal=True,
         maintain_order="left",
     ).with_columns(pl.col("_unchanged").fill_null(False))
+    # ... and a file is unchanged only as a whole: each of its units recorded with the same
+    # content, none of its recorded units missing. The loader replaces a changed file's rows as
+    # a whole, so every unit of a changed file is routed again (one left 'unchanged' there, e.g.
+    # the other lines of a JSON Lines file with one line edited, would be deleted, not reloaded).
+    recorded = known.unique(_KEY).group_by("source_path").agg(pl.len().alias("_n_known"))
+    df = df.join(recorded, on="source_path", how="left", maintain_order="left").with_columns(
+        _unchanged=pl.col("_unchanged").all().over("source_path")
+        & (pl.len().over("source_path") == pl.col("_n_known").fill_null(0))
+    )
 
     # replaces: path+record recorded before, but not with this content
     seen_keys = known.select(_KEY).unique().with_columns(_seen=pl.lit(True))
@@ -105,7 +116,7 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     return (
         df.with_columns(route=route, article_id=article_id)
         .sort("_order")
-        .drop("_order", "_unchanged", "_known_id", "_seen", "_original_id", "_first")
+        .drop("_order", "_unchanged", "_n_known", "_known_id", "_seen", "_original_id", "_first")
     )
 
 

@@ -67,8 +67,11 @@ def check(
         assert (u["date_precision"], u["date_source"]) == ("day", "dateline")
     elif month_day != (None, None):
         assert u["date_source"] == "unknown: dateline gives month/day without year"
-    else:
-        assert (u["date_precision"], u["date_source"]) == (None, "unknown: no date in metadata or dateline")
+    else:  # a place and an agency, no date
+        assert (u["date_precision"], u["date_source"]) == (
+            None,
+            "unknown: no date in metadata; the dateline gives none",
+        )
     assert u["body"].startswith(BODY)  # the dateline is no longer in the body
 
 
@@ -147,3 +150,33 @@ def test_no_bbc_article_gains_a_dateline() -> None:
     assert units["dateline"].null_count() == units.height
     assert units["outlet"].null_count() == units.height
     assert units["dateline_month"].null_count() == units.height
+
+
+def test_why_a_date_is_unknown_survives_extraction() -> None:
+    """Articles with no month and day to complete keep parsing's reason (unparseable metadata, a
+    dateline without a date); it used to be overwritten with 'no date in metadata or dateline'."""
+    from transforms.dates import infer_publication_dates
+
+    reasons = [
+        "unknown: unparseable metadata:published_at",
+        "unknown: no date in metadata; the dateline gives none",
+    ]
+    articles = pl.DataFrame(
+        {
+            "article_id": ["a", "b"],
+            "body": [BODY, BODY],
+            "published_date": [None, None],
+            "date_precision": [None, None],
+            "date_source": reasons,
+            "dateline_month": [None, None],
+            "dateline_day": [None, None],
+        },
+        schema_overrides={"published_date": pl.Date, "dateline_month": pl.Int8, "dateline_day": pl.Int8},
+    )
+    mentions = pl.DataFrame(schema={"article_id": pl.String, "actor_id": pl.String, "role_title": pl.String})
+    roles = pl.DataFrame(
+        schema={"actor_id": pl.String, "role_title": pl.String, "start_date": pl.Date, "end_date": pl.Date}
+    )
+    out = infer_publication_dates(articles, mentions, roles, today=date(2025, 7, 10))
+    assert out.get_column("date_source").to_list() == reasons
+    assert out.get_column("published_date").null_count() == 2

@@ -203,10 +203,15 @@ def infer_publication_dates(
         map_py(role_rows.get_column("role_title"), norm_key, pl.String).alias("t")
     )
     updates: dict[str, tuple[date | None, str | None, str]] = {}
-    for row in need.select("article_id", "body", "dateline_month", "dateline_day").iter_rows(named=True):
+    # why parsing found no date (unparseable metadata, a dateline without one, ...) stands for
+    # the articles that have no month and day to complete
+    told = [c for c in ("date_source",) if c in need.columns]
+    for row in need.select("article_id", "body", "dateline_month", "dateline_day", *told).iter_rows(
+        named=True
+    ):
         aid, body, mon, day = row["article_id"], row["body"], row["dateline_month"], row["dateline_day"]
         if not mon or not day:
-            updates[aid] = (None, None, "unknown: no date in metadata or dateline")
+            updates[aid] = (None, None, row.get("date_source") or "unknown: no date in metadata or dateline")
             continue
         years = set(range(1950, today.year + 1))
         reasons: list[str] = []

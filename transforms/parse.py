@@ -1019,6 +1019,8 @@ def _dates(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("unknown: unparseable metadata:") + pl.col("date_field"))
         .when(pl.col("dateline_month").is_not_null())
         .then(pl.lit("unknown: dateline gives month/day without year"))
+        .when(pl.col("dateline").is_not_null())
+        .then(pl.lit("unknown: no date in metadata; the dateline gives none"))
         .otherwise(pl.lit("unknown: no date in metadata or dateline"))
     )
     return df.with_columns(

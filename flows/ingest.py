@@ -437,7 +437,12 @@ def _ingest_locked(
         con = wh.connect(warehouse)
         try:
             wh.finish_run(
-                con, run_id, "success", {**counts, "articles_loaded": 0, "rows_written": 0}, "pass", None
+                con,
+                run_id,
+                "success",
+                {**counts, "articles_loaded": 0, "rows_written": 0},
+                "pass",
+                _kept_message(summary.files_kept) or None,
             )
             if snapshot and not locking.snapshot_is_current(warehouse):
                 wh.checkpoint(con)

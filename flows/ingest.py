@@ -188,7 +188,8 @@ def build_frames(
 ) -> dict[str, pl.DataFrame]:
     """Fact-table frames of one batch from the routed units and the extraction output.
 
-    Articles the extraction set aside (``extracted[isolation.FAILED_KEY]``, when present) go to
+    Units routed ``unchanged`` or ``kept`` write nothing (their paths are not in ``files``, so
+    the loader leaves their rows alone). Articles the extraction set aside (``extracted[isolation.FAILED_KEY]``, when present) go to
     ``quarantine`` with their reason and detail, with any duplicate of them in this batch
     (:func:`transforms.route.quarantine_failed`); none of their rows were extracted, and their
     files' outcome counts them as quarantined.
@@ -309,7 +310,9 @@ def ingest(
 
     One run at a time per warehouse: the run lock is taken first (``on_locked`` 'wait' up to
     ``lock_timeout`` seconds, or 'fail'; defaults from ``dateline.toml``). Files whose size and
-    mtime match the manifest are not read (``rehash=True`` reads all). After a successful load a
+    mtime match the manifest are not read (``rehash=True`` reads all, and routes again the files
+    with an article set aside as ``extract_timeout`` / ``extract_failed``). A known file that
+    cannot be read this time keeps its rows and is read again next run. After a successful load a
     read-only snapshot is published next to the warehouse (``snapshot``, default from config).
     """
     cfg = config_mod.load()

@@ -73,7 +73,12 @@ def run(
         typer.Option(help="Seconds to wait for another run (default: [run] lock_timeout_seconds)."),
     ] = None,
     rehash: Annotated[
-        bool, typer.Option("--rehash", help="Read and hash every file, even if size and mtime are unchanged.")
+        bool,
+        typer.Option(
+            "--rehash",
+            help="Read and hash every file, even if size and mtime are unchanged, and retry the "
+            "articles quarantined extract_timeout or extract_failed.",
+        ),
     ] = False,
 ) -> None:
     """Ingest every new or changed file under --input into the warehouse."""
@@ -274,6 +279,7 @@ def _print_summary(s) -> None:
         f"files      seen {s.files_seen} / new or changed {s.files_new} / unchanged {s.files_unchanged} / "
         f"duplicate {s.files_duplicate} / quarantined {s.files_quarantined} / "
         f"deleted {getattr(s, 'files_deleted', 0)}"
+        + (f" / could not be read, rows kept {s.files_kept}" if getattr(s, "files_kept", 0) else "")
     )
     if s.rows:
         t = RichTable("table", "rows written", box=None)
@@ -286,6 +292,11 @@ def _print_summary(s) -> None:
         console.print(f"quarantined  {path}: {why}")
     if len(s.quarantined) > 10:
         console.print(f"... and {len(s.quarantined) - 10} more (see the quarantine table)")
+    kept = getattr(s, "kept", [])
+    for path, why in kept[:10]:
+        console.print(f"kept         {path}: {why} (its rows are kept; read again next run)")
+    if len(kept) > 10:
+        console.print(f"... and {len(kept) - 10} more kept")
     console.print(f"data quality  {s.dq_verdict}")
     for line in s.dq_failed[:10]:
         console.print(f"  {line}")

@@ -29,7 +29,10 @@ from schemas.tables import FILES
 from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
 from transforms.parse import ParseLimits, parse_files
-from transforms.route import KNOWN_SCHEMA, quarantine_failed, route_units
+from transforms.route import KNOWN_SCHEMA, RETRY_REASONS, quarantine_failed, route_units
+
+#: Routes of units for which nothing is deleted or written: the warehouse's rows stay as they are.
+NOTHING_TO_WRITE = ("unchanged", "kept")
 
 
 @dataclass
@@ -44,11 +47,13 @@ class RunSummary:
     files_duplicate: int = 0
     files_quarantined: int = 0
     files_deleted: int = 0
+    files_kept: int = 0  # known files that could not be read this run: their rows are kept
     articles_loaded: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     dq_verdict: str = "pass"
     dq_failed: list[str] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (path, why it could not be read)
     message: str = ""
     seconds: float = 0.0
 
@@ -63,8 +68,11 @@ def discover_task(input_dir: Path, manifest: pl.DataFrame, max_bytes: int, rehas
 
 
 @task(name="parse", cache_policy=NO_CACHE)
-def parse_task(files: pl.DataFrame, known: pl.DataFrame, limits: ParseLimits) -> pl.DataFrame:
-    return route_units(parse_files(files, limits), known)
+def parse_task(
+    files: pl.DataFrame, known: pl.DataFrame, limits: ParseLimits, retry_reasons: frozenset[str]
+) -> pl.DataFrame:
+    """Parse the files read and route their units (``retry_reasons``: see route_units)."""
+    return route_units(parse_files(files, limits), known, retry_reasons=retry_reasons)
 
 
 @task(name="extract", cache_policy=NO_CACHE)
@@ -180,7 +188,8 @@ def build_frames(
 ) -> dict[str, pl.DataFrame]:
     """Fact-table frames of one batch from the routed units and the extraction output.
 
-    Articles the extraction set aside (``extracted[isolation.FAILED_KEY]``, when present) go to
+    Units routed ``unchanged`` or ``kept`` write nothing (their paths are not in ``files``, so
+    the loader leaves their rows alone). Articles the extraction set aside (``extracted[isolation.FAILED_KEY]``, when present) go to
     ``quarantine`` with their reason and detail, with any duplicate of them in this batch
     (:func:`transforms.route.quarantine_failed`); none of their rows were extracted, and their
     files' outcome counts them as quarantined.
@@ -198,7 +207,7 @@ def build_frames(
     failed = extracted.pop(isolation.FAILED_KEY, None)
     if failed is not None:
         units = quarantine_failed(units, failed)
-    todo = units.filter(pl.col("route") != "unchanged")
+    todo = units.filter(~pl.col("route").is_in(NOTHING_TO_WRITE))
     dups = todo.filter(pl.col("route") == "duplicate").select(
         "source_path", "source_record", "content_sha256", "article_id"
     )
@@ -247,8 +256,8 @@ def build_frames(
 
 
 def _count_set_aside(summary: RunSummary, units: pl.DataFrame) -> None:
-    """The summary's duplicate and quarantine counts, and its list of quarantined units, from
-    the routed units."""
+    """The summary's duplicate, quarantine and kept counts, and its lists of quarantined and
+    kept units, from the routed units."""
     summary.files_duplicate = units.filter(pl.col("route") == "duplicate").height
     q = units.filter(pl.col("route") == "quarantine")
     summary.files_quarantined = q["source_path"].n_unique()
@@ -258,6 +267,31 @@ def _count_set_aside(summary: RunSummary, units: pl.DataFrame) -> None:
             "source_path", "source_record", "quarantine_reason", "quarantine_detail"
         ).iter_rows()
     ]
+    kept = units.filter(pl.col("route") == "kept")
+    summary.files_kept = kept["source_path"].n_unique()
+    summary.kept = [
+        (p, f"{reason}: {detail}")
+        for p, reason, detail in kept.select(
+            "source_path", "quarantine_reason", "quarantine_detail"
+        ).iter_rows()
+    ]
+
+
+def _kept_message(n_kept: int) -> str:
+    """What the run says about the known files it could not read (empty if none)."""
+    if not n_kept:
+        return ""
+    return (
+        f"{n_kept} known file(s) could not be read this time: their rows are kept; "
+        "they are read again next run"
+    )
+
+
+def _deleted_message(n_deleted: int) -> str:
+    """What the run says about the files gone since the last run (empty if none)."""
+    if not n_deleted:
+        return ""
+    return f"{n_deleted} file(s) deleted since the last run: recorded in files.deleted_at, their rows kept"
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -276,7 +310,9 @@ def ingest(
 
     One run at a time per warehouse: the run lock is taken first (``on_locked`` 'wait' up to
     ``lock_timeout`` seconds, or 'fail'; defaults from ``dateline.toml``). Files whose size and
-    mtime match the manifest are not read (``rehash=True`` reads all). After a successful load a
+    mtime match the manifest are not read (``rehash=True`` reads all, and routes again the files
+    with an article set aside as ``extract_timeout`` / ``extract_failed``). A known file that
+    cannot be read this time keeps its rows and is read again next run. After a successful load a
     read-only snapshot is published next to the warehouse (``snapshot``, default from config).
     """
     cfg = config_mod.load()
@@ -366,18 +402,20 @@ def _ingest_locked(
             history = wh.dq_history(con, run_id)
         finally:
             con.close()
-        units = parse_task(files, known, limits)
+        # --rehash also retries what extraction set aside for a reason a retry may not repeat
+        units = parse_task(files, known, limits, RETRY_REASONS if rehash else frozenset())
     else:
         units, existing = route_units(parse_files(files), pl.DataFrame(schema=KNOWN_SCHEMA)), {}
     summary.files_seen = files.height + found.skipped.height
     routes = units.group_by("source_path").agg(pl.col("route").unique())
     unchanged_read = routes.filter(pl.col("route").list.eval(pl.element() == "unchanged").list.all())
     summary.files_unchanged = unchanged_read.height + found.skipped.height
-    summary.files_new = summary.files_seen - summary.files_unchanged
     summary.files_deleted = len(found.deleted)
     _count_set_aside(summary, units)
+    summary.files_new = summary.files_seen - summary.files_unchanged - summary.files_kept
     # files read again whose content had not changed: their manifest size/mtime are refreshed
-    # (only those whose size, mtime or deletion mark differ from the manifest's)
+    # (only those whose size, mtime or deletion mark differ from the manifest's). Not a kept file
+    # (it could not be read): its manifest row stays as it was, so the next run reads it again.
     recorded = manifest.filter(pl.col("deleted_at").is_null()).select("source_path", "size_bytes", "mtime")
     seen = (
         files.join(unchanged_read.select("source_path"), on="source_path", how="semi")
@@ -392,15 +430,22 @@ def _ingest_locked(
         "files_quarantined": summary.files_quarantined,
     }
 
-    todo = units.filter(pl.col("route") != "unchanged")
+    todo = units.filter(~pl.col("route").is_in(NOTHING_TO_WRITE))
     if todo.height == 0 and not found.deleted and seen.height == 0:
         # nothing new, changed or deleted: no extraction, no validation, no rows written
         summary.status = "success"
-        summary.message = "nothing to do: no new, changed or deleted files"
+        summary.message = (
+            _kept_message(summary.files_kept) or "nothing to do: no new, changed or deleted files"
+        )
         con = wh.connect(warehouse)
         try:
             wh.finish_run(
-                con, run_id, "success", {**counts, "articles_loaded": 0, "rows_written": 0}, "pass", None
+                con,
+                run_id,
+                "success",
+                {**counts, "articles_loaded": 0, "rows_written": 0},
+                "pass",
+                _kept_message(summary.files_kept) or None,
             )
             if snapshot and not locking.snapshot_is_current(warehouse):
                 wh.checkpoint(con)
@@ -478,11 +523,9 @@ def _ingest_locked(
     stage_hook("after_commit")
     summary.articles_loaded = summary.rows.get("articles", 0)
     summary.status = "success"
-    if found.deleted:
-        summary.message = (
-            f"{len(found.deleted)} file(s) deleted since the last run: recorded in files.deleted_at, "
-            "their rows kept"
-        )
+    summary.message = "; ".join(
+        m for m in (_deleted_message(len(found.deleted)), _kept_message(summary.files_kept)) if m
+    )
     con = wh.connect(warehouse)
     try:
         wh.write_dq_runs(con, run_id, dq_metrics)

@@ -428,21 +428,24 @@ def load_reference(con: duckdb.DuckDBPyConnection, reference: Mapping[str, pl.Da
 def known_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every input unit the warehouse holds and where it is.
 
-    Columns source_path, source_record, content_sha256, article_id and place
-    ('article' | 'duplicate' | 'quarantine'; quarantine rows have no article_id).
+    Columns source_path, source_record, content_sha256, article_id, place
+    ('article' | 'duplicate' | 'quarantine'; quarantine rows have no article_id) and reason
+    (a quarantine row's reason, NULL for the others).
     """
     return _frame(
         con,
         """
-        SELECT source_path, source_record, content_sha256, article_id, 'article' AS place
+        SELECT source_path, source_record, content_sha256, article_id, 'article' AS place,
+            NULL AS reason
         FROM articles
         UNION ALL
-        SELECT source_path, source_record, content_sha256, article_id, 'duplicate' FROM duplicates
+        SELECT source_path, source_record, content_sha256, article_id, 'duplicate', NULL
+        FROM duplicates
         UNION ALL
-        SELECT source_path, source_record, content_sha256, NULL, 'quarantine' FROM quarantine
+        SELECT source_path, source_record, content_sha256, NULL, 'quarantine', reason FROM quarantine
         ORDER BY source_path, source_record NULLS FIRST, place
         """,
-    ).cast({"source_record": pl.Int64, "article_id": pl.String})
+    ).cast({"source_record": pl.Int64, "article_id": pl.String, "reason": pl.String})
 
 
 MANIFEST_SCHEMA = pl.Schema(

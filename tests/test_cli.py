@@ -61,6 +61,38 @@ def test_every_command_has_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
         assert code == 0 and "Usage" in sub, command
 
 
+def test_run_help_says_rehash_retries_set_aside_articles(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one help line per option
+    code, out, _ = dateline(monkeypatch, capsys, "run", "--help")
+    assert code == 0
+    assert "extract_timeout" in out and "extract_failed" in out
+
+
+def test_run_summary_names_the_kept_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A known file that could not be read is counted and named, apart from the quarantined ones."""
+    import io
+
+    from rich.console import Console
+
+    from flows import cli
+    from flows.ingest import RunSummary
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buf, width=300))
+    summary = RunSummary("r1", "success", "/in", "/w.duckdb", files_seen=3, files_unchanged=1)
+    summary.files_kept = 2
+    summary.kept = [("/in/a.txt", "unreadable: Permission denied"), ("/in/b.txt", "unreadable: vanished")]
+    summary.message = "2 known file(s) could not be read this time: their rows are kept"
+    cli._print_summary(summary)
+    out = buf.getvalue()
+    assert "could not be read, rows kept 2" in out
+    assert "kept         /in/a.txt: unreadable: Permission denied" in out
+    assert "/in/b.txt: unreadable: vanished" in out
+    assert "quarantined  /in/a.txt" not in out
+
+
 def test_bad_usage_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, small_wh: Path
 ) -> None:

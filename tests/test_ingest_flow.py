@@ -166,3 +166,111 @@ def test_failed_or_raising_checks_leave_the_facts_unloaded(
     monkeypatch.setattr(ingest_mod, "validate_run", real_validate)
     ok = ingest(inp, wh)
     assert ok.status == "success" and counts(wh)["articles"] == ok.articles_loaded > 0
+
+
+def _rows(wh: Path) -> dict[str, list[tuple]]:
+    """Every row of the article tables (run ids left out: a later run may recompute an event)."""
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return {
+            "articles": sorted(
+                con.execute("SELECT article_id, source_path, source_record, body FROM articles").fetchall()
+            ),
+            "sentences": sorted(
+                con.execute("SELECT article_id, sentence_idx, text FROM sentences").fetchall()
+            ),
+            "events": sorted(con.execute("SELECT event_id, mention_count FROM events").fetchall()),
+            "event_mentions": sorted(
+                con.execute("SELECT event_id, article_id FROM event_mentions").fetchall()
+            ),
+            "entity_mentions": sorted(
+                con.execute("SELECT article_id, entity_id, start_char FROM entity_mentions").fetchall()
+            ),
+        }
+    finally:
+        con.close()
+
+
+def _files(wh: Path) -> dict[str, tuple]:
+    """files table: name -> (outcome, mtime, deleted or not)."""
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return {
+            Path(p).name: (o, m, d is not None)
+            for p, o, m, d in con.execute(
+                "SELECT source_path, outcome, mtime, deleted_at FROM files"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+
+
+def test_a_known_file_that_cannot_be_read_keeps_its_rows(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission denied, or vanished between listing and reading: the article stays loaded, the
+    run says so, the manifest is not refreshed, and the next run reads the file again."""
+    import errno
+    import os
+
+    from flows.ingest import ingest
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds" / "articles"
+    inp = tmp_path / "in"
+    inp.mkdir()
+    names = ("000_a012fc040dd23e81.txt", "003_mercosur_summit.html", "004_gulf_energy_dialogue.txt")
+    for name in names:
+        shutil.copy(seeds / name, inp / name)
+    locked, gone, fine = (inp / n for n in names)
+    wh = tmp_path / "w.duckdb"
+    first = ingest(inp, wh, snapshot=False)
+    assert first.status == "success" and first.articles_loaded == 3
+    loaded, files_before = _rows(wh), _files(wh)
+    assert len(loaded["articles"]) == 3 and loaded["events"]
+
+    # both files touched (so they are read), then one cannot be opened and one vanishes
+    for path in (locked, gone):
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    real_read = discover_mod._read
+    read: list[str] = []
+
+    def failing_read(path: Path, max_bytes: int):
+        read.append(path.name)
+        if path.name == locked.name:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        if path.name == gone.name:
+            path.unlink()
+        return real_read(path, max_bytes)
+
+    monkeypatch.setattr(discover_mod, "_read", failing_read)
+    second = ingest(inp, wh, snapshot=False)
+    assert second.status == "success"
+    assert sorted(read) == sorted([locked.name, gone.name])  # the untouched file is not read
+    assert second.files_kept == 2 and second.files_quarantined == 0 and second.files_new == 0
+    assert dict(second.kept) == {
+        str(locked): "unreadable: Permission denied",
+        str(gone): "unreadable: vanished: file disappeared between listing and reading",
+    }
+    assert "2 known file(s) could not be read this time: their rows are kept" in second.message
+    assert _rows(wh) == loaded  # nothing deleted
+    assert counts(wh)["quarantine"] == 0
+    assert _files(wh) == files_before  # outcome and manifest mtime as they were
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        message = con.execute("SELECT message FROM runs WHERE run_id = ?", [second.run_id]).fetchone()[0]
+    finally:
+        con.close()
+    assert "could not be read this time" in message
+
+    # readable again: the locked file is read again (its mtime differs from the manifest's) and
+    # is unchanged; the vanished one is gone for good: marked deleted, its rows kept
+    monkeypatch.setattr(discover_mod, "_read", real_read)
+    third = ingest(inp, wh, snapshot=False)
+    assert third.status == "success", third.message
+    assert third.files_kept == 0 and third.files_deleted == 1 and third.files_unchanged == 2
+    assert _rows(wh) == loaded
+    after = _files(wh)
+    assert after[locked.name][0] == "article" and after[locked.name][1] > files_before[locked.name][1]
+    assert after[gone.name] == (*files_before[gone.name][:2], True)
+    assert after[fine.name] == files_before[fine.name]

@@ -308,6 +308,24 @@ def test_flow_in_process_quarantines_and_goes_on(prefect_harness: None, tmp_path
     again = ingest(inp, wh)
     assert again.status == "success" and again.files_new == 0 and again.seconds < 2
 
+    # the machine is no longer busy and the bug is fixed: --rehash retries them (only them)
+    faults.delenv("DATELINE_FAIL_ARTICLE")
+    faults.delenv("DATELINE_SLOW_ARTICLE")
+    retried = ingest(inp, wh, rehash=True)
+    assert retried.status == "success" and retried.files_quarantined == 0
+    assert retried.files_new == 3 and retried.articles_loaded == 2 and retried.files_duplicate == 1
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
+        outcomes = dict(con.execute("SELECT source_path, outcome FROM files").fetchall())
+    finally:
+        con.close()
+    assert [outcomes[str(inp / n)] for n in ("fail.txt", "fail_copy.txt", "slow.txt")] == [
+        "article",
+        "duplicate",
+        "article",
+    ]
+
 
 def test_flow_with_worker_processes_quarantines_and_goes_on(
     prefect_harness: None, tmp_path: Path, faults

@@ -16,7 +16,7 @@ import flows.discover as discover_module
 from flows.discover import discover
 from schemas.tables import ENCODINGS, FORMATS, QUARANTINE_REASONS
 from transforms.parse import UNIT_SCHEMA, detect_language, parse_files
-from transforms.route import KNOWN_SCHEMA, route_units
+from transforms.route import KNOWN_SCHEMA, RETRY_REASONS, route_units
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds" / "articles"
@@ -419,7 +419,8 @@ def _units(*rows: dict) -> pl.DataFrame:
 
 
 def _known(*rows: tuple) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=KNOWN_SCHEMA, orient="row")
+    """Known units; a row without its quarantine reason (the 6th field) has a NULL one."""
+    return pl.DataFrame([(*r, None)[:6] for r in rows], schema=KNOWN_SCHEMA, orient="row")
 
 
 def test_route_new_duplicate_and_quarantine_in_one_batch() -> None:
@@ -497,6 +498,67 @@ def test_route_a_file_that_lost_a_record_is_routed_again() -> None:
     out = route_units(units, known)
     assert out["route"].to_list() == ["article", "quarantine", "unchanged"]
     assert out["replaces"].to_list() == [True, True, False]
+
+
+def test_route_a_known_file_that_cannot_be_read_is_kept() -> None:
+    """A read failure at a path with recorded rows keeps them (route 'kept', nothing replaced);
+    at a new path it is quarantined; a path now seen to be a link outside is replaced."""
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    known = _known(
+        ("/in/a.txt", None, a, "a" * 16, "article"),
+        ("/in/j.jsonl", 1, b, "b" * 16, "article"),
+        ("/in/j.jsonl", 2, c, None, "quarantine", "malformed"),
+        ("/in/bin.dat", None, "d" * 64, None, "quarantine", "binary"),
+        ("/in/still.txt", None, None, None, "quarantine", "unreadable"),
+        ("/in/link.txt", None, c, "c" * 16, "article"),
+    )
+    units = _units(
+        _unit("/in/a.txt", None, reason="unreadable"),  # permission denied this time
+        _unit("/in/bin.dat", None, reason="unreadable"),  # vanished between listing and read
+        _unit("/in/copy.txt", a),  # a copy of the kept article: its duplicate
+        _unit("/in/j.jsonl", None, reason="unreadable"),  # a whole JSON Lines file kept
+        _unit("/in/link.txt", None, reason="outside_input"),  # now a link outside: replaced
+        _unit("/in/new.txt", None, reason="unreadable"),  # nothing recorded: quarantined
+        _unit("/in/still.txt", None, reason="unreadable"),  # unreadable as recorded: unchanged
+    )
+    out = route_units(units, known)
+    assert out["route"].to_list() == [
+        "kept",
+        "kept",
+        "duplicate",
+        "kept",
+        "quarantine",
+        "quarantine",
+        "unchanged",
+    ]
+    assert out["replaces"].to_list() == [False, False, False, False, True, False, False]
+    assert out["article_id"].to_list() == [None, None, "a" * 16, None, None, None, None]
+
+
+def test_route_retry_reasons_route_a_set_aside_file_again() -> None:
+    """--rehash: a file with a unit quarantined for a reason to retry is routed again as a
+    whole; other quarantined files stay unchanged; without retry_reasons all are unchanged."""
+    t, f1, f2, m = "1" * 64, "2" * 64, "3" * 64, "4" * 64
+    known = _known(
+        ("/in/slow.txt", None, t, None, "quarantine", "extract_timeout"),
+        ("/in/f.jsonl", 1, f1, "2" * 16, "article"),
+        ("/in/f.jsonl", 2, f2, None, "quarantine", "extract_failed"),
+        ("/in/m.json", None, m, None, "quarantine", "malformed"),
+    )
+    units = _units(
+        _unit("/in/f.jsonl", f1, 1),
+        _unit("/in/f.jsonl", f2, 2),
+        _unit("/in/m.json", m, reason="malformed"),
+        _unit("/in/slow.txt", t),
+    )
+    plain = route_units(units, known)
+    assert plain["route"].to_list() == ["unchanged"] * 4
+    out = route_units(units, known, retry_reasons=RETRY_REASONS)
+    assert out["route"].to_list() == ["article", "article", "unchanged", "article"]
+    assert out["replaces"].to_list() == [True, True, False, True]
+    assert out["article_id"].to_list() == ["2" * 16, "3" * 16, None, "1" * 16]
+    only_timeouts = route_units(units, known, retry_reasons={"extract_timeout"})
+    assert only_timeouts["route"].to_list() == ["unchanged", "unchanged", "unchanged", "article"]
 
 
 # --- the BBC corpus --------------------------------------------------------------------------

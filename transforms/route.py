@@ -6,11 +6,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
-__all__ = ["KNOWN_SCHEMA", "ROUTES", "quarantine_failed", "route_units"]
+__all__ = [
+    "KEEP_REASONS",
+    "KNOWN_SCHEMA",
+    "RETRY_REASONS",
+    "ROUTES",
+    "quarantine_failed",
+    "route_units",
+]
 
-ROUTES = ("article", "duplicate", "quarantine", "unchanged")
+ROUTES = ("article", "duplicate", "quarantine", "unchanged", "kept")
 
 KNOWN_SCHEMA = pl.Schema(
     {
@@ -19,19 +28,42 @@ KNOWN_SCHEMA = pl.Schema(
         "content_sha256": pl.String,
         "article_id": pl.String,
         "place": pl.String,  # 'article' | 'duplicate' | 'quarantine'
+        "reason": pl.String,  # the quarantine reason of a 'quarantine' row, else NULL
     }
 )
+
+#: Quarantine reasons that say something about the moment, not about the content: a file that
+#: could not be opened or read this time (permission denied, an I/O error, vanished between the
+#: listing and the read, a folder on its path or the file itself swapped for a symlink after the
+#: listing: discovery records all of these as ``unreadable``). At a path the warehouse already
+#: holds rows for, such a unit is routed ``kept``: its rows stay, and it is read again next run.
+#: ``not_a_regular_file`` and ``outside_input`` are *not* among them, even when the swap happened
+#: after the listing: they are what the path was seen to be (a FIFO, a link to a folder or to a
+#: file outside the landing folder), so the path no longer holds an article of the landing folder;
+#: like a changed file, its old rows are replaced by the quarantine row that says why.
+KEEP_REASONS: frozenset[str] = frozenset({"unreadable"})
+
+#: Quarantine reasons of extraction that a later attempt may not repeat (a timeout on a busy
+#: machine, a failure the code has since been fixed for): ``dateline run --rehash`` passes them to
+#: :func:`route_units` as ``retry_reasons``, so the units are routed again instead of ``unchanged``.
+RETRY_REASONS: frozenset[str] = frozenset({"extract_timeout", "extract_failed"})
 
 _KEY = ["source_path", "source_record"]
 
 
-def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+def route_units(
+    units: pl.DataFrame, known: pl.DataFrame, *, retry_reasons: Collection[str] = ()
+) -> pl.DataFrame:
     """Add ``route``, ``article_id`` and ``replaces`` to ``units`` (order and other columns kept).
 
     * ``unchanged``: (source_path, source_record, content_sha256) is already recorded, in any
       place, and so is every other unit of its file, with no recorded unit of the file missing
       (a changed file is routed again as a whole); ``article_id`` is the recorded one (NULL for a
-      recorded quarantine unit).
+      recorded quarantine unit). Not for a file with a unit recorded in quarantine for one of
+      ``retry_reasons`` (e.g. :data:`RETRY_REASONS`): that file is routed again as a whole.
+    * ``kept``: the unit could not be read this time (a reason of :data:`KEEP_REASONS`) and the
+      warehouse holds rows for its path: they stay as they are (nothing is deleted or written for
+      the path); ``article_id`` NULL. A new path that cannot be read is quarantined as usual.
     * ``quarantine``: the unit has a ``quarantine_reason``; ``article_id`` NULL.
     * ``duplicate``: a good unit whose content equals an article already in the warehouse, or an
       earlier good unit of this batch (first by source_path, source_record wins); ``article_id`` is
@@ -42,6 +74,8 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     changed file): the loader deletes the old rows first. An article recorded at a path+record
     that this batch replaces is not used as the original of a duplicate, since it is going away.
     """
+    if "reason" not in known.columns:  # a frame made before quarantine reasons were recorded here
+        known = known.with_columns(reason=pl.lit(None, pl.String))
     known = known.select([pl.col(c).cast(t) for c, t in KNOWN_SCHEMA.items()])
     df = units.with_row_index("_order")
 
@@ -61,15 +95,36 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     # a whole, so every unit of a changed file is routed again (one left 'unchanged' there, e.g.
     # the other lines of a JSON Lines file with one line edited, would be deleted, not reloaded).
     recorded = known.unique(_KEY).group_by("source_path").agg(pl.len().alias("_n_known"))
-    df = df.join(recorded, on="source_path", how="left", maintain_order="left").with_columns(
-        _unchanged=pl.col("_unchanged").all().over("source_path")
-        & (pl.len().over("source_path") == pl.col("_n_known").fill_null(0))
+    # A file with a unit quarantined for a reason to retry is routed again as a whole too.
+    retry = (
+        known.filter((pl.col("place") == "quarantine") & pl.col("reason").is_in(list(retry_reasons)))
+        .select("source_path")
+        .unique()
+        .with_columns(_retry=pl.lit(True))
+    )
+    df = (
+        df.join(recorded, on="source_path", how="left", maintain_order="left")
+        .join(retry, on="source_path", how="left", maintain_order="left")
+        .with_columns(
+            _unchanged=pl.col("_unchanged").all().over("source_path")
+            & (pl.len().over("source_path") == pl.col("_n_known").fill_null(0))
+            & pl.col("_retry").is_null()
+        )
     )
 
-    # replaces: path+record recorded before, but not with this content
+    # kept: could not be read this time, at a path the warehouse holds rows for (a file-level
+    # read failure is the file's only unit, so the whole path is kept)
+    kept = (
+        pl.col("quarantine_reason").is_in(list(KEEP_REASONS)).fill_null(False)
+        & pl.col("_n_known").is_not_null()
+        & ~pl.col("_unchanged")
+    )
+    df = df.with_columns(_kept=kept)
+
+    # replaces: path+record recorded before, but not with this content (and not kept)
     seen_keys = known.select(_KEY).unique().with_columns(_seen=pl.lit(True))
     df = df.join(seen_keys, on=_KEY, how="left", nulls_equal=True, maintain_order="left").with_columns(
-        replaces=pl.col("_seen").fill_null(False) & ~pl.col("_unchanged")
+        replaces=pl.col("_seen").fill_null(False) & ~pl.col("_unchanged") & ~pl.col("_kept")
     )
 
     # originals already in the warehouse, except those this batch replaces
@@ -100,6 +155,8 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     route = (
         pl.when(pl.col("_unchanged"))
         .then(pl.lit("unchanged"))
+        .when(pl.col("_kept"))
+        .then(pl.lit("kept"))
         .when(~good)
         .then(pl.lit("quarantine"))
         .when(pl.col("_original_id").is_not_null() | ~pl.col("_first"))
@@ -116,7 +173,17 @@ def route_units(units: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     return (
         df.with_columns(route=route, article_id=article_id)
         .sort("_order")
-        .drop("_order", "_unchanged", "_n_known", "_known_id", "_seen", "_original_id", "_first")
+        .drop(
+            "_order",
+            "_unchanged",
+            "_n_known",
+            "_retry",
+            "_kept",
+            "_known_id",
+            "_seen",
+            "_original_id",
+            "_first",
+        )
     )
 
 

@@ -94,6 +94,16 @@ def test_copies_with_small_edits_are_one_story() -> None:
     assert batch["params"].unique().to_list() == ["w5-s1-p128-b16r8"]
 
 
+def test_bodies_without_words_are_not_one_story() -> None:
+    """Bodies with no word at all (symbols only) used to share one empty shingle: one story."""
+    bodies = ["*** --- ***", "!!! ??? !!!", "* * * - - -", "§ § §"]
+    stories = near_dup.assign_stories(signed(bodies), NO_STORY, 0.8)
+    assert stories["near_duplicate_of"].to_list() == [None, None, None, None]
+    # the same symbols (spacing aside) are still one story
+    same = near_dup.assign_stories(signed(["*** --- ***", "***  ---   ***"]), NO_STORY, 0.8)
+    assert same["near_duplicate_of"].to_list() == [None, "0000000000000000"]
+
+
 def test_copies_of_a_loaded_story_join_it() -> None:
     text = SEED.read_text(encoding="utf-8")
     loaded = signed([text, copy_of(text, 1)])

@@ -60,11 +60,19 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio) of th
 
 
 def shingle_lists(bodies: pl.Series) -> list[list[bytes]]:
-    """Each body's distinct word shingles (``SHINGLE_WORDS`` words joined by a space), UTF-8."""
-    words = bodies.cast(pl.String).fill_null("").str.to_lowercase().str.extract_all(_WORD)
+    """Each body's distinct word shingles (``SHINGLE_WORDS`` words joined by a space), UTF-8.
+
+    A body of at most ``SHINGLE_WORDS`` words is one shingle; a body without any word (only
+    symbols or punctuation) is its own text as one shingle, so that such bodies are near-duplicates
+    only of the same text, never of each other as "no words".
+    """
+    texts = bodies.cast(pl.String).fill_null("")
+    words = texts.str.to_lowercase().str.extract_all(_WORD)
     out: list[list[bytes]] = []
-    for ws in words.to_list():
-        ws = ws or []
+    for text, ws in zip(texts.to_list(), words.to_list(), strict=True):
+        if not ws:
+            out.append([b"\x00" + " ".join(text.split()).encode()])
+            continue
         if len(ws) <= SHINGLE_WORDS:
             out.append([" ".join(ws).encode()])
             continue

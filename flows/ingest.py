@@ -428,6 +428,8 @@ def _ingest_locked(
         "files_unchanged": summary.files_unchanged,
         "files_duplicate": summary.files_duplicate,
         "files_quarantined": summary.files_quarantined,
+        "files_kept": summary.files_kept,
+        "files_deleted": summary.files_deleted,
     }
 
     todo = units.filter(~pl.col("route").is_in(NOTHING_TO_WRITE))

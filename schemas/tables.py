@@ -559,6 +559,13 @@ RUNS = Table(
         _c("files_unchanged", INT, "BIGINT"),
         _c("files_duplicate", INT, "BIGINT"),
         _c("files_quarantined", INT, "BIGINT"),
+        _c(
+            "files_kept",
+            INT,
+            "BIGINT",
+            doc="known files that could not be read this run: their rows kept, read again next run",
+        ),
+        _c("files_deleted", INT, "BIGINT", doc="files gone since the last run (rows kept, files.deleted_at)"),
         _c("articles_loaded", INT, "BIGINT"),
         _c("rows_written", INT, "BIGINT"),
         _c("dq_verdict", S, "VARCHAR", doc="pass | warn | fail"),

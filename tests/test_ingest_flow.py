@@ -258,10 +258,13 @@ def test_a_known_file_that_cannot_be_read_keeps_its_rows(
     assert _files(wh) == files_before  # outcome and manifest mtime as they were
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        message = con.execute("SELECT message FROM runs WHERE run_id = ?", [second.run_id]).fetchone()[0]
+        message, kept, new = con.execute(
+            "SELECT message, files_kept, files_new FROM runs WHERE run_id = ?", [second.run_id]
+        ).fetchone()
     finally:
         con.close()
     assert "could not be read this time" in message
+    assert (kept, new) == (2, 0)  # the runs table accounts for every file seen
 
     # readable again: the locked file is read again (its mtime differs from the manifest's) and
     # is unchanged; the vanished one is gone for good: marked deleted, its rows kept

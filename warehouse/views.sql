@@ -192,6 +192,8 @@ SELECT
     r.files_unchanged,
     r.files_duplicate,
     r.files_quarantined,
+    r.files_kept,
+    r.files_deleted,
     r.articles_loaded,
     r.rows_written,
     r.dq_verdict,

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 # size limits: beyond them a set of strings is not worth expanding (or checking)
 MAX_CLASS = 16  # characters a class may expand to
@@ -172,8 +173,10 @@ def prefilter(pattern: re.Pattern[str] | str, flags: int = 0) -> Prefilter | Non
     if isinstance(pattern, re.Pattern):
         if not isinstance(pattern.pattern, str):
             return None
-        pattern, flags = pattern.pattern, pattern.flags
-    tree = _parser.parse(pattern, flags)
+        source, flags = pattern.pattern, pattern.flags
+    else:
+        source = pattern
+    tree = _parser.parse(source, flags)
     case_sensitive = not _ignores_case(tree, tree.state.flags)
     deriver = _Deriver(_same if case_sensitive else fold)
     info = deriver.seq(tree)
@@ -202,6 +205,11 @@ def _same(text: str) -> str:
     return text
 
 
+# A parse tree node's argument: an int, a tuple or a sub-pattern depending on the node's op (the
+# functions below dispatch on op first); re._parser has no type hints to say which.
+_Av = Any
+
+
 def _ignores_case(sub: _parser.SubPattern | list, flags: int) -> bool:
     """Whether any part of a parsed pattern matches ignoring case (the flag, or ``(?i:...)``)."""
     if flags & re.IGNORECASE:
@@ -214,20 +222,20 @@ def _ignores_case(sub: _parser.SubPattern | list, flags: int) -> bool:
     return False
 
 
-def _children(op: object, av: object) -> list:
+def _children(op: object, av: _Av) -> list:
     """The sub-sequences of a parse tree node."""
     if op is C.SUBPATTERN:
-        return [av[3]]  # type: ignore[index]
+        return [av[3]]
     if op is C.BRANCH:
-        return list(av[1])  # type: ignore[index]
+        return list(av[1])
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-        return [av[2]]  # type: ignore[index]
+        return [av[2]]
     if op in (C.ASSERT, C.ASSERT_NOT):
-        return [av[1]]  # type: ignore[index]
+        return [av[1]]
     if op is C.ATOMIC_GROUP:
         return [av]
     if op is C.GROUPREF_EXISTS:
-        return [x for x in av[1:] if x is not None]  # type: ignore[index]
+        return [x for x in av[1:] if x is not None]
     return []
 
 
@@ -321,40 +329,40 @@ class _Deriver:
             break
         return cur if cur and "" not in cur else None
 
-    def node_starts(self, op: object, av: object) -> frozenset[str] | None:
+    def node_starts(self, op: object, av: _Av) -> frozenset[str] | None:
         """``starts`` of a node that is not exact."""
         if op is C.SUBPATTERN:
-            return self.starts(av[3])  # type: ignore[index]
+            return self.starts(av[3])
         if op is C.ATOMIC_GROUP:
-            return self.starts(av)  # type: ignore[arg-type]
+            return self.starts(av)
         if op is C.BRANCH:
             out: set[str] = set()
-            for alt in av[1]:  # type: ignore[index]
+            for alt in av[1]:
                 head = self.starts(alt)
                 if head is None:
                     return None
                 out |= head
             return frozenset(out) if len(out) <= MAX_ANY_OF else None
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:  # type: ignore[index]
-            return self.starts(av[2])  # type: ignore[index]
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return self.starts(av[2])
         return None
 
-    def node(self, op: object, av: object) -> _Info:
+    def node(self, op: object, av: _Av) -> _Info:
         if op is C.LITERAL:
-            return _Info(frozenset({self.norm(chr(av))}))  # type: ignore[arg-type]
+            return _Info(frozenset({self.norm(chr(av))}))
         if op is C.IN:
-            chars = self.char_class(av)  # type: ignore[arg-type]
+            chars = self.char_class(av)
             return _Info(chars) if chars is not None else _ANYTHING
         if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
             return _EMPTY  # zero-width; what a look-around requires need not lie inside the match
         if op is C.SUBPATTERN:
-            return self.seq(av[3])  # type: ignore[index]
+            return self.seq(av[3])
         if op is C.ATOMIC_GROUP:
-            return self.seq(av)  # type: ignore[arg-type]
+            return self.seq(av)
         if op is C.BRANCH:
-            return _branch([self.seq(alt) for alt in av[1]])  # type: ignore[index]
+            return _branch([self.seq(alt) for alt in av[1]])
         if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-            lo, hi, item = av  # type: ignore[misc]
+            lo, hi, item = av
             return _repeat(lo, hi, self.seq(item))
         return _ANYTHING  # ANY, NOT_LITERAL, GROUPREF, GROUPREF_EXISTS, ...
 
@@ -401,19 +409,26 @@ def _repeat(lo: int, hi: int, item: _Info) -> _Info:
         return _EMPTY
     if item.exact is not None:
         if hi != C.MAXREPEAT and hi <= MAX_REPEAT_EXPAND:
-            out: set[str] = set()
-            power: frozenset[str] | None = frozenset({""})  # item repeated k times
-            for k in range(hi + 1):
-                if k >= lo:
-                    out |= power
-                if k == hi:
-                    break
-                power = _cross(power, item.exact)
-                if power is None:
-                    break
-            if power is not None and len(out) <= MAX_EXACT:
-                return _Info(frozenset(out))
+            expanded = _expand(item.exact, lo, hi)
+            if expanded is not None:
+                return _Info(expanded)
         if lo >= 1:
             return _Info(None, (item.exact,))  # at least one copy of the item
         return _ANYTHING
     return _Info(None, item.reqs) if lo >= 1 else _ANYTHING
+
+
+def _expand(exact: frozenset[str], lo: int, hi: int) -> frozenset[str] | None:
+    """The strings of ``exact`` repeated ``lo`` to ``hi`` times; None when there are too many."""
+    out: set[str] = set()
+    power = frozenset({""})  # exact repeated k times
+    for k in range(hi + 1):
+        if k >= lo:
+            out |= power
+        if k == hi:
+            break
+        longer = _cross(power, exact)
+        if longer is None:
+            return None
+        power = longer
+    return frozenset(out) if len(out) <= MAX_EXACT else None

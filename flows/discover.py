@@ -54,11 +54,11 @@ IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini", "Icon\r", "__MACOSX"})
 
 DISCOVER_SCHEMA = pl.Schema(
     {
-        "source_path": pl.String,
-        "size_bytes": pl.Int64,
+        "source_path": pl.String(),
+        "size_bytes": pl.Int64(),
         "mtime": pl.Datetime("us", "UTC"),
-        "raw": pl.Binary,
-        "read_error": pl.String,
+        "raw": pl.Binary(),
+        "read_error": pl.String(),
     }
 )
 
@@ -403,7 +403,7 @@ class Discovery:
 
 
 SKIPPED_SCHEMA = pl.Schema(
-    {"source_path": pl.String, "size_bytes": pl.Int64, "mtime": pl.Datetime("us", "UTC")}
+    {"source_path": pl.String(), "size_bytes": pl.Int64(), "mtime": pl.Datetime("us", "UTC")}
 )
 
 

@@ -79,5 +79,5 @@ def load_reference(seeds_dir: Path | None = None) -> dict[str, pl.DataFrame]:
         frames[table.name] = _conform(table, raw, path)
     for name, schema in LEXICONS.items():
         path = ref_dir / f"{name}.csv"
-        frames[name] = _read(path, list(schema.names()), schema).cast(dict(schema))
+        frames[name] = _read(path, list(schema.names()), schema).cast(schema)
     return frames

@@ -450,10 +450,10 @@ def known_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 MANIFEST_SCHEMA = pl.Schema(
     {
-        "source_path": pl.String,
-        "size_bytes": pl.Int64,
+        "source_path": pl.String(),
+        "size_bytes": pl.Int64(),
         "mtime": pl.Datetime("us", "UTC"),
-        "content_sha256": pl.String,
+        "content_sha256": pl.String(),
         "deleted_at": pl.Datetime("us", "UTC"),
     }
 )
@@ -462,7 +462,7 @@ MANIFEST_SCHEMA = pl.Schema(
 def manifest(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The ``files`` manifest: source_path, size_bytes, mtime, content_sha256, deleted_at."""
     df = _frame(con, f"SELECT {', '.join(MANIFEST_SCHEMA.names())} FROM files ORDER BY source_path")
-    return df.cast(dict(MANIFEST_SCHEMA))
+    return df.cast(MANIFEST_SCHEMA)
 
 
 def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -539,13 +539,15 @@ def near_duplicate_candidates(
     article_id, story_id (its near_duplicate_of or itself), story_rank (the oldest run of its
     story), minhash, buckets.
     """
-    schema = {
-        "article_id": pl.String,
-        "story_id": pl.String,
-        "story_rank": pl.String,
-        "minhash": SIGNATURE_SCHEMA["minhash"],
-        "buckets": SIGNATURE_SCHEMA["buckets"],
-    }
+    schema = pl.Schema(
+        {
+            "article_id": pl.String(),
+            "story_id": pl.String(),
+            "story_rank": pl.String(),
+            "minhash": SIGNATURE_SCHEMA["minhash"],
+            "buckets": SIGNATURE_SCHEMA["buckets"],
+        }
+    )
     if signed.height == 0:
         return pl.DataFrame(schema=schema)
     paths = pl.DataFrame({"source_path": list(exclude_paths)}, schema={"source_path": pl.String})
@@ -584,7 +586,7 @@ def story_reports(
               AND a.source_path NOT IN (SELECT source_path FROM _nd_paths)
             ORDER BY m.mention_id
             """,
-        ).cast(dict(STORY_REPORT_SCHEMA))
+        ).cast(STORY_REPORT_SCHEMA)
 
 
 # --- runs ----------------------------------------------------------------------------------------------

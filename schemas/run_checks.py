@@ -51,8 +51,8 @@ COUNTED_TABLES = tuple(t.name for t in FACT_TABLES)
 RUN_LEVEL = "run"
 
 HISTORY_SCHEMA = pl.Schema(
-    {"run_id": pl.String, "started_at": pl.Datetime("us", "UTC"), "table_name": pl.String,
-     "metric": pl.String, "value": pl.Float64}
+    {"run_id": pl.String(), "started_at": pl.Datetime("us", "UTC"), "table_name": pl.String(),
+     "metric": pl.String(), "value": pl.Float64()}
 )  # fmt: skip
 METRICS_SCHEMA = pl.Schema({"table_name": pl.String, "metric": pl.String, "value": pl.Float64})
 

@@ -248,7 +248,7 @@ def assign_stories(batch: pl.DataFrame, known: pl.DataFrame, threshold: float) -
             "article_id",
             pl.when(story == pl.col("article_id")).then(None).otherwise(story).alias("near_duplicate_of"),
         )
-        .cast(dict(STORY_SCHEMA))
+        .cast(STORY_SCHEMA)
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 
-def map_py(series: pl.Series, fn: Callable[[Any], Any], dtype: pl.DataType) -> pl.Series:
+def map_py(series: pl.Series, fn: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     """``fn`` of each value of ``series`` as a Series of ``dtype`` named like ``series``; nulls
     stay null and ``fn`` never sees them. The same values as
     ``series.map_elements(fn, return_dtype=dtype)``, computed on the calling thread."""

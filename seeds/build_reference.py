@@ -508,7 +508,7 @@ def build_agents(path: Path) -> list[dict]:
         for t in terms:
             forms = [t]
             for mac, vals in macros.items():
-                nxt = []
+                nxt: list[str] = []
                 for f in forms:
                     if mac in f:
                         nxt.extend(f.replace(mac, v) for v in vals)
@@ -708,11 +708,11 @@ def build_actors(phoenix_dir: Path, curated_dir: Path) -> tuple[list[dict], list
             }
 
     country_names: dict[str, list[str]] = {}
-    for c in countries:
-        iso = c["iso3"]
-        names = [n for n in (c["common_name"], c["name"], c["official_name"]) if n]
+    for row in countries:
+        iso = row["iso3"]
+        names = [n for n in (row["common_name"], row["name"], row["official_name"]) if n]
         country_names[iso] = names
-        actors[iso] = {"actor_id": iso, "canonical_name": c["common_name"] or c["name"], "entity_type": "GPE",
+        actors[iso] = {"actor_id": iso, "canonical_name": row["common_name"] or row["name"], "entity_type": "GPE",
                        "country_iso3": iso, "sector": None, "source": "pycountry"}  # fmt: skip
         for n in names:
             add_alias(iso, n, "name", "pycountry")

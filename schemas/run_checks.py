@@ -138,15 +138,24 @@ def batch_metrics(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
             if entities is not None and "actor_id" in entities.columns
             else pl.Series(dtype=pl.String)
         )
-        resolved = float(mentions.get_column("entity_id").is_in(known.implode()).mean() or 0.0)
+        resolved = _share(mentions.get_column("entity_id").is_in(known.implode()))
     rows.append(("entity_mentions", "resolved_share", resolved))
     undated: float | None = None
     if articles:
-        undated = float(frames["articles"].get_column("published_date").is_null().mean() or 0.0)
+        undated = _share(frames["articles"].get_column("published_date").is_null())
     rows.append(("articles", "undated_share", undated))
     rate = _height(frames, "quarantine") / units if units else None
     rows.append(("quarantine", "quarantine_rate", rate))
     return pl.DataFrame(rows, schema=METRICS_SCHEMA, orient="row")
+
+
+def _share(flags: pl.Series) -> float:
+    """The share of true values in a boolean Series (0.0 when it has no values)."""
+    share = flags.mean()
+    if share is None:
+        return 0.0
+    assert isinstance(share, float), f"mean of a boolean Series is a float, got {share!r}"
+    return share
 
 
 def _metric(metrics: pl.DataFrame, table: str, metric: str) -> float | None:
@@ -176,7 +185,10 @@ def trailing(history: pl.DataFrame | None, table: str, metric: str, per_article:
 
 
 def _median(values: Sequence[float]) -> float:
-    return float(pl.Series(values, dtype=pl.Float64).median())
+    """The median of ``values`` (not empty)."""
+    median = pl.Series(values, dtype=pl.Float64).median()
+    assert isinstance(median, float), f"median of a non-empty float Series is a float, got {median!r}"
+    return median
 
 
 def _result(

@@ -230,6 +230,7 @@ def infer_publication_dates(
                         ok.add(y)
             years &= ok
             first = spans["start_date"].min()
+            assert first is None or isinstance(first, date), "roles.start_date is a Date column"
             reasons.append(f"{title} {text} (in office from {first})")
         past_years = []
         for sent in re.split(r"(?<=[.!?])\s+", body):

@@ -294,9 +294,9 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     p.role_title, p.title_span = _clean_title(ta.group("title")), ta.span("title")
                 persons.append(p)
                 continue
-            m = _ner_mention(aid, s, e, text, label, gaz, info, ministries)
-            if m is not None:
-                ms.append(m)
+            found = _ner_mention(aid, s, e, text, label, gaz, info, ministries)
+            if found is not None:
+                ms.append(found)
                 taken.append((s, e))
         for p in persons:
             _resolve_person(p, gaz, surnames, info)
@@ -482,8 +482,10 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
                     f"outlet: ambassador to {target} in a {outlet_m} outlet",
                 )
     # envoys sent by X: A and B share X's country
-    for m in finditer(ENVOY_RE, _PREFILTERS[ENVOY_RE], body):
-        sender = next((p for p in ms if p.start == m.end() and p.entity_type == "PERSON" and p.country), None)
+    for envoy in finditer(ENVOY_RE, _PREFILTERS[ENVOY_RE], body):
+        sender = next(
+            (p for p in ms if p.start == envoy.end() and p.entity_type == "PERSON" and p.country), None
+        )
         if not sender:
             continue
         pos = sender.end

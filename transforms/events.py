@@ -20,6 +20,9 @@ ACTOR_TYPES = ("PERSON", "ORG", "GPE")
 
 @dataclass
 class Arg:
+    """An event argument: an entity and its mention's span (``start`` and ``end`` both None when
+    the argument is inferred, not mentioned in the clause)."""
+
     entity_id: str
     start: int | None
     end: int | None
@@ -96,7 +99,7 @@ def extract_events(
             spans = [(ev.t_start, ev.t_end)] + [
                 (a.start, a.end)
                 for a in (ev.source, ev.target)
-                if a and a.start is not None and a.start >= ev.clause[0] - 400
+                if a and a.start is not None and a.end is not None and a.start >= ev.clause[0] - 400
             ]
             s = min(x[0] for x in spans)
             e = max(x[1] for x in spans)

@@ -37,9 +37,9 @@ def conll_to_docbin(docs: list[ConllDoc], out: Path, sents_per_doc: int = SENTS_
         for i in range(0, len(cdoc.sentences), sents_per_doc):
             chunk = cdoc.sentences[i : i + sents_per_doc]
             words = [w for s in chunk for w in s.words]
-            sent_starts = [j == 0 for s in chunk for j in range(len(s.words))]
+            sent_starts: list[bool | int | None] = [j == 0 for s in chunk for j in range(len(s.words))]
             doc = Doc(vocab, words=words, spaces=[True] * (len(words) - 1) + [False], sent_starts=sent_starts)
-            ents = []
+            ents: list[Span] = []
             base = 0
             for s in chunk:
                 ents.extend(Span(doc, base + a, base + b, label=t) for a, b, t in s.spans())
@@ -72,8 +72,11 @@ def train_ner(
 
     set_current_ops(NumpyOps(use_blis=False))
     t0 = time.time()
-    tmp_ctx = tempfile.TemporaryDirectory(prefix="dateline-ner-") if workdir is None else None
-    work = Path(tmp_ctx.name) if tmp_ctx is not None else workdir
+    tmp_ctx = None
+    if workdir is None:
+        tmp_ctx = tempfile.TemporaryDirectory(prefix="dateline-ner-")
+        workdir = Path(tmp_ctx.name)
+    work = workdir
     work.mkdir(parents=True, exist_ok=True)
     try:
         n_train = conll_to_docbin(read_conll(train), work / "train.spacy")

@@ -41,13 +41,20 @@ _BEGIN, _IN, _LAST, _UNIT, _OUT = 0, 1, 2, 3, 4
 _KIND = {"B": _BEGIN, "I": _IN, "L": _LAST, "U": _UNIT}
 
 
+def _ner(nlp: Language) -> Any:
+    """The pipeline's ``ner`` component. spaCy types ``get_pipe`` as a plain callable; the
+    component is a compiled ``EntityRecognizer`` (``moves``, ``model``, ``cfg``, ``pipe``) with
+    no type hints."""
+    return nlp.get_pipe("ner")
+
+
 def supports(nlp: Language) -> bool:
     """True if ``nlp`` has an ``ner`` component this module decodes exactly like spaCy: greedy
     (beam width 1), the 3-feature NER state, an output layer, no classes masked as unseen, and
     BILUO action names."""
     if "ner" not in nlp.pipe_names:
         return False
-    ner = nlp.get_pipe("ner")
+    ner = _ner(nlp)
     cfg = getattr(ner, "cfg", {})
     model = getattr(ner, "model", None)
     moves = getattr(ner, "moves", None)
@@ -116,7 +123,7 @@ _ACTIONS: dict[tuple[str, ...], _Actions] = {}
 
 
 def _actions(nlp: Language) -> _Actions:
-    moves = nlp.get_pipe("ner").moves
+    moves = _ner(nlp).moves
     names = tuple(moves.get_class_name(i) for i in range(moves.n_moves))
     if names not in _ACTIONS:
         _ACTIONS[names] = _Actions(names)
@@ -136,7 +143,7 @@ def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int,
     if not live:
         return out
     live_docs = [docs[i] for i in live]
-    model = nlp.get_pipe("ner").model
+    model = _ner(nlp).model
     lower, upper = model.get_ref("lower"), model.get_ref("upper")
     # what spaCy's ParserStepModel computes: the projected token vectors, then every token's
     # contribution to the hidden layer in each feature slot; row 0 is the padding (no token)
@@ -200,7 +207,7 @@ def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int,
 
 def spacy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int, str]]]:
     """The same result from spaCy's own ``ner`` component (for documents :func:`needs_spacy`)."""
-    ner: Any = nlp.get_pipe("ner")
+    ner = _ner(nlp)
     docs = list(ner.pipe(docs))
     return [[(e.start, e.end, e.label_) for e in d.ents] for d in docs]
 

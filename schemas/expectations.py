@@ -39,6 +39,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations.expectations as gxe
 import polars as pl
+from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column as RowColumn
 
 from schemas.run_checks import RUN_CHECKS
@@ -137,7 +138,7 @@ class CheckSpec:
         """Instantiate the GX expectation (severity and check name travel in it)."""
         return self.expectation(
             **self.kwargs,
-            severity=self.severity,
+            severity=FailureSeverity(self.severity),
             meta={"check_name": self.check_name, "category": self.category},
         )
 
@@ -466,7 +467,7 @@ def _check_severity(path: Path, where: str, value: Any) -> str:
 def _resolve(checks: Mapping[str, Mapping[str, str]], path: Path) -> dict[tuple[str, str], str]:
     """(table, check) -> severity for ``checks`` (table -> {check name: category}) from ``path``."""
     config = _load_checks_config(path)
-    defaults = dict(config.get("defaults", {}))
+    defaults: dict[str, str] = dict(config.get("defaults", {}))
     for category, value in defaults.items():
         if category not in CATEGORIES:
             raise _bad(path, "category", category, list(CATEGORIES), " in [defaults]")

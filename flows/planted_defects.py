@@ -38,6 +38,7 @@ from flows import settings  # noqa: E402
 
 settings.configure()
 
+import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 from flows import warehouse as wh  # noqa: E402
@@ -184,7 +185,7 @@ def plant(frames: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], Pla
 
 
 def _record(
-    con: object,
+    con: duckdb.DuckDBPyConnection,
     run_id: str,
     input_dir: str,
     frames: dict[str, pl.DataFrame],

@@ -27,6 +27,7 @@ import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from flows.serve import ServeError, free_port, wait_healthy
 
@@ -54,7 +55,7 @@ WARM_UP_TIMEOUT = 60.0
 class TemporaryApi:
     """A Prefect API server subprocess on a free loopback port, for one command."""
 
-    def __init__(self, proc: subprocess.Popen, api_url: str, log: tempfile._TemporaryFileWrapper) -> None:
+    def __init__(self, proc: subprocess.Popen, api_url: str, log: IO[bytes]) -> None:
         self.proc: subprocess.Popen | None = proc
         self.api_url = api_url
         self.log = log

@@ -49,4 +49,4 @@ seeds: $(STAMP)
 	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python seeds/build_reference.py
 
 clean:
-	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal warehouse/dateline.snapshot.duckdb* warehouse/dateline.duckdb.lock .pytest_cache .ruff_cache
+	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal warehouse/dateline.snapshot.duckdb* warehouse/dateline.duckdb.lock .pytest_cache .ruff_cache .mypy_cache

@@ -10,11 +10,14 @@ they are read, so every statement here is fetched to its end (:func:`_exec`, :fu
 
 from __future__ import annotations
 
+import atexit
 import errno
 import hashlib
 import logging
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -162,10 +165,33 @@ def connect(path: Path, read_only: bool = False, sandbox: bool = False) -> duckd
             raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
 
 
+_spill_dir: str | None = None
+
+
+def _private_spill_dir() -> str:
+    """This process's own folder for DuckDB's spill files (mode 0700, removed at exit).
+
+    With external access off DuckDB still lets a query read and write inside its temp directory;
+    by default that is ``<warehouse>.tmp/`` next to the warehouse, where other processes spill
+    too. A sandboxed connection spills here instead: large queries still spill, and nothing a
+    query writes there outlives it or reaches anything else. One folder per process, because
+    DuckDB requires every connection of a process to one file to have the same configuration.
+    """
+    global _spill_dir
+    if _spill_dir is None:
+        _spill_dir = tempfile.mkdtemp(prefix="dateline-query-")
+        atexit.register(shutil.rmtree, _spill_dir, ignore_errors=True)
+    return _spill_dir
+
+
 def open_duckdb(path: Path, read_only: bool = True, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
-    """``duckdb.connect`` of ``path``, with :data:`SANDBOX_CONFIG` when ``sandbox`` (no retry, no
-    error translation: :func:`connect` and :func:`flows.locking.open_for_reading` do those)."""
-    return duckdb.connect(str(path), read_only=read_only, config=dict(SANDBOX_CONFIG) if sandbox else {})
+    """``duckdb.connect`` of ``path``, with :data:`SANDBOX_CONFIG` and a private spill folder when
+    ``sandbox`` (no retry, no error translation: :func:`connect` and
+    :func:`flows.locking.open_for_reading` do those)."""
+    config: dict[str, Any] = {}
+    if sandbox:
+        config = {**SANDBOX_CONFIG, "temp_directory": _private_spill_dir()}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def sandbox_refusal(exc: duckdb.Error) -> str | None:

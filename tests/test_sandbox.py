@@ -229,3 +229,25 @@ def test_status_and_report_read_through_the_sandbox(
 def test_a_sandboxed_connection_must_be_read_only(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="read-only"):
         wh.connect(tmp_path / "w.duckdb", sandbox=True)
+
+
+def test_queries_spill_to_a_private_folder_not_next_to_the_warehouse(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], loaded: Path
+) -> None:
+    """DuckDB lets a query read and write in its temp directory even with external access off;
+    the default one is ``<warehouse>.tmp/``, shared with every other process. A sandboxed
+    connection spills to a private folder of its own process instead."""
+    shared_spill = Path(f"{loaded}.tmp")
+    shared_spill.mkdir(exist_ok=True)
+    target = shared_spill / "written.csv"
+    code, out, err = dateline(
+        monkeypatch, capsys, "query", f"COPY (SELECT 1 AS x) TO '{target}'", "-w", str(loaded)
+    )
+    assert code == 2 and err.strip().startswith("dateline: error: query refused: "), (out, err)
+    assert not target.exists()
+    con = wh.open_duckdb(loaded, read_only=True, sandbox=True)
+    try:
+        spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
+    finally:
+        con.close()
+    assert spill != shared_spill and spill.is_dir() and (spill.stat().st_mode & 0o777) == 0o700

@@ -135,6 +135,11 @@ REFUSED_SETTINGS = (
     "query refused: it changes a DuckDB setting (SET, RESET and setting PRAGMAs are not allowed: "
     "the settings of a query's connection are locked)"
 )
+#: ... and one that calls a function of an extension (which queries cannot install or load).
+REFUSED_EXTENSION = (
+    "query refused: it uses a function of a DuckDB extension that is not loaded, and queries cannot "
+    "install or load extensions"
+)
 
 
 def connect(path: Path, read_only: bool = False, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
@@ -204,6 +209,10 @@ def sandbox_refusal(exc: duckdb.Error) -> str | None:
         return REFUSED_OUTSIDE
     if isinstance(exc, duckdb.InvalidInputException) and "configuration has been locked" in message:
         return REFUSED_SETTINGS
+    if isinstance(exc, duckdb.BinderException) and "belongs to an attached database" in message:
+        return REFUSED_OUTSIDE  # COPY ... TO the warehouse's own file
+    if isinstance(exc, duckdb.CatalogException) and re.search(r"but it exists in the \w+ extension", message):
+        return REFUSED_EXTENSION  # DuckDB would suggest INSTALL, which the sandbox refuses
     return None
 
 

@@ -70,7 +70,9 @@ OUTSIDE_WAREHOUSE = [
     "ATTACH '{d}/other.duckdb' AS other",
     "INSTALL httpfs",
     "LOAD httpfs",
+    "COPY (SELECT 1 AS x) TO '{w}'",  # the warehouse's own file
 ]
+EXTENSIONS = ["SELECT * FROM iceberg_scan('{d}/t')"]
 SETTINGS = [
     "SET enable_external_access = true",
     "RESET enable_external_access",
@@ -80,7 +82,7 @@ SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize("template", OUTSIDE_WAREHOUSE + SETTINGS)
+@pytest.mark.parametrize("template", OUTSIDE_WAREHOUSE + SETTINGS + EXTENSIONS)
 def test_query_refuses_what_reaches_outside_the_warehouse(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -89,12 +91,15 @@ def test_query_refuses_what_reaches_outside_the_warehouse(
     template: str,
 ) -> None:
     before = sorted(p.name for p in outside.iterdir())
-    code, out, err = dateline(monkeypatch, capsys, "query", template.format(d=outside), "-w", str(loaded))
+    sql = template.format(d=outside, w=loaded)
+    code, out, err = dateline(monkeypatch, capsys, "query", sql, "-w", str(loaded))
     assert code == 2, (out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dateline: error: query refused: "), err
     if template in SETTINGS:
         assert "setting" in lines[0]
+    elif template in EXTENSIONS:
+        assert "extension" in lines[0] and "INSTALL" not in lines[0]
     else:
         assert "outside the warehouse" in lines[0] and "--out" in lines[0]
     assert out == "" and SECRET not in err and "Traceback" not in err

@@ -83,7 +83,7 @@ def extract_task(
     default_year: int | None,
     workers: int,
     min_articles: int,
-    timeout: float = 30.0,
+    timeout: float,
 ) -> dict[str, pl.DataFrame]:
     """Extraction frames of the batch, plus ``isolation.FAILED_KEY``: the articles whose extraction
     raised or took longer than ``timeout`` seconds (``[limits] article_timeout_seconds``), set aside
@@ -189,10 +189,9 @@ def build_frames(
     """Fact-table frames of one batch from the routed units and the extraction output.
 
     Units routed ``unchanged`` or ``kept`` write nothing (their paths are not in ``files``, so
-    the loader leaves their rows alone). Articles the extraction set aside (``extracted[isolation.FAILED_KEY]``, when present) go to
-    ``quarantine`` with their reason and detail, with any duplicate of them in this batch
-    (:func:`transforms.route.quarantine_failed`); none of their rows were extracted, and their
-    files' outcome counts them as quarantined.
+    the loader leaves their rows alone). Articles the extraction set aside are already routed to
+    ``quarantine`` in ``units`` by the flow (:func:`transforms.route.quarantine_failed`); none of
+    their rows were extracted.
 
     The extraction's ``events`` are one row per report; here, over the whole batch (after any
     chunks of the extraction are put together), they become ``events`` (one row per distinct
@@ -203,10 +202,6 @@ def build_frames(
     ``article_signatures`` rows and lets copies of one story share their events; without it
     every article is its own story.
     """
-    extracted = dict(extracted)
-    failed = extracted.pop(isolation.FAILED_KEY, None)
-    if failed is not None:
-        units = quarantine_failed(units, failed)
     todo = units.filter(~pl.col("route").is_in(NOTHING_TO_WRITE))
     dups = todo.filter(pl.col("route") == "duplicate").select(
         "source_path", "source_record", "content_sha256", "article_id"

@@ -259,8 +259,8 @@ def extract_batch(
     workers: int,
     min_articles: int,
     in_process: Callable[[pl.DataFrame], dict[str, pl.DataFrame]],
+    timeout: float,
     note: Callable[[str], None] = lambda _m: None,
-    timeout: float = 30.0,
 ) -> dict[str, pl.DataFrame]:
     """Extract ``articles`` in ``workers`` processes when the batch has at least ``min_articles``,
     else (or when the workers hold other reference data, or one died) with ``in_process``. The

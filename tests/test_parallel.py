@@ -75,7 +75,14 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
         return extract(batch, reference, today=TODAY, nlp=load_ner())
 
     parallel_out = parallel.extract_batch(
-        articles, reference, today=TODAY, default_year=None, workers=2, min_articles=2, in_process=in_process
+        articles,
+        reference,
+        today=TODAY,
+        default_year=None,
+        workers=2,
+        min_articles=2,
+        in_process=in_process,
+        timeout=30,
     )
     assert calls == [], "the batch should have gone to the workers"
     assert parallel._pool is None, "the pool is shut down after the batch"
@@ -99,9 +106,17 @@ def test_small_batches_and_one_worker_stay_in_process(articles: pl.DataFrame, re
         workers=2,
         min_articles=1000,
         in_process=in_process,
+        timeout=30,
     )
     parallel.extract_batch(
-        articles, reference, today=TODAY, default_year=None, workers=1, min_articles=1, in_process=in_process
+        articles,
+        reference,
+        today=TODAY,
+        default_year=None,
+        workers=1,
+        min_articles=1,
+        in_process=in_process,
+        timeout=30,
     )
     assert calls == [articles.height, articles.height]
 
@@ -118,6 +133,7 @@ def test_other_reference_data_falls_back_to_in_process(articles: pl.DataFrame, r
         workers=2,
         min_articles=2,
         in_process=lambda b: {"articles": b},
+        timeout=30,
         note=notes.append,
     )
     assert out["articles"].height == articles.height

@@ -56,6 +56,8 @@ from schemas.tables import (
     SEVERITIES,
     TABLES,
     Table,
+    normalized_evidence,
+    story_id,
 )
 
 CHECKS_TOML = Path(__file__).with_name("checks.toml")
@@ -701,17 +703,20 @@ def _with_placeholder_count(
             suffix="_event",
         )
     articles = frames.get(ARTICLES.name)
-    if articles is None or not {"article_id", "near_duplicate_of"} <= set(articles.columns):
+    if articles is None or "article_id" not in articles.columns:
         articles = ARTICLES.empty()
     stories = articles.select(
-        pl.col("article_id").cast(pl.String),
-        pl.col("near_duplicate_of").cast(pl.String).alias("_story"),
+        pl.col("article_id").cast(pl.String), story_id(articles.columns).alias("_story")
     ).unique("article_id", keep="first")
     frame = frame.join(stories, on="article_id", how="left", maintain_order="left").with_columns(
-        pl.coalesce("_story", pl.col("article_id")).alias("_story")
+        pl.coalesce("_story", pl.col("article_id")).alias("_story")  # an article not in the batch
     )
-    evidence = pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-    signature = [evidence, pl.col("event_type"), pl.col("source_entity_id"), pl.col("target_entity_id")]
+    signature = [
+        normalized_evidence(),
+        pl.col("event_type"),
+        pl.col("source_entity_id"),
+        pl.col("target_entity_id"),
+    ]
     counted = frame.with_columns(
         pl.col("_story").n_unique().over(signature).cast(pl.Int64).alias("placeholder_article_count")
     ).drop("_story")

@@ -14,6 +14,7 @@ table in ``schemas.expectations``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -614,6 +615,23 @@ DQ_RUNS = Table(
     ("run_id", "table_name", "metric"),
     kind="audit",
 )
+
+
+def story_id(articles_columns: Sequence[str]) -> pl.Expr:
+    """An article row's story: ``coalesce(near_duplicate_of, article_id)`` (its own id where the
+    frame has no ``near_duplicate_of``). The event key within a story and the placeholder check
+    both use it."""
+    own = pl.col("article_id").cast(pl.String)
+    if "near_duplicate_of" in articles_columns:
+        return pl.coalesce(pl.col("near_duplicate_of").cast(pl.String), own)
+    return own
+
+
+def normalized_evidence() -> pl.Expr:
+    """``evidence_text`` lower-cased with its whitespace collapsed: how copies of a report are
+    compared (the event key within a story, the placeholder check)."""
+    return pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+
 
 FACT_TABLES: tuple[Table, ...] = (
     ARTICLES,

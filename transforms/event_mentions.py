@@ -40,8 +40,7 @@ import hashlib
 
 import polars as pl
 
-from schemas.tables import EVENT_MENTIONS, EVENTS
-from transforms.near_dup import story_of
+from schemas.tables import EVENT_MENTIONS, EVENTS, normalized_evidence, story_id
 
 #: Columns that define a known event (all non-NULL, event_date at day precision).
 KEY_COLUMNS: tuple[str, ...] = (
@@ -147,11 +146,6 @@ def known_event() -> pl.Expr:
     return known & (pl.col("date_precision") == "day").fill_null(False)
 
 
-def normalized_evidence() -> pl.Expr:
-    """The evidence text lower-cased with its whitespace collapsed (how copies are compared)."""
-    return pl.col("evidence_text").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-
-
 def _with_story_signature(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` (reports with ``story_id``) plus ``_story_sig``: its story key as one string.
 
@@ -223,7 +217,7 @@ def group_event_mentions(
     pub = articles.select(
         pl.col("article_id").cast(pl.String),
         pl.col("published_date").cast(pl.Date).alias("article_published_date"),
-        story_of(articles).alias("story_id"),
+        story_id(articles.columns).alias("story_id"),
     ).unique("article_id", keep="first")
     mentions = mentions.join(pub, on="article_id", how="left", maintain_order="left").with_columns(
         pl.col("story_id").fill_null(pl.col("article_id"))
@@ -296,5 +290,4 @@ __all__ = [
     "event_key_id",
     "group_event_mentions",
     "known_event",
-    "normalized_evidence",
 ]

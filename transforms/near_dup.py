@@ -252,13 +252,6 @@ def assign_stories(batch: pl.DataFrame, known: pl.DataFrame, threshold: float) -
     )
 
 
-def story_of(articles: pl.DataFrame) -> pl.Expr:
-    """The story of an article row: ``near_duplicate_of``, or its own ``article_id``."""
-    if "near_duplicate_of" in articles.columns:
-        return pl.coalesce(pl.col("near_duplicate_of").cast(pl.String), pl.col("article_id").cast(pl.String))
-    return pl.col("article_id").cast(pl.String)
-
-
 __all__ = [
     "LSH_WEIGHTS",
     "SEED",
@@ -273,5 +266,4 @@ __all__ = [
     "signature_frame",
     "signature_params",
     "signatures",
-    "story_of",
 ]

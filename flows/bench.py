@@ -25,12 +25,11 @@ from pathlib import Path
 
 import duckdb
 
-from flows.settings import REPO_ROOT
+from flows.settings import REPO_ROOT, missing_shared, shared_data
 
 
 def default_corpus() -> Path:
-    base = Path(os.environ.get("DATELINE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-    return base / "corpus" / "bbc"
+    return shared_data() / "corpus" / "bbc"
 
 
 class TreeRss(threading.Thread):
@@ -123,9 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args(argv)
     if not args.corpus.is_dir():
-        raise SystemExit(
-            f"bench: corpus folder {args.corpus} not found (set DATELINE_SHARED_DATA or --corpus)"
-        )
+        raise SystemExit(f"bench: {missing_shared('corpus folder', args.corpus)} (or pass --corpus)")
     with tempfile.TemporaryDirectory(prefix="dateline-bench-") as tmp:
         results = []
         for i in range(args.runs):

@@ -524,9 +524,11 @@ def train_ner_cmd(
     from flows.ner_train import DEFAULT_CONFIG, train_ner
 
     cfg = config or DEFAULT_CONFIG
-    for label, path in (("--train", train), ("--dev", dev), ("--config", cfg)):
+    for label, path in (("--train", train), ("--dev", dev)):
         if not path.is_file():
-            raise UsageError(f"{label} file {path} does not exist")
+            raise UsageError(settings.missing_shared(f"{label} file", path))
+    if not cfg.is_file():
+        raise UsageError(f"--config file {cfg} does not exist")
     facts = train_ner(train, dev, out, seed=seed, config=cfg, max_steps=max_steps)
     sys.stdout.write(json.dumps(facts) + "\n")
 
@@ -549,7 +551,7 @@ def eval_ner_cmd(
     from flows.ner_model import NerModelMissing
 
     if not conll.is_file():
-        raise UsageError(f"--conll file {conll} does not exist")
+        raise UsageError(settings.missing_shared("--conll file", conll))
     try:
         result = evaluate_ner(conll, model)
     except NerModelMissing as e:
@@ -573,7 +575,7 @@ def eval_ner_speed_cmd(
     from flows.evaluate import ner_speed
 
     if not corpus.is_dir():
-        raise UsageError(f"--corpus folder {corpus} does not exist")
+        raise UsageError(settings.missing_shared("--corpus folder", corpus))
     result = ner_speed(corpus, model, limit=limit, n_process=n_process, batch_size=batch_size)
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -588,6 +590,8 @@ def eval_events_cmd(
     from flows.eval_events import EvalDataError, evaluate_events, read_plover
     from flows.reference import load_reference
 
+    if not plover.is_file():
+        raise UsageError(settings.missing_shared("--plover file", plover))
     try:
         records = read_plover(plover)
     except EvalDataError as e:

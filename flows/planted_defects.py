@@ -22,7 +22,6 @@ Then it writes the HTML report of each run and prints which checks failed with t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from flows import settings  # noqa: E402
+from flows.settings import missing_shared, shared_data  # noqa: E402
 
 settings.configure()
 
@@ -73,11 +73,6 @@ class Planted:
     """What was planted: defect -> values its example rows must show (article ids, codes, ...)."""
 
     values: dict[str, list[str]] = field(default_factory=dict)
-
-
-def shared_data() -> Path:
-    p = Path(os.environ.get("DATELINE_SHARED_DATA", REPO.parent / "shared" / "data"))
-    return p if p.is_absolute() else (REPO / p).resolve()
 
 
 def batch_frames(
@@ -268,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="report folder (default: next to the warehouse)")
     args = ap.parse_args(argv)
     if not args.bbc.is_dir():
-        print(f"BBC corpus not found at {args.bbc} (set DATELINE_SHARED_DATA)", file=sys.stderr)
+        print(f"planted_defects: {missing_shared('BBC corpus', args.bbc)}", file=sys.stderr)
         return 2
     warehouse = args.warehouse or Path(tempfile.mkdtemp(prefix="dateline-dq-")) / "dq.duckdb"
     out = args.out or warehouse.parent / "reports"

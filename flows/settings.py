@@ -13,6 +13,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "dateline.duckdb"
 SAMPLE_ARTICLES = REPO_ROOT / "seeds" / "articles"
 
+#: What ``../shared/data`` is, for the commands that need it and do not find it.
+SHARED_DATA_HINT = (
+    "the evaluation and reference sources (CoNLL-2003, the PLOVER gold records, the Phoenix "
+    "dictionaries, the BBC corpus) are not part of this repository: see 'Evaluation and reference "
+    "data' in README.md, and set DATELINE_SHARED_DATA to the folder that holds them"
+)
+
 _OFFLINE_DEFAULTS = {
     # Great Expectations: no usage statistics
     "GX_ANALYTICS_ENABLED": "false",
@@ -33,6 +40,18 @@ def configure() -> None:
         os.environ.setdefault(key, value)
     # GX logs an INFO line per ephemeral context ("Created temporary directory ...")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def shared_data() -> Path:
+    """$DATELINE_SHARED_DATA, else ``../shared/data`` beside the repository: where the evaluation,
+    training and reference sources live (never needed by ``dateline run``)."""
+    p = Path(os.environ.get("DATELINE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    return p if p.is_absolute() else (REPO_ROOT / p).resolve()
+
+
+def missing_shared(what: str, path: Path) -> str:
+    """One line for a command whose ``what`` (a file or folder of the shared data) is missing."""
+    return f"{what} {path} not found: {SHARED_DATA_HINT}"
 
 
 def warehouse_path(cli_value: Path | None = None) -> Path:

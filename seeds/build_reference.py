@@ -48,7 +48,6 @@ import argparse
 import csv
 import datetime as dt
 import importlib.util
-import os
 import re
 import sys
 from collections import defaultdict
@@ -908,9 +907,9 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    base = Path(os.environ.get("DATELINE_SHARED_DATA", REPO / ".." / "shared" / "data"))
-    if not base.is_absolute():
-        base = REPO / base
+    from flows.settings import missing_shared, shared_data
+
+    base = shared_data()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--phoenix", type=Path, default=base / "reference" / "phoenix")
     p.add_argument("--cameo", type=Path, default=base / "reference" / "cameo")
@@ -920,7 +919,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     for d in (args.phoenix, args.cameo, args.plover, args.curated):
         if not d.is_dir():
-            p.error(f"source directory not found: {d}")
+            p.error(missing_shared("source folder", d))
     counts = build(args.phoenix, args.cameo, args.plover, args.out, args.curated)
     for name, n in counts.items():
         print(f"{name}: {n} rows")

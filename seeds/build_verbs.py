@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("DATELINE_SHARED_DATA", REPO.parent / "shared" / "data"))
 CODE = re.compile(r"\[([^\]]*)\]")
 
 
@@ -144,9 +142,13 @@ def write(path: Path, rows: list[dict[str, str]], fields: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--phoenix", type=Path, default=SHARED / "reference" / "phoenix")
+    from flows.settings import missing_shared, shared_data
+
+    ap.add_argument("--phoenix", type=Path, default=shared_data() / "reference" / "phoenix")
     ap.add_argument("--out", type=Path, default=REPO / "seeds" / "reference")
     args = ap.parse_args()
+    if not (args.phoenix / "CAMEO.2.0.txt").is_file():
+        ap.error(missing_shared("verb dictionary", args.phoenix / "CAMEO.2.0.txt"))
     forms, pats = parse(args.phoenix / "CAMEO.2.0.txt")
     write(args.out / "verb_forms.csv", forms, FORM_COLUMNS)
     write(args.out / "verb_patterns.csv", pats, PATTERN_COLUMNS)

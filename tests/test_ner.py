@@ -165,7 +165,10 @@ def test_eval_ner_missing_file_is_usage_error(tmp_path) -> None:
         timeout=300,
     )
     assert proc.returncode == 2
-    assert "does not exist" in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "none.conll not found" in lines[0]
+    # a newcomer without ../shared/data is told what it is and where it is described
+    assert "not part of this repository" in lines[0] and "DATELINE_SHARED_DATA" in lines[0]
 
 
 @pytest.mark.skipif(os.environ.get("DATELINE_SLOW") != "1", reason="set DATELINE_SLOW=1 for the testa score")

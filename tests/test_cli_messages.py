@@ -310,3 +310,45 @@ def test_status_shows_full_run_ids_and_zoned_times_with_age(runs_wh: Path) -> No
     assert [r["run_id"] for r in doc["runs"]] == list(reversed(RUN_IDS))
     for r in doc["runs"]:
         assert {"run_id", "status", "started_at", "finished_at", "seconds", "dq_verdict", "message"} <= set(r)
+
+
+# --- quarantine details -------------------------------------------------------------------------
+
+
+def test_no_quarantine_detail_repeats_its_reason(tmp_path: Path) -> None:
+    """The run summary prints ``reason: detail`` and the quarantine table has both columns: a
+    detail that starts with its reason reads ``binary: binary content: ...``."""
+    import gzip
+    import os
+
+    from flows.discover import discover
+    from transforms.parse import ParseLimits, parse_files
+
+    files = {
+        "empty.txt": b"",
+        "nul.bin": b"text\x00more text",
+        "control.txt": b"\x01\x02\x03\x04\x05\x06\x07\x08 a few words" * 3,
+        "bom.txt": b"\xef\xbb\xbfok \xff\xfe",
+        "broken.json": b'{"body": ',
+        "fake.txt.gz": b"not gzip",
+        "bomb.txt.gz": gzip.compress(b"a" * 5000),
+        "big.txt": b"x" * 1500,
+        "deep.json": b"[[[[[[[[[[1]]]]]]]]]]",
+        "feed.json": json.dumps([{"body": f"Story {i}."} for i in range(3)]).encode(),
+        "title.json": b'{"title": "only a title"}',
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "out").symlink_to("/etc/hostname")
+    units = parse_files(
+        discover(tmp_path, max_bytes=1000),
+        ParseLimits(max_json_depth=5, max_records_per_file=2),
+    )
+    bad = units.filter(units["quarantine_reason"].is_not_null())
+    said = dict(zip(bad["quarantine_reason"], bad["quarantine_detail"], strict=True))
+    expected = {"empty", "binary", "undecodable", "malformed", "oversized", "too_deep"}
+    expected |= {"too_many_records", "no_text", "not_a_regular_file", "outside_input"}
+    assert expected <= set(said), said
+    for reason, detail in zip(bad["quarantine_reason"], bad["quarantine_detail"], strict=True):
+        assert detail and not detail.lower().startswith((reason, reason.replace("_", " "))), (reason, detail)

@@ -77,9 +77,36 @@ def test_help_keeps_bracketed_words_and_h_is_help() -> None:
         assert "(default: [paths] input)" in words
         assert "(default: [run] max_bytes)" in words
         assert "(default: [run] on_locked)" in words
-    for command in (["query"], ["status"], ["serve"], ["report"], ["eval"], ["eval", "ner"], []):
-        p = dateline(*command, "-h")
-        assert p.returncode == 0 and p.stdout.startswith("Usage:"), (command, p.stderr)
+    helps = {  # all at once: each is a second of start-up
+        tuple(command): subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", *command, "-h"],
+            env=dateline_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in _every_command()
+    }
+    for command, proc in helps.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and out.startswith("Usage:"), (command, err)
+
+
+def _every_command() -> list[list[str]]:
+    """The app, and each of its commands and sub-commands, as argument lists."""
+    import typer
+
+    from flows.cli import app
+
+    found: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        found.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
 
 
 def test_version_is_the_package_version() -> None:

@@ -12,26 +12,65 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from flows import settings
 
 settings.configure()
 
+# Help is printed as written (rich_markup_mode=None): with rich markup, "[paths] input" in a help
+# text lost its "[paths]". -h is --help, for every command (subcommands inherit the setting).
+HELP_SETTINGS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="dateline",
     help="Dateline: news articles -> events and entities in DuckDB, checked by data-quality rules.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=HELP_SETTINGS,
 )
-console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Every message is printed literally: no markup ("[run] max_bytes" keeps its section), no emoji
+# codes, no highlighting; a style is applied explicitly where wanted (rich.text.Text).
+console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+def _version(value: bool) -> None:
+    """``--version``: the installed package's version, then exit."""
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("dateline")
+        except PackageNotFoundError:  # a checkout run without installing it
+            number = "unknown (not installed)"
+        console.print(f"dateline {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _common(
+    _show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version of dateline and exit."
+        ),
+    ] = False,
+) -> None:
+    """Checks shared by every command: an unknown DATELINE_* environment variable is an error
+    (the one a command reads would otherwise be ignored without a word)."""
+    from flows import config
+
+    config.check_environment()
 
 
 class UsageError(Exception):
@@ -273,7 +312,7 @@ def _no_heartbeats(active: bool) -> Iterator[None]:
 
 
 def _print_summary(s) -> None:
-    console.print(f"[bold]run {s.run_id}[/bold]  {s.status}  ({s.seconds:.1f} s)")
+    console.print(Text.assemble((f"run {s.run_id}", "bold"), f"  {s.status}  ({s.seconds:.1f} s)"))
     console.print(f"input      {s.input_dir}\nwarehouse  {s.warehouse}")
     console.print(
         f"files      seen {s.files_seen} / new or changed {s.files_new} / unchanged {s.files_unchanged} / "
@@ -373,7 +412,7 @@ def query(
         t = RichTable(*df.columns)
         for row in df.head(limit).iter_rows():
             t.add_row(*["" if v is None else str(v) for v in row])
-        console.print(t)
+        _print_table(t)
         if df.height > limit:
             console.print(f"({df.height} rows, {limit} shown)")
 
@@ -424,26 +463,28 @@ def status(
         return
     console.print(f"warehouse  {path}  (read from the {source})")
     if busy:
-        console.print(
-            f"[bold]a run is in progress[/bold]: {locking.lock_path(path).read_text() or 'holder unknown'}"
-        )
+        holder = locking.lock_path(path).read_text() or "holder unknown"
+        console.print(Text.assemble(("a run is in progress", "bold"), f": {holder}"))
+    now = datetime.now(UTC)
     if snap.exists():
-        from datetime import datetime
-
-        console.print(
-            f"snapshot   {snap}  published {datetime.fromtimestamp(snap.stat().st_mtime):%Y-%m-%d %H:%M:%S}"
-        )
+        published = datetime.fromtimestamp(snap.stat().st_mtime, tz=UTC)
+        console.print(f"snapshot   {snap}  published {_when(published, now)}")
     if runs.height == 0:
         console.print("no runs yet")
         return
-    t = RichTable("started", "status", "secs", "files s/n/u/d/q", "articles", "rows", "DQ", "run", box=None)
+    # the run id is what `report --run` takes: never cut short (no_wrap), and first to be read
+    t = RichTable(box=None, pad_edge=False, collapse_padding=True)
+    t.add_column("run", no_wrap=True)
+    for header in ("started", "status", "secs", "files s/n/u/d/q", "articles", "rows", "DQ"):
+        t.add_column(header)
     for r in runs.iter_rows(named=True):
-        started = r["started_at"].astimezone().strftime("%m-%d %H:%M:%S") if r["started_at"] else ""
+        started = _when(r["started_at"], now) if r["started_at"] else ""
         files = "/".join(
             "" if r[k] is None else str(r[k])
             for k in ("files_seen", "files_new", "files_unchanged", "files_duplicate", "files_quarantined")
         )
         t.add_row(
+            r["run_id"],
             started,
             r["status"],
             "" if r["seconds"] is None else f"{r['seconds']:.1f}",
@@ -451,12 +492,39 @@ def status(
             "" if r["articles_loaded"] is None else str(r["articles_loaded"]),
             "" if r["rows_written"] is None else str(r["rows_written"]),
             r["dq_verdict"] or "",
-            r["run_id"],
         )
-    console.print(t)
+    _print_table(t)
     for r in runs.iter_rows(named=True):
         if r["status"] != "success" and r["message"]:
             console.print(f"{r['run_id']}: {r['message']}")
+
+
+def _print_table(table: RichTable) -> None:
+    """``table`` on stdout: fitted to the terminal on a terminal; at its full width when stdout
+    is a pipe or a file (rich would cut it to 80 columns, wrapping long cells a word a line)."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    wide = Measurement.get(console, console.options.update_width(sys.maxsize), table).maximum
+    # print() caps its width at the console's: a console of the table's own width instead
+    full = Console(file=console.file, width=max(wide, 1), highlight=False, markup=False, emoji=False)
+    full.print(table)
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    """A time for people: local time with its zone, and how long ago, e.g.
+    ``2026-11-30 10:51:02 UTC (3 min ago)``."""
+    local = moment.astimezone()
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({_ago((now - moment).total_seconds())})"
+
+
+def _ago(seconds: float) -> str:
+    """``seconds`` as a rounded age: ``12 s ago``, ``3 min ago``, ``5 h ago``, ``2 days ago``."""
+    seconds = max(seconds, 0.0)
+    for limit, unit, size in ((90, "s", 1), (90 * 60, "min", 60), (36 * 3600, "h", 3600)):
+        if seconds < limit:
+            return f"{seconds / size:.0f} {unit} ago"
+    return f"{seconds / 86400:.0f} days ago"
 
 
 @app.command()
@@ -482,13 +550,13 @@ def serve(
     input_dir = input_dir or cfg.input
     if not input_dir.is_dir():
         raise UsageError(f"input folder {input_dir} does not exist or is not a folder")
-    cron = cron or cfg.serve_cron
-    try:
-        from prefect.client.schemas.schedules import CronSchedule
-
-        CronSchedule(cron=cron)
-    except ValueError as e:
-        raise UsageError(f"invalid cron expression {cron!r}: {str(e).splitlines()[0]}") from None
+    if cron is not None:
+        where = "--cron"
+    else:
+        var = config.env_name("serve", "cron")
+        where = f"${var}" if var in os.environ else f"[serve] cron of {cfg.source}"
+        cron = cfg.serve_cron
+    _check_cron(cron, where)
     path = settings.warehouse_path(warehouse)
     try:
         serve_mod.serve(
@@ -505,6 +573,24 @@ def serve(
         )
     except serve_mod.ServeError as e:
         raise RunFailed(str(e)) from None
+
+
+CRON_EXAMPLE = '"*/15 * * * *" (every 15 minutes) or "0 6 * * 1-5" (06:00 on weekdays)'
+
+
+def _check_cron(cron: str, where: str) -> None:
+    """:class:`UsageError` in one line, with an example, if Prefect would refuse ``cron``
+    (its own check, so that the schedule serve() then creates is accepted); ``where`` names
+    the option or key it came from. Prefect's error is a multi-line pydantic report."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=cron)
+    except ValueError:
+        raise UsageError(
+            f"invalid cron expression {cron!r} ({where}): a schedule is five fields (minute hour "
+            f"day-of-month month day-of-week), e.g. {CRON_EXAMPLE}"
+        ) from None
 
 
 @app.command("train-ner")
@@ -533,7 +619,12 @@ def train_ner_cmd(
     sys.stdout.write(json.dumps(facts) + "\n")
 
 
-eval_app = typer.Typer(help="Measure extraction against gold data.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Measure extraction against gold data.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=HELP_SETTINGS,
+)
 app.add_typer(eval_app, name="eval")
 
 

@@ -7,8 +7,10 @@ file named by ``$DATELINE_CONFIG`` or ``dateline.toml`` in the repository, the b
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,27 @@ _KEYS: dict[tuple[str, str], str] = {
     ("serve", "prefect_home"): "serve_prefect_home",
 }
 _PATHS = {"warehouse", "input", "serve_prefect_home"}
+
+#: Variables ``DATELINE_*`` that are not ``DATELINE_<SECTION>_<KEY>`` overrides of a key, and what
+#: each is for. Any other ``DATELINE_*`` variable is an error (:func:`check_environment`): a typo
+#: in an override would otherwise be ignored without a word. Add a variable here (or to
+#: :data:`TEST_VARIABLES`) when code starts reading one: tests/test_cli_messages.py checks that
+#: every one the code reads is known.
+OTHER_VARIABLES: dict[str, str] = {
+    "DATELINE_CONFIG": "the configuration file to read instead of dateline.toml",
+    "DATELINE_WAREHOUSE": "the DuckDB file (before [paths] warehouse)",
+    "DATELINE_SHARED_DATA": "the evaluation and reference sources (default ../shared/data)",
+}
+#: Test hooks and test-suite switches: valid, never suggested for a misspelt variable.
+TEST_VARIABLES: dict[str, str] = {
+    "DATELINE_CRASH_AT": "SIGKILL the run at a stage (flows/faults.py)",
+    "DATELINE_PAUSE_AT": "pause the run at a stage (flows/faults.py)",
+    "DATELINE_FAIL_ARTICLE": "extraction fails on marked articles (flows/faults.py)",
+    "DATELINE_SLOW_ARTICLE": "extraction stalls on marked articles (flows/faults.py)",
+    "DATELINE_SLOW": "run the slow NER score (tests/test_ner.py)",
+    "DATELINE_SCREENSHOT_DIR": "keep the report's screenshots (tests/test_report.py)",
+    "DATELINE_TEST_MARK": "marks the processes of a run (tests/test_parallel.py)",
+}
 _TYPES = {f.name: f.type for f in fields(Config)}
 
 
@@ -105,7 +128,44 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
 
 
 def env_name(section: str, key: str) -> str:
+    """The environment variable that overrides ``[section] key``: ``DATELINE_<SECTION>_<KEY>``."""
     return f"DATELINE_{section}_{key}".upper()
+
+
+def _unknown_key(section: str, key: str) -> str:
+    """``unknown key [section] key`` and the closest known key (a misspelt key or section)."""
+    known = [f"[{s}] {k}" for s, k in _KEYS]
+    close = difflib.get_close_matches(f"[{section}] {key}", known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else f"; the keys are {', '.join(known)}"
+    return f"unknown key [{section}] {key}{hint}"
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """:class:`ConfigError` naming the closest valid variable if a ``DATELINE_*`` variable of the
+    environment is neither the override of a key nor one of :data:`OTHER_VARIABLES` and
+    :data:`TEST_VARIABLES`.
+
+    The same typo in dateline.toml is an error; in the environment it would otherwise be
+    ignored, leaving the user to wonder why their setting has no effect.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = {env_name(section, key): f"[{section}] {key}" for section, key in _KEYS}
+    suggested = [*overrides, *OTHER_VARIABLES]
+    valid = {*suggested, *TEST_VARIABLES}
+    for var in sorted(environ):
+        if not var.startswith("DATELINE_") or var in valid:
+            continue
+        # a high cutoff: every name shares "DATELINE_", which alone makes two names look alike
+        close = difflib.get_close_matches(var, suggested, n=1, cutoff=0.8)
+        if close:
+            key = overrides.get(close[0])
+            hint = f"; did you mean {close[0]}" + (f" ({key})?" if key else "?")
+        else:
+            hint = (
+                ": neither the override of a key of dateline.toml (DATELINE_<SECTION>_<KEY>, e.g. "
+                f"DATELINE_RUN_MAX_BYTES) nor one of {', '.join(OTHER_VARIABLES)}"
+            )
+        raise ConfigError(f"unknown environment variable {var}{hint}")
 
 
 def load(path: Path | None = None) -> Config:
@@ -126,11 +186,12 @@ def load(path: Path | None = None) -> Config:
             for key, value in table.items():
                 name = _KEYS.get((section, key))
                 if name is None:
-                    raise ConfigError(f"{path}: unknown key [{section}] {key}")
+                    raise ConfigError(f"{path}: {_unknown_key(section, key)}")
                 values[name] = _coerce(name, value, path.parent, f"{path} [{section}] {key}")
         source = str(path)
     elif "DATELINE_CONFIG" in os.environ:
         raise ConfigError(f"config file {path} (from $DATELINE_CONFIG) does not exist")
+    check_environment()
     for (section, key), name in _KEYS.items():
         var = env_name(section, key)
         if var in os.environ:
@@ -162,4 +223,12 @@ def load(path: Path | None = None) -> Config:
     return cfg
 
 
-__all__ = ["Config", "ConfigError", "env_name", "load"]
+__all__ = [
+    "OTHER_VARIABLES",
+    "TEST_VARIABLES",
+    "Config",
+    "ConfigError",
+    "check_environment",
+    "env_name",
+    "load",
+]

@@ -68,12 +68,13 @@ class BarReporter:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        # stage details and notes name paths and keys ("[run] on_locked"): printed literally
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=Console(stderr=True, markup=False, emoji=False, highlight=False),
             transient=True,
         )
         self.task = self.progress.add_task("starting", total=len(STAGES))

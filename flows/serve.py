@@ -170,8 +170,9 @@ def serve(
                 f"port {port} on {host} is in use: set [serve] port (0 = any free port) or "
                 "PREFECT_API_URL to use a running server"
             )
-        echo(f"starting a local Prefect server on {host}:{port or 'a free port'} (home {prefect_home}) ...")
-        server = LocalServer(prefect_home, host, port).start()
+        server = LocalServer(prefect_home, host, port)  # port 0: it picks a free one, named here
+        echo(f"starting a local Prefect server on {host}:{server.port} (home {prefect_home}) ...")
+        server.start()
         api_url = server.api_url
         os.environ["PREFECT_API_URL"] = api_url
         echo(f"Prefect UI: {server.ui_url}   API: {api_url}   log: {server.home / 'server.log'}")

@@ -162,11 +162,11 @@ def _decode(raw: bytes) -> tuple[str, str]:
             ) from exc
     nul = raw.find(b"\x00")
     if nul >= 0:
-        raise _Reject("binary", f"binary content: NUL byte at offset {nul}")
+        raise _Reject("binary", f"NUL byte at offset {nul}")
     sample = raw[:_SNIFF_BYTES]
     ctrl = len(sample.translate(None, _TEXT_BYTES))
     if ctrl / len(sample) > _BINARY_CTRL_RATIO:
-        raise _Reject("binary", f"binary content: {ctrl} control bytes in the first {len(sample)} bytes")
+        raise _Reject("binary", f"{ctrl} control bytes in the first {len(sample)} bytes")
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

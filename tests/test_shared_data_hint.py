@@ -25,7 +25,10 @@ def _run(args: list[str], shared: Path) -> subprocess.CompletedProcess[str]:
         ([sys.executable, "-m", "flows.planted_defects"], "corpus/bbc"),
         ([sys.executable, "seeds/build_reference.py"], "reference/phoenix"),
         ([sys.executable, "seeds/build_verbs.py"], "CAMEO.2.0.txt"),
-        ([sys.executable, "-m", "flows.cli", "eval", "events", "--plover", "{shared}/gold.json"], "gold.json"),
+        (
+            [sys.executable, "-m", "flows.cli", "eval", "events", "--plover", "{shared}/gold.json"],
+            "gold.json",
+        ),
     ],
     ids=["bench", "planted_defects", "build_reference", "build_verbs", "eval-events"],
 )

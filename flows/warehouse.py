@@ -464,23 +464,24 @@ def known_units(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every input unit the warehouse holds and where it is.
 
     Columns source_path, source_record, content_sha256, article_id, place
-    ('article' | 'duplicate' | 'quarantine'; quarantine rows have no article_id) and reason
-    (a quarantine row's reason, NULL for the others).
+    ('article' | 'duplicate' | 'quarantine'; quarantine rows have no article_id), reason and
+    detail (a quarantine row's reason and detail, NULL for the others).
     """
     return _frame(
         con,
         """
         SELECT source_path, source_record, content_sha256, article_id, 'article' AS place,
-            NULL AS reason
+            NULL AS reason, NULL AS detail
         FROM articles
         UNION ALL
-        SELECT source_path, source_record, content_sha256, article_id, 'duplicate', NULL
+        SELECT source_path, source_record, content_sha256, article_id, 'duplicate', NULL, NULL
         FROM duplicates
         UNION ALL
-        SELECT source_path, source_record, content_sha256, NULL, 'quarantine', reason FROM quarantine
+        SELECT source_path, source_record, content_sha256, NULL, 'quarantine', reason, detail
+        FROM quarantine
         ORDER BY source_path, source_record NULLS FIRST, place
         """,
-    ).cast({"source_record": pl.Int64, "article_id": pl.String, "reason": pl.String})
+    ).cast({"source_record": pl.Int64, "article_id": pl.String, "reason": pl.String, "detail": pl.String})
 
 
 MANIFEST_SCHEMA = pl.Schema(

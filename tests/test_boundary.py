@@ -355,6 +355,32 @@ def test_oversized_detail_does_not_repeat_the_reason(tmp_path: Path) -> None:
     assert (unit["quarantine_reason"], unit["quarantine_detail"]) == ("oversized", "302 bytes > max 300")
 
 
+def test_an_oversized_file_that_grew_is_quarantined_again_with_its_new_size(tmp_path: Path) -> None:
+    """A unit that was not read has no content hash: it is 'unchanged' only with the same detail
+    (before, NULL = NULL made a grown oversized file 'unchanged', its old size kept)."""
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 302)
+    first = parse_files(discover(tmp_path, max_bytes=300))
+    known = first.select(
+        "source_path",
+        "source_record",
+        "content_sha256",
+        article_id=pl.lit(None, pl.String),
+        place=pl.lit("quarantine"),
+        reason="quarantine_reason",
+        detail="quarantine_detail",
+    )
+    same = route_units(parse_files(discover(tmp_path, max_bytes=300)), known).row(0, named=True)
+    assert same["route"] == "unchanged"
+    big.write_bytes(b"x" * 703)
+    grown = route_units(parse_files(discover(tmp_path, max_bytes=300)), known).row(0, named=True)
+    assert (grown["route"], grown["quarantine_detail"], grown["replaces"]) == (
+        "quarantine",
+        "703 bytes > max 300",
+        True,
+    )
+
+
 def test_check_input_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert check_input_folder(tmp_path) == tmp_path.resolve()
     with pytest.raises(InputError, match="does not exist"):

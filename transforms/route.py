@@ -74,22 +74,40 @@ def route_units(
     changed file): the loader deletes the old rows first. An article recorded at a path+record
     that this batch replaces is not used as the original of a duplicate, since it is going away.
     """
-    if "reason" not in known.columns:  # a frame made before quarantine reasons were recorded here
-        known = known.with_columns(reason=pl.lit(None, pl.String))
-    known = known.select([pl.col(c).cast(t) for c, t in KNOWN_SCHEMA.items()])
-    df = units.with_row_index("_order")
-
-    # unchanged: same path, record and content already recorded
-    same = known.select(*_KEY, "content_sha256", _known_id="article_id").unique(
-        subset=[*_KEY, "content_sha256"], keep="first", maintain_order=True
+    # optional: "reason" (a frame made before reasons were recorded), "detail" (the quarantine
+    # detail of a 'quarantine' row, e.g. "302 bytes > max 300"; without it a unit that was not
+    # read is taken as unchanged whatever its detail)
+    for column in ("reason", "detail"):
+        if column not in known.columns:
+            known = known.with_columns(pl.lit(None, pl.String).alias(column))
+    known = known.select(
+        *[pl.col(c).cast(t) for c, t in KNOWN_SCHEMA.items()], pl.col("detail").cast(pl.String)
     )
-    df = df.join(
-        same.with_columns(_unchanged=pl.lit(True)),
-        on=[*_KEY, "content_sha256"],
-        how="left",
-        nulls_equal=True,
-        maintain_order="left",
-    ).with_columns(pl.col("_unchanged").fill_null(False))
+    detail = pl.col("quarantine_detail") if "quarantine_detail" in units.columns else pl.lit(None, pl.String)
+    df = units.with_row_index("_order").with_columns(
+        _unread=pl.when(pl.col("content_sha256").is_null()).then(detail)
+    )
+
+    # unchanged: same path, record and content already recorded. A unit that was not read (no
+    # content hash: oversized, not a regular file, ...) is unchanged only with the same detail:
+    # an oversized file that grew is quarantined again with its new size, not left as it was.
+    same = known.select(
+        *_KEY,
+        "content_sha256",
+        _unread=pl.when(pl.col("content_sha256").is_null()).then(pl.col("detail")),
+        _known_id="article_id",
+    ).unique(subset=[*_KEY, "content_sha256", "_unread"], keep="first", maintain_order=True)
+    df = (
+        df.join(
+            same.with_columns(_unchanged=pl.lit(True)),
+            on=[*_KEY, "content_sha256", "_unread"],
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .with_columns(pl.col("_unchanged").fill_null(False))
+        .drop("_unread")
+    )
     # ... and a file is unchanged only as a whole: each of its units recorded with the same
     # content, none of its recorded units missing. The loader replaces a changed file's rows as
     # a whole, so every unit of a changed file is routed again (one left 'unchanged' there, e.g.

@@ -50,7 +50,67 @@ WarehouseOpt = Annotated[
 ]
 
 
+class _FailedRunPrinted(RunFailed):
+    """A run that failed after its summary was printed (exit code 1)."""
+
+
+def run_json(summary: object, exit_code: int | None = None) -> dict[str, object]:
+    """``dateline run --json``'s object: every field of the run's summary
+    (:class:`flows.ingest.RunSummary`), ``rows_written`` (the sum of ``rows``) and ``exit_code``
+    (0 success, 1 failed, or the code the run exits with)."""
+    import dataclasses
+
+    doc: dict[str, object] = dataclasses.asdict(summary)  # type: ignore[call-overload]
+    doc["rows_written"] = sum(getattr(summary, "rows", {}).values())
+    if exit_code is None:
+        exit_code = 0 if getattr(summary, "status", None) == "success" else 1
+    doc["exit_code"] = exit_code
+    return doc
+
+
+def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
+    """With ``--json``, a run that stops with an error still prints its one JSON object: the
+    summary's keys, status 'failed', the error's text as ``message`` and the exit code (the
+    error's line goes to stderr as without ``--json``). Bad usage (exit 2) prints none: no run."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: object) -> None:
+        try:
+            command(**kwargs)
+        except (UsageError, typer.Exit, typer.Abort):
+            raise
+        except BaseException as exc:
+            if not kwargs.get("as_json") or (isinstance(exc, SystemExit) and not exc.code):
+                raise
+            if isinstance(exc, SystemExit) and isinstance(exc.code, int):
+                code = exc.code
+            elif isinstance(exc, KeyboardInterrupt):
+                code = 130
+            else:
+                code = 1
+            if not isinstance(exc, _FailedRunPrinted):
+                import json
+
+                from flows.ingest import RunSummary
+
+                failed = RunSummary(
+                    "",
+                    "failed",
+                    str(kwargs.get("input_dir") or ""),
+                    str(settings.warehouse_path(kwargs.get("warehouse"))),  # type: ignore[arg-type]
+                    message=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
+                doc = run_json(failed, code)
+                doc["run_id"] = None  # not known here
+                sys.stdout.write(json.dumps(doc) + "\n")
+            raise
+
+    return wrapper
+
+
 @app.command()
+@_json_on_failure
 def run(
     input_dir: Annotated[
         Path | None, typer.Option("--input", "-i", help="Folder of article files (default: [paths] input).")
@@ -78,6 +138,13 @@ def run(
             "--rehash",
             help="Read and hash every file, even if size and mtime are unchanged, and retry the "
             "articles quarantined extract_timeout or extract_failed.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run summary as one JSON object on stdout (progress stays on stderr).",
         ),
     ] = False,
 ) -> None:
@@ -150,9 +217,14 @@ def run(
         finally:
             # the API server stays up until exit (atexit): Prefect flushes its logs and events then
             parallel.shutdown()
-    _print_summary(summary)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(run_json(summary)) + "\n")
+    else:
+        _print_summary(summary)
     if summary.status != "success":
-        raise RunFailed(summary.message or "run failed")
+        raise _FailedRunPrinted(summary.message or "run failed")
 
 
 def _is_out_of_space(exc: BaseException) -> bool:

@@ -1,0 +1,232 @@
+"""One verdict per run, the same in `run --json`, `status`, the `runs` table, the run's report page
+and the report index; a run with nothing new says "no new data" everywhere; `report --out DIR`
+writes every page its index links to; a killed run's page says it failed.
+
+One warehouse is built once for the module by real `dateline run` subprocesses (on the session's
+Prefect server): a first run of the sample articles (verdict warn), a no-op rerun, a run killed
+(SIGKILL) right after it recorded itself, and a second no-op rerun that finds and marks it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import locking
+from flows import warehouse as wh
+from tests.conftest import SAMPLES, dateline_env
+
+#: The keys of `dateline run --json` (RunSummary's fields, rows_written and exit_code).
+JSON_KEYS = {
+    "run_id",
+    "status",
+    "input_dir",
+    "warehouse",
+    "files_seen",
+    "files_new",
+    "files_unchanged",
+    "files_duplicate",
+    "files_quarantined",
+    "files_deleted",
+    "files_kept",
+    "articles_loaded",
+    "rows",
+    "rows_written",
+    "dq_verdict",
+    "dq_failed",
+    "quarantined",
+    "kept",
+    "message",
+    "seconds",
+    "exit_code",
+}
+
+
+def dateline(*args: str | Path, api: str | None, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m flows.cli ARGS` as a user would; stdout and stderr kept apart."""
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *map(str, args)],
+        env=dateline_env(api, **env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@dataclass
+class History:
+    warehouse: Path
+    first: subprocess.CompletedProcess[str]  # run --json of the samples
+    noop: subprocess.CompletedProcess[str]  # run --json again: nothing new
+    killed_id: str  # the run SIGKILLed after it recorded itself
+    last: subprocess.CompletedProcess[str]  # run --json again: marks the killed run failed
+
+
+def text_of(html: str) -> str:
+    """What a reader sees of an HTML page: its text, tags dropped, white space collapsed."""
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+@pytest.fixture(scope="module")
+def history(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> History:
+    base = tmp_path_factory.mktemp("verdict")
+    inp = base / "in"
+    shutil.copytree(SAMPLES, inp)
+    w = base / "w.duckdb"
+    run = ("run", "--json", "--input", inp, "--warehouse", w)
+    first = dateline(*run, api=prefect_server)
+    assert first.returncode == 0, first.stderr
+    noop = dateline(*run, api=prefect_server)
+    assert noop.returncode == 0, noop.stderr
+    killed = dateline(*run, api=prefect_server, DATELINE_CRASH_AT="after_start_run")
+    assert killed.returncode == -9, killed.stderr
+    con = duckdb.connect(str(w), read_only=True)
+    try:
+        killed_id = con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchone()[0]
+    finally:
+        con.close()
+    last = dateline(*run, api=prefect_server)
+    assert last.returncode == 0, last.stderr
+    return History(w, first, noop, killed_id, last)
+
+
+def test_run_json_prints_one_object_on_stdout(history: History) -> None:
+    for proc in (history.first, history.noop):
+        assert proc.stdout.count("\n") == 1, proc.stdout  # one line, nothing else on stdout
+        doc = json.loads(proc.stdout)
+        assert set(doc) == JSON_KEYS
+        assert doc["status"] == "success" and doc["exit_code"] == 0
+        assert doc["rows_written"] == sum(doc["rows"].values())
+        assert "lock" in proc.stderr  # progress stays on stderr
+    first = json.loads(history.first.stdout)
+    assert first["files_new"] == 5 and first["articles_loaded"] > 0
+    assert first["dq_verdict"] == "warn" and first["dq_failed"]
+    noop = json.loads(history.noop.stdout)
+    assert noop["files_new"] == 0 and noop["rows"] == {} and noop["dq_verdict"] == "no new data"
+
+
+def test_run_json_for_a_failed_run(tmp_path: Path) -> None:
+    """A run that fails still prints its one JSON object, and exits 1: here the warehouse is busy."""
+    w = tmp_path / "w.duckdb"
+    with locking.run_lock(w, "holder-run"):
+        proc = dateline(
+            "run", "--json", "--on-locked", "fail", "--input", SAMPLES, "--warehouse", w, api=None
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count("\n") == 1, proc.stdout
+    doc = json.loads(proc.stdout)
+    assert set(doc) == JSON_KEYS
+    assert doc["status"] == "failed" and doc["exit_code"] == 1 and "busy" in doc["message"]
+    assert doc["dq_verdict"] is None and doc["warehouse"] == str(w)
+    assert "busy" in proc.stderr  # the one error line as without --json
+
+
+def _status(w: Path) -> dict[str, dict]:
+    proc = dateline("status", "--format", "json", "--warehouse", w, api=None)
+    assert proc.returncode == 0, proc.stderr
+    return {r["run_id"]: r for r in json.loads(proc.stdout)["runs"]}
+
+
+def _runs_table(w: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(w), read_only=True)
+    try:
+        rows = con.execute("SELECT run_id, status, dq_verdict, finished_at, message FROM runs").fetchall()
+    finally:
+        con.close()
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_one_verdict_everywhere(history: History, tmp_path: Path) -> None:
+    """Each run's verdict is the same in run --json, status, runs, its report page and the index."""
+    runs = _runs_table(history.warehouse)
+    status = _status(history.warehouse)
+    out = tmp_path / "reports"
+    proc = dateline("report", "--warehouse", history.warehouse, "--out", out, api=None)
+    assert proc.returncode == 0, proc.stderr
+    index = (out / "index.html").read_text()
+    for proc in (history.first, history.noop, history.last):
+        doc = json.loads(proc.stdout)
+        run_id, verdict = doc["run_id"], doc["dq_verdict"]
+        assert runs[run_id][1] == verdict
+        assert status[run_id]["dq_verdict"] == verdict
+        row = re.search(rf'<tr><td><a href="run-{run_id}\.html">.*?</tr>', index)
+        assert row is not None and f">{verdict}</span>" in row.group(0), run_id
+        page = (out / f"run-{run_id}.html").read_text()
+        assert f"<title>Dateline data quality — {run_id} — {verdict}</title>" in page
+    noop_page = text_of((out / f"run-{json.loads(history.noop.stdout)['run_id']}.html").read_text())
+    assert "No new data" in noop_page and "All checks passed" not in noop_page
+
+
+def test_index_shows_the_last_run_with_checks(history: History, tmp_path: Path) -> None:
+    """After no-op reruns the index's banner is the last checked run's state, with its warning."""
+    out = tmp_path / "reports"
+    assert dateline("report", "--warehouse", history.warehouse, "--out", out, api=None).returncode == 0
+    index = text_of((out / "index.html").read_text())
+    first = json.loads(history.first.stdout)["run_id"]
+    last = json.loads(history.last.stdout)["run_id"]
+    assert "No checks ran" not in index
+    assert f"Current data quality: Loaded, with warnings from run {first}" in index
+    assert "1 warning(s)" in index
+    assert f"Latest run: {last}" in index and "verdict: no new data" in index
+
+
+def test_report_out_writes_every_page_its_index_links_to(history: History, tmp_path: Path) -> None:
+    first = json.loads(history.first.stdout)["run_id"]
+    out = tmp_path / "elsewhere"
+    proc = dateline("report", "--run", first, "--out", out, "--warehouse", history.warehouse, api=None)
+    assert proc.returncode == 0, proc.stderr
+    links = set(re.findall(r'href="([^"#]+\.html)"', (out / "index.html").read_text()))
+    assert len(links) == 4  # the four runs
+    assert sorted(p.name for p in out.iterdir()) == sorted(links | {"index.html"})
+    for name in links:  # and each page's own links resolve too
+        for link in re.findall(r'href="([^"#:]+\.html)"', (out / name).read_text()):
+            assert (out / link).is_file(), (name, link)
+
+
+def test_a_killed_runs_page_says_it_failed(history: History, tmp_path: Path) -> None:
+    """Its page shows its status and message, not "nothing new", and no finish time that is
+    really when the next run found it."""
+    status, verdict, finished, message = _runs_table(history.warehouse)[history.killed_id]
+    assert (status, verdict, finished) == ("failed", None, None)
+    assert message.startswith("interrupted") and "marked failed by a later run at" in message
+    assert _status(history.warehouse)[history.killed_id]["dq_verdict"] is None
+    out = tmp_path / "reports"
+    proc = dateline(
+        "report", "--run", history.killed_id, "--out", out, "--warehouse", history.warehouse, api=None
+    )
+    assert proc.returncode == 0, proc.stderr
+    page = text_of((out / f"run-{history.killed_id}.html").read_text())
+    assert "Run failed before its checks" in page
+    assert message in page
+    assert "nothing new to validate" not in page
+    assert "finish time unknown" in page and "finished 20" not in page
+
+
+def test_an_old_no_op_run_is_migrated(tmp_path: Path) -> None:
+    """A warehouse of an older version recorded a no-op run as 'pass': it says 'no new data' after
+    the next start; a run whose checks passed keeps 'pass'."""
+    w = tmp_path / "w.duckdb"
+    con = wh.connect(w)
+    try:
+        wh.init_schema(con)
+        for run_id in ("old-noop", "old-checked"):
+            wh.start_run(con, run_id, str(tmp_path))
+            wh.finish_run(con, run_id, "success", {}, "pass", None)
+        con.execute(
+            "INSERT INTO dq_results (run_id, table_name, expectation, check_name, severity, success) "
+            "VALUES ('old-checked', 'articles', 'x', 'y', 'critical', true)"
+        )
+        wh.init_schema(con)
+        got = dict(con.execute("SELECT run_id, dq_verdict FROM runs").fetchall())
+    finally:
+        con.close()
+    assert got == {"old-noop": "no new data", "old-checked": "pass"}

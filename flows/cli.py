@@ -544,9 +544,19 @@ def serve(
         int | None,
         typer.Option(help="Port of the local Prefect server if one is started (0 = any free port)."),
     ] = None,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Run the deployment once, then exit with the run's exit code (0 success, 1 failed).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the `ingest` deployment on a cron schedule (needs a Prefect server: $PREFECT_API_URL,
-    else a local one is started and its UI address printed). Ctrl-C stops everything."""
+    else a local one is started and its UI address printed). Ctrl-C stops everything.
+
+    Each run prints a summary line here and writes its data-quality report (reports/ next to
+    the warehouse), as `make run` does."""
     from flows import config
     from flows import serve as serve_mod
 
@@ -563,7 +573,7 @@ def serve(
         raise UsageError(f"invalid cron expression {cron!r}: {str(e).splitlines()[0]}") from None
     path = settings.warehouse_path(warehouse)
     try:
-        serve_mod.serve(
+        code = serve_mod.serve(
             input_dir.resolve(),
             path.resolve(),
             cron,
@@ -574,9 +584,12 @@ def serve(
             default_year=cfg.default_year,
             max_bytes=cfg.max_bytes,
             echo=lambda line: console.print(line, markup=False),
+            once=once,
         )
     except serve_mod.ServeError as e:
         raise RunFailed(str(e)) from None
+    if code:
+        raise SystemExit(code)
 
 
 @app.command("train-ner")

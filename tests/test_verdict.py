@@ -5,6 +5,7 @@ writes every page its index links to; a killed run's page says it failed.
 One warehouse is built once for the module by real `dateline run` subprocesses (on the session's
 Prefect server): a first run of the sample articles (verdict warn), a no-op rerun, a run killed
 (SIGKILL) right after it recorded itself, and a second no-op rerun that finds and marks it.
+`run --json` gets its own small warehouse.
 """
 
 from __future__ import annotations
@@ -62,12 +63,32 @@ def dateline(*args: str | Path, api: str | None, **env: str) -> subprocess.Compl
 
 
 @dataclass
+class Run:
+    run_id: str
+    stdout: str  # the summary `dateline run` printed
+
+
+@dataclass
 class History:
     warehouse: Path
-    first: subprocess.CompletedProcess[str]  # run --json of the samples
-    noop: subprocess.CompletedProcess[str]  # run --json again: nothing new
+    first: Run  # the samples
+    noop: Run  # again: nothing new
     killed_id: str  # the run SIGKILLed after it recorded itself
-    last: subprocess.CompletedProcess[str]  # run --json again: marks the killed run failed
+    last: Run  # again: marks the killed run failed
+
+
+def summary_run_id(stdout: str) -> str:
+    """The run id in the first line of `dateline run`'s summary: ``run <id>  <status>  (<s> s)``."""
+    m = re.match(r"run (\S+)\s+\w+\s+\(", stdout)
+    assert m, stdout
+    return m.group(1)
+
+
+def summary_verdict(stdout: str) -> str:
+    """The verdict in `dateline run`'s summary: its ``data quality  <verdict>`` line."""
+    m = re.search(r"^data quality\s+(.+?)\s*$", stdout, re.M)
+    assert m, stdout
+    return m.group(1)
 
 
 def text_of(html: str) -> str:
@@ -82,11 +103,15 @@ def history(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Hi
     inp = base / "in"
     shutil.copytree(SAMPLES, inp)
     w = base / "w.duckdb"
-    run = ("run", "--json", "--input", inp, "--warehouse", w)
-    first = dateline(*run, api=prefect_server)
-    assert first.returncode == 0, first.stderr
-    noop = dateline(*run, api=prefect_server)
-    assert noop.returncode == 0, noop.stderr
+    run = ("run", "--input", inp, "--warehouse", w)
+
+    def ok() -> Run:
+        proc = dateline(*run, api=prefect_server)
+        assert proc.returncode == 0, proc.stderr
+        return Run(summary_run_id(proc.stdout), proc.stdout)
+
+    first = ok()
+    noop = ok()
     killed = dateline(*run, api=prefect_server, DATELINE_CRASH_AT="after_start_run")
     assert killed.returncode == -9, killed.stderr
     con = duckdb.connect(str(w), read_only=True)
@@ -94,24 +119,36 @@ def history(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Hi
         killed_id = con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchone()[0]
     finally:
         con.close()
-    last = dateline(*run, api=prefect_server)
-    assert last.returncode == 0, last.stderr
+    last = ok()
     return History(w, first, noop, killed_id, last)
 
 
-def test_run_json_prints_one_object_on_stdout(history: History) -> None:
-    for proc in (history.first, history.noop):
+def test_run_json_prints_one_object_on_stdout(prefect_server: str, tmp_path: Path) -> None:
+    inp = tmp_path / "in"
+    inp.mkdir()
+    shutil.copy(SAMPLES / "004_gulf_energy_dialogue.txt", inp)
+    w = tmp_path / "w.duckdb"
+    docs = []
+    for _ in range(2):  # a run that loads the file, then one with nothing new
+        proc = dateline("run", "--json", "--input", inp, "--warehouse", w, api=prefect_server)
+        assert proc.returncode == 0, proc.stderr
         assert proc.stdout.count("\n") == 1, proc.stdout  # one line, nothing else on stdout
         doc = json.loads(proc.stdout)
         assert set(doc) == JSON_KEYS
         assert doc["status"] == "success" and doc["exit_code"] == 0
         assert doc["rows_written"] == sum(doc["rows"].values())
         assert "lock" in proc.stderr  # progress stays on stderr
-    first = json.loads(history.first.stdout)
-    assert first["files_new"] == 5 and first["articles_loaded"] > 0
-    assert first["dq_verdict"] == "warn" and first["dq_failed"]
-    noop = json.loads(history.noop.stdout)
+        docs.append(doc)
+    first, noop = docs
+    assert first["files_new"] == 1 and first["articles_loaded"] == 1
+    assert first["dq_verdict"] in ("pass", "warn") and first["rows"]["articles"] == 1
     assert noop["files_new"] == 0 and noop["rows"] == {} and noop["dq_verdict"] == "no new data"
+    con = duckdb.connect(str(w), read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, dq_verdict FROM runs ORDER BY started_at").fetchall()
+    finally:
+        con.close()
+    assert runs == [(d["run_id"], d["dq_verdict"]) for d in docs]
 
 
 def test_run_json_for_a_failed_run(tmp_path: Path) -> None:
@@ -146,23 +183,28 @@ def _runs_table(w: Path) -> dict[str, tuple]:
 
 
 def test_one_verdict_everywhere(history: History, tmp_path: Path) -> None:
-    """Each run's verdict is the same in run --json, status, runs, its report page and the index."""
+    """Each run's verdict is the same in run's summary, status, runs, its report page and the
+    index; the no-op reruns' is "no new data"."""
     runs = _runs_table(history.warehouse)
     status = _status(history.warehouse)
     out = tmp_path / "reports"
     proc = dateline("report", "--warehouse", history.warehouse, "--out", out, api=None)
     assert proc.returncode == 0, proc.stderr
     index = (out / "index.html").read_text()
-    for proc in (history.first, history.noop, history.last):
-        doc = json.loads(proc.stdout)
-        run_id, verdict = doc["run_id"], doc["dq_verdict"]
+    assert [summary_verdict(r.stdout) for r in (history.first, history.noop, history.last)] == [
+        "warn",
+        "no new data",
+        "no new data",
+    ]
+    for run in (history.first, history.noop, history.last):
+        run_id, verdict = run.run_id, summary_verdict(run.stdout)
         assert runs[run_id][1] == verdict
         assert status[run_id]["dq_verdict"] == verdict
         row = re.search(rf'<tr><td><a href="run-{run_id}\.html">.*?</tr>', index)
         assert row is not None and f">{verdict}</span>" in row.group(0), run_id
         page = (out / f"run-{run_id}.html").read_text()
         assert f"<title>Dateline data quality — {run_id} — {verdict}</title>" in page
-    noop_page = text_of((out / f"run-{json.loads(history.noop.stdout)['run_id']}.html").read_text())
+    noop_page = text_of((out / f"run-{history.noop.run_id}.html").read_text())
     assert "No new data" in noop_page and "All checks passed" not in noop_page
 
 
@@ -171,8 +213,7 @@ def test_index_shows_the_last_run_with_checks(history: History, tmp_path: Path) 
     out = tmp_path / "reports"
     assert dateline("report", "--warehouse", history.warehouse, "--out", out, api=None).returncode == 0
     index = text_of((out / "index.html").read_text())
-    first = json.loads(history.first.stdout)["run_id"]
-    last = json.loads(history.last.stdout)["run_id"]
+    first, last = history.first.run_id, history.last.run_id
     assert "No checks ran" not in index
     assert f"Current data quality: Loaded, with warnings from run {first}" in index
     assert "1 warning(s)" in index
@@ -180,7 +221,7 @@ def test_index_shows_the_last_run_with_checks(history: History, tmp_path: Path) 
 
 
 def test_report_out_writes_every_page_its_index_links_to(history: History, tmp_path: Path) -> None:
-    first = json.loads(history.first.stdout)["run_id"]
+    first = history.first.run_id
     out = tmp_path / "elsewhere"
     proc = dateline("report", "--run", first, "--out", out, "--warehouse", history.warehouse, api=None)
     assert proc.returncode == 0, proc.stderr

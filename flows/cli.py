@@ -69,9 +69,11 @@ def run_json(summary: object, exit_code: int | None = None) -> dict[str, object]
 
 
 def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
-    """With ``--json``, a run that stops with an error still prints its one JSON object: the
-    summary's keys, status 'failed', the error's text as ``message`` and the exit code (the
-    error's line goes to stderr as without ``--json``). Bad usage (exit 2) prints none: no run."""
+    """With ``--json``, a run that stops with an error before its summary (a refused lock, an
+    interrupt, a full disk) still prints one JSON object: ``run_id`` (null: not known here),
+    ``status`` 'failed', ``input_dir``, ``warehouse``, ``message`` (the error's first line, also
+    printed to stderr as without ``--json``) and ``exit_code``. Made without importing the
+    pipeline (seconds of start-up). Bad usage (exit 2) prints none: no run started."""
     import functools
 
     @functools.wraps(command)
@@ -83,26 +85,23 @@ def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
         except BaseException as exc:
             if not kwargs.get("as_json") or (isinstance(exc, SystemExit) and not exc.code):
                 raise
-            if isinstance(exc, SystemExit) and isinstance(exc.code, int):
-                code = exc.code
-            elif isinstance(exc, KeyboardInterrupt):
-                code = 130
+            if isinstance(exc, SystemExit):
+                code = exc.code if isinstance(exc.code, int) else 1
+                message = f"stopped with exit code {code}"  # its own line is on stderr
             else:
-                code = 1
+                code = 130 if isinstance(exc, KeyboardInterrupt) else 1
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if not isinstance(exc, _FailedRunPrinted):
                 import json
 
-                from flows.ingest import RunSummary
-
-                failed = RunSummary(
-                    "",
-                    "failed",
-                    str(kwargs.get("input_dir") or ""),
-                    str(settings.warehouse_path(kwargs.get("warehouse"))),  # type: ignore[arg-type]
-                    message=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                )
-                doc = run_json(failed, code)
-                doc["run_id"] = None  # not known here
+                doc = {
+                    "run_id": None,
+                    "status": "failed",
+                    "input_dir": None if kwargs.get("input_dir") is None else str(kwargs["input_dir"]),
+                    "warehouse": str(settings.warehouse_path(kwargs.get("warehouse"))),  # type: ignore[arg-type]
+                    "message": message,
+                    "exit_code": code,
+                }
                 sys.stdout.write(json.dumps(doc) + "\n")
             raise
 

@@ -152,7 +152,8 @@ def test_run_json_prints_one_object_on_stdout(prefect_server: str, tmp_path: Pat
 
 
 def test_run_json_for_a_failed_run(tmp_path: Path) -> None:
-    """A run that fails still prints its one JSON object, and exits 1: here the warehouse is busy."""
+    """A run that stops with an error still prints one JSON object (fewer keys: no summary), and
+    exits 1: here the warehouse is busy."""
     w = tmp_path / "w.duckdb"
     with locking.run_lock(w, "holder-run"):
         proc = dateline(
@@ -161,9 +162,9 @@ def test_run_json_for_a_failed_run(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.count("\n") == 1, proc.stdout
     doc = json.loads(proc.stdout)
-    assert set(doc) == JSON_KEYS
+    assert set(doc) == {"run_id", "status", "input_dir", "warehouse", "message", "exit_code"}
     assert doc["status"] == "failed" and doc["exit_code"] == 1 and "busy" in doc["message"]
-    assert doc["dq_verdict"] is None and doc["warehouse"] == str(w)
+    assert doc["run_id"] is None and doc["warehouse"] == str(w) and doc["input_dir"] == str(SAMPLES)
     assert "busy" in proc.stderr  # the one error line as without --json
 
 
@@ -271,3 +272,24 @@ def test_an_old_no_op_run_is_migrated(tmp_path: Path) -> None:
     finally:
         con.close()
     assert got == {"old-noop": "no new data", "old-checked": "pass"}
+
+
+def test_run_json_for_a_batch_that_fails_its_checks(prefect_server: str, tmp_path: Path) -> None:
+    """A run whose batch fails a critical check prints its whole summary as JSON and exits 1."""
+    from tests.test_serve_reports import placeholder_batch
+
+    placeholder_batch(tmp_path / "in")
+    w = tmp_path / "w.duckdb"
+    proc = dateline("run", "--json", "--input", tmp_path / "in", "--warehouse", w, api=prefect_server)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count("\n") == 1, proc.stdout
+    doc = json.loads(proc.stdout)
+    assert set(doc) == JSON_KEYS
+    assert (doc["status"], doc["dq_verdict"], doc["exit_code"], doc["articles_loaded"]) == (
+        "failed",
+        "fail",
+        1,
+        0,
+    )
+    assert any("not_placeholder" in f for f in doc["dq_failed"])
+    assert doc["message"] in proc.stderr  # and the one line on stderr

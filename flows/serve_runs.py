@@ -55,19 +55,20 @@ def _n(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _runs_row(warehouse: Path, run_id: str) -> dict[str, Any] | None:
-    """The ``runs`` row of ``run_id``, or None (no warehouse yet, or the run never started)."""
+def _runs_row(warehouse: Path, run_id: str) -> dict[str, Any] | str:
+    """The ``runs`` row of ``run_id``, or why there is none (no warehouse yet, the warehouse
+    cannot be read, or the run never recorded itself)."""
     if not warehouse.exists():
-        return None
+        return "the run did not start"
     try:
         con = wh.connect(warehouse, read_only=True)
-    except wh.WarehouseError:
-        return None
+    except wh.WarehouseError as exc:
+        return str(exc)
     try:
         rows = con.sql("SELECT * FROM runs WHERE run_id = ?", params=[run_id]).pl()
     finally:
         con.close()
-    return rows.row(0, named=True) if rows.height else None
+    return rows.row(0, named=True) if rows.height else "the run did not start"
 
 
 def _write_report(warehouse: Path, run_id: str) -> str:
@@ -85,19 +86,17 @@ def announce(warehouse: Path, run_id: str, summary: RunSummary | None, error: Ba
     """Write the report of run ``run_id`` and print its summary line (flushed at once: stdout is
     a pipe to the serving process). Without a ``summary`` (the run raised), the line is made from
     the run's ``runs`` row, or, if it never got one, from ``error``."""
-    row = _runs_row(warehouse, run_id)
-    if summary is not None:
-        run: dict[str, Any] = dict(vars(summary))
-        report = _write_report(warehouse, run_id)
-    elif row is not None:
-        run = row
-        if not run.get("message") and error is not None:
-            run["message"] = _error_text(error)
+    row = dict(vars(summary)) if summary is not None else _runs_row(warehouse, run_id)
+    if isinstance(row, dict):
+        if error is not None and row.get("status") == "running":
+            row["status"] = "failed"  # its row is closed by the next run
+        if not row.get("message") and error is not None:
+            row["message"] = _error_text(error)
         report = _write_report(warehouse, run_id)
     else:
-        run = {"run_id": run_id, "status": "failed", "message": _error_text(error)}
-        report = "no report: the run did not start"
-    print(summary_line(run, report), flush=True)
+        report = f"no report: {row}"
+        row = {"run_id": run_id, "status": "failed", "message": _error_text(error)}
+    print(summary_line(row, report), flush=True)
 
 
 def _error_text(error: BaseException | None) -> str:

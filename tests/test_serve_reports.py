@@ -153,3 +153,29 @@ def test_a_triggered_run_prints_its_summary_in_the_serve_terminal(
     assert (line["status"], line["verdict"]) == ("success", "warn")
     assert runs_row(w, line["run_id"]) == ("success", "warn")
     assert Path(line["report"]).is_file()
+
+
+def test_serve_once_reports_a_run_that_could_not_start(prefect_server: str, tmp_path: Path) -> None:
+    """A served run that stops with an error (here: the warehouse is busy and on_locked = 'fail')
+    prints its line with the error, no traceback, and --once exits 1."""
+    from flows import locking
+
+    w = tmp_path / "w.duckdb"
+    with locking.run_lock(w, "holder-run"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "serve", "--once", "--input", SAMPLES, "--warehouse", w],
+            env=dateline_env(
+                prefect_server, DATELINE_SERVE_DEPLOYMENT="once-locked", DATELINE_RUN_ON_LOCKED="fail"
+            ),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("dateline serve: run ")]
+    assert len(lines) == 1, proc.stdout
+    assert re.match(
+        r"dateline serve: run \S+ failed \| .* \| data quality: none \(run failed\) \| ", lines[0]
+    )
+    assert "is busy" in lines[0] and lines[0].endswith("| no report: the run did not start")
+    assert "Traceback" not in proc.stdout + proc.stderr

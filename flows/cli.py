@@ -89,7 +89,66 @@ WarehouseOpt = Annotated[
 ]
 
 
+class _FailedRunPrinted(RunFailed):
+    """A run that failed after its summary was printed (exit code 1)."""
+
+
+def run_json(summary: object, exit_code: int | None = None) -> dict[str, object]:
+    """``dateline run --json``'s object: every field of the run's summary
+    (:class:`flows.ingest.RunSummary`), ``rows_written`` (the sum of ``rows``) and ``exit_code``
+    (0 success, 1 failed, or the code the run exits with)."""
+    import dataclasses
+
+    doc: dict[str, object] = dataclasses.asdict(summary)  # type: ignore[call-overload]
+    doc["rows_written"] = sum(getattr(summary, "rows", {}).values())
+    if exit_code is None:
+        exit_code = 0 if getattr(summary, "status", None) == "success" else 1
+    doc["exit_code"] = exit_code
+    return doc
+
+
+def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
+    """With ``--json``, a run that stops with an error before its summary (a refused lock, an
+    interrupt, a full disk) still prints one JSON object: ``run_id`` (null: not known here),
+    ``status`` 'failed', ``input_dir``, ``warehouse``, ``message`` (the error's first line, also
+    printed to stderr as without ``--json``) and ``exit_code``. Made without importing the
+    pipeline (seconds of start-up). Bad usage (exit 2) prints none: no run started."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: object) -> None:
+        try:
+            command(**kwargs)
+        except (UsageError, typer.Exit, typer.Abort):
+            raise
+        except BaseException as exc:
+            if not kwargs.get("as_json") or (isinstance(exc, SystemExit) and not exc.code):
+                raise
+            if isinstance(exc, SystemExit):
+                code = exc.code if isinstance(exc.code, int) else 1
+                message = f"stopped with exit code {code}"  # its own line is on stderr
+            else:
+                code = 130 if isinstance(exc, KeyboardInterrupt) else 1
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if not isinstance(exc, _FailedRunPrinted):
+                import json
+
+                doc = {
+                    "run_id": None,
+                    "status": "failed",
+                    "input_dir": None if kwargs.get("input_dir") is None else str(kwargs["input_dir"]),
+                    "warehouse": str(settings.warehouse_path(kwargs.get("warehouse"))),  # type: ignore[arg-type]
+                    "message": message,
+                    "exit_code": code,
+                }
+                sys.stdout.write(json.dumps(doc) + "\n")
+            raise
+
+    return wrapper
+
+
 @app.command()
+@_json_on_failure
 def run(
     input_dir: Annotated[
         Path | None, typer.Option("--input", "-i", help="Folder of article files (default: [paths] input).")
@@ -117,6 +176,13 @@ def run(
             "--rehash",
             help="Read and hash every file, even if size and mtime are unchanged, and retry the "
             "articles quarantined extract_timeout or extract_failed.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run summary as one JSON object on stdout (progress stays on stderr).",
         ),
     ] = False,
 ) -> None:
@@ -189,9 +255,14 @@ def run(
         finally:
             # the API server stays up until exit (atexit): Prefect flushes its logs and events then
             parallel.shutdown()
-    _print_summary(summary)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(run_json(summary)) + "\n")
+    else:
+        _print_summary(summary)
     if summary.status != "success":
-        raise RunFailed(summary.message or "run failed")
+        raise _FailedRunPrinted(summary.message or "run failed")
 
 
 def _is_out_of_space(exc: BaseException) -> bool:
@@ -540,9 +611,19 @@ def serve(
         int | None,
         typer.Option(help="Port of the local Prefect server if one is started (0 = any free port)."),
     ] = None,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Run the deployment once, then exit with the run's exit code (0 success, 1 failed).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the `ingest` deployment on a cron schedule (needs a Prefect server: $PREFECT_API_URL,
-    else a local one is started and its UI address printed). Ctrl-C stops everything."""
+    else a local one is started and its UI address printed). Ctrl-C stops everything.
+
+    Each run prints a summary line here and writes its data-quality report (reports/ next to
+    the warehouse), as `make run` does."""
     from flows import config
     from flows import serve as serve_mod
 
@@ -559,7 +640,7 @@ def serve(
     _check_cron(cron, where)
     path = settings.warehouse_path(warehouse)
     try:
-        serve_mod.serve(
+        code = serve_mod.serve(
             input_dir.resolve(),
             path.resolve(),
             cron,
@@ -570,9 +651,12 @@ def serve(
             default_year=cfg.default_year,
             max_bytes=cfg.max_bytes,
             echo=lambda line: console.print(line, markup=False),
+            once=once,
         )
     except serve_mod.ServeError as e:
         raise RunFailed(str(e)) from None
+    if code:
+        raise SystemExit(code)
 
 
 CRON_EXAMPLE = '"*/15 * * * *" (every 15 minutes) or "0 6 * * 1-5" (06:00 on weekdays)'

@@ -25,7 +25,7 @@ from flows.faults import stage_hook
 from flows.ner_model import load_ner
 from flows.reference import load_reference
 from flows.validate import failures, validate_run, verdict
-from schemas.tables import FILES
+from schemas.tables import FILES, NO_NEW_DATA
 from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
 from transforms.parse import ParseLimits, parse_files
@@ -50,7 +50,7 @@ class RunSummary:
     files_kept: int = 0  # known files that could not be read this run: their rows are kept
     articles_loaded: int = 0
     rows: dict[str, int] = field(default_factory=dict)
-    dq_verdict: str = "pass"
+    dq_verdict: str | None = None  # schemas.tables.DQ_VERDICTS; None: the run stopped before its checks
     dq_failed: list[str] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (path, why it could not be read)
@@ -431,6 +431,7 @@ def _ingest_locked(
     if todo.height == 0 and not found.deleted and seen.height == 0:
         # nothing new, changed or deleted: no extraction, no validation, no rows written
         summary.status = "success"
+        summary.dq_verdict = NO_NEW_DATA  # nothing was checked: not 'pass' (see DQ_VERDICTS)
         summary.message = (
             _kept_message(summary.files_kept) or "nothing to do: no new, changed or deleted files"
         )
@@ -441,7 +442,7 @@ def _ingest_locked(
                 run_id,
                 "success",
                 {**counts, "articles_loaded": 0, "rows_written": 0},
-                "pass",
+                summary.dq_verdict,
                 _kept_message(summary.files_kept) or None,
             )
             if snapshot and not locking.snapshot_is_current(warehouse):

@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from flows import warehouse as wh
+from schemas.tables import NO_NEW_DATA
 
 #: Tables whose row counts are charted, in this order.
 CHART_TABLES = (
@@ -51,8 +52,11 @@ VERDICT_TEXT = {
     "pass": "All checks passed",
     "warn": "Loaded, with warnings",
     "fail": "Not loaded: critical checks failed",
+    NO_NEW_DATA: "No new data: nothing new, changed or deleted to check",
     None: "No checks ran",
 }
+#: Verdicts that come from checks (the data-quality state of the warehouse after the run).
+CHECKED_VERDICTS = ("pass", "warn", "fail")
 
 
 class ReportError(RuntimeError):
@@ -118,14 +122,20 @@ def load_run_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> 
         raise ReportError("the warehouse has no runs yet: run 'dateline run' first")
     if run_id is None:
         run_id = runs.get_column("run_id")[-1]
-    hit = runs.filter(pl.col("run_id") == run_id)
-    if hit.height == 0:
+    if runs.filter(pl.col("run_id") == run_id).height == 0:
         recent = ", ".join(runs.get_column("run_id").tail(5).to_list())
         raise ReportError(f"run {run_id!r} is not in the warehouse (latest runs: {recent})")
+    counts = con.sql("SELECT run_id, table_name, value FROM dq_runs WHERE metric = 'rows'").pl()
+    return _run_data(con, run_id, runs, counts)
+
+
+def _run_data(
+    con: duckdb.DuckDBPyConnection, run_id: str, runs: pl.DataFrame, counts: pl.DataFrame
+) -> RunData:
+    """The page data of ``run_id`` (one of ``runs``), given every run and the row counts."""
     results = con.sql(
         "SELECT * FROM dq_results WHERE run_id = ? ORDER BY table_name, check_name", params=[run_id]
     ).pl()
-    counts = con.sql("SELECT run_id, table_name, value FROM dq_runs WHERE metric = 'rows'").pl()
     quarantine = con.sql(
         "SELECT source_path, source_record, reason, detail FROM quarantine WHERE run_id = ? "
         "ORDER BY source_path, source_record",
@@ -140,7 +150,7 @@ def load_run_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> 
         ).pl()
         articles = {r["article_id"]: r for r in rows.iter_rows(named=True)}
     return RunData(
-        run=hit.row(0, named=True),
+        run=runs.filter(pl.col("run_id") == run_id).row(0, named=True),
         results=results,
         runs=runs,
         counts=counts,
@@ -198,6 +208,39 @@ def _short_path(path: str, parts: int = 2) -> str:
 
 def _verdict_class(verdict: str | None) -> str:
     return {"pass": "pass", "warn": "warn", "fail": "fail"}.get(verdict or "", "none")
+
+
+def verdict_label(run: dict[str, Any]) -> str:
+    """The run's verdict as every page shows it: ``runs.dq_verdict`` as stored (the value the CLI
+    and ``status`` show), or, for a run that stopped before its checks, why there is none."""
+    verdict = run.get("dq_verdict")
+    if verdict is not None:
+        return str(verdict)
+    return {"running": "none yet (running)", "failed": "none (run failed)"}.get(
+        run.get("status") or "", "none"
+    )
+
+
+def verdict_headline(run: dict[str, Any], checked: bool) -> str:
+    """The banner text of a run: what its verdict means, or how it ended without one (its
+    message, shown next to it, says what was and was not loaded). ``checked``: checks ran."""
+    verdict = run.get("dq_verdict")
+    if verdict is not None:
+        return VERDICT_TEXT.get(verdict, str(verdict))
+    if run.get("status") == "failed":
+        return "Run failed after its checks ran" if checked else "Run failed before its checks"
+    if run.get("status") == "running":
+        return "Run in progress (or never closed): no checks recorded yet"
+    return VERDICT_TEXT[None]
+
+
+def _finished(run: dict[str, Any]) -> str:
+    """When the run closed, or why that is unknown (a run marked failed by a later run)."""
+    if run.get("finished_at") is not None:
+        return f"finished {_when(run['finished_at'])}"
+    if run.get("status") == "running":
+        return "not finished"
+    return "finish time unknown (the run did not close itself)"
 
 
 STYLE = """
@@ -479,9 +522,17 @@ def _failures(data: RunData) -> str:
     return "".join(out)
 
 
-def _all_checks(results: pl.DataFrame) -> str:
+def _all_checks(results: pl.DataFrame, run: dict[str, Any]) -> str:
     if results.height == 0:
-        return "<h2>Checks by table</h2><p>No checks ran in this run (nothing new to validate).</p>"
+        if run.get("dq_verdict") == NO_NEW_DATA:
+            why = "nothing new, changed or deleted to validate"
+        elif run.get("status") == "failed":
+            why = "the run failed before its checks"
+        elif run.get("status") == "running":
+            why = "the run had not reached them"
+        else:
+            why = "none recorded"
+        return f"<h2>Checks by table</h2><p>No checks ran in this run ({_e(why)}).</p>"
     out = ["<h2>Checks by table</h2>"]
     for table in results.get_column("table_name").unique(maintain_order=True).to_list():
         rows = results.filter(pl.col("table_name") == table).to_dicts()
@@ -547,8 +598,6 @@ def render_run(data: RunData) -> str:
     """The HTML page of one run."""
     run = data.run
     verdict = run.get("dq_verdict")
-    if data.results.height == 0:
-        verdict = None
     failed = data.results.filter(~pl.col("success"))
     n_crit = failed.filter(pl.col("severity") == "critical").height
     n_warn = failed.height - n_crit
@@ -561,8 +610,10 @@ def render_run(data: RunData) -> str:
         why.append(f"{data.results.height} checks, none failed")
     if run.get("message"):
         why.append(str(run["message"]))
+    # a run that stopped before its checks is shown as the failure it is
+    klass = "fail" if verdict is None and run.get("status") == "failed" else _verdict_class(verdict)
     banner = (
-        f'<div class="banner {_verdict_class(verdict)}"><div class="big">{_e(VERDICT_TEXT.get(verdict, verdict))}'
+        f'<div class="banner {klass}"><div class="big">{_e(verdict_headline(run, data.results.height > 0))}'
         f'</div><div class="why">{_e("; ".join(why))}</div></div>'
     )
     cards = "".join(
@@ -578,7 +629,7 @@ def render_run(data: RunData) -> str:
     head = (
         '<nav><a href="index.html">← all runs</a></nav>'
         f"<h1>Data quality — run <code>{_e(run['run_id'])}</code></h1>"
-        f'<p class="sub">started {_when(run.get("started_at"))} · finished {_when(run.get("finished_at"))}'
+        f'<p class="sub">started {_when(run.get("started_at"))} · {_finished(run)}'
         f" · input <code>{_e(run.get('input_dir'))}</code></p>"
     )
     body = (
@@ -586,42 +637,31 @@ def render_run(data: RunData) -> str:
         + banner
         + f'<div class="cards">{cards}</div>'
         + _failures(data)
-        + _all_checks(data.results)
+        + _all_checks(data.results, run)
         + _quarantined(data)
         + "<h2>Over the runs</h2>"
         + trend_charts(data.runs, data.counts, run["run_id"])
     )
-    return _page(f"Dateline data quality — {run['run_id']} — {verdict or 'no checks'}", body)
+    return _page(f"Dateline data quality — {run['run_id']} — {verdict_label(run)}", body)
 
 
 def render_index(runs: pl.DataFrame, counts: pl.DataFrame) -> str:
     """The index page: every run, newest first, with links to the run pages, and the trend charts."""
     rows = []
     for r in reversed(runs.to_dicts()):
-        verdict = r["dq_verdict"] if r["checks"] else None
         rows.append(
             f'<tr><td><a href="{_e(run_file_name(r["run_id"]))}"><code>{_e(r["run_id"])}</code></a></td>'
             f"<td>{_when(r['started_at'])}</td><td>{_e(r['status'])}</td>"
-            f'<td><span class="badge {_verdict_class(verdict)}">{_e(verdict or "no checks")}</span></td>'
+            f'<td><span class="badge {_verdict_class(r["dq_verdict"])}">{_e(verdict_label(r))}</span></td>'
             f"<td class=num>{_e(r['files_new'])}</td><td class=num>{_e(r['articles_loaded'])}</td>"
             f"<td class=num>{_e(r['files_quarantined'])}</td><td class=num>{r['checks']}</td>"
             f"<td class=num>{r['critical_failed']}</td><td class=num>{r['warnings_failed']}</td></tr>"
-        )
-    latest = runs.tail(1).to_dicts()
-    latest_html = ""
-    if latest:
-        lr = latest[0]
-        v = lr["dq_verdict"] if lr["checks"] else None
-        latest_html = (
-            f'<div class="banner {_verdict_class(v)}"><div class="big">Latest run: {_e(VERDICT_TEXT.get(v, v))}</div>'
-            f'<div class="why"><a href="{_e(run_file_name(lr["run_id"]))}"><code>{_e(lr["run_id"])}</code></a>'
-            f" · {_when(lr['started_at'])}</div></div>"
         )
     body = (
         "<h1>Dateline data quality — all runs</h1>"
         f'<p class="sub">{runs.height} run(s) in the warehouse. Each run\'s page lists its checks, '
         "failures with example rows, and quarantined inputs.</p>"
-        + latest_html
+        + _current_state(runs)
         + "<h2>Over the runs</h2>"
         + trend_charts(runs, counts)
         + "<h2>Runs</h2><table><tr><th>run</th><th>started</th><th>status</th><th>verdict</th>"
@@ -633,27 +673,67 @@ def render_index(runs: pl.DataFrame, counts: pl.DataFrame) -> str:
     return _page("Dateline data quality — all runs", body)
 
 
+def _run_link(run: dict[str, Any]) -> str:
+    return f'<a href="{_e(run_file_name(run["run_id"]))}"><code>{_e(run["run_id"])}</code></a>'
+
+
+def _current_state(runs: pl.DataFrame) -> str:
+    """The index's banner: the warehouse's data-quality state, i.e. the verdict of the last run
+    whose checks ran (a later run with no new data or one that failed before its checks does not
+    change what is loaded), and, when a later run exists, how that latest run ended."""
+    checked = runs.filter(pl.col("dq_verdict").is_in(CHECKED_VERDICTS)).tail(1).to_dicts()
+    latest = runs.tail(1).to_dicts()
+    if not checked:
+        state = '<div class="banner none"><div class="big">No checks have run yet</div>'
+    else:
+        c = checked[0]
+        why = [f"from run {_run_link(c)} · {_when(c['started_at'])}"]
+        if c["warnings_failed"]:
+            why.append(f"{c['warnings_failed']} warning(s)")
+        if c["critical_failed"]:
+            why.append(f"{c['critical_failed']} critical check(s) failed")
+        state = (
+            f'<div class="banner {_verdict_class(c["dq_verdict"])}"><div class="big">Current data quality: '
+            f'{_e(VERDICT_TEXT[c["dq_verdict"]])}</div><div class="why">{" · ".join(why)}</div>'
+        )
+    state += "</div>"
+    if latest and (not checked or latest[0]["run_id"] != checked[0]["run_id"]):
+        lr = latest[0]
+        said = f" · {_e(lr['message'])}" if lr.get("message") else ""
+        state += (
+            f'<p class="sub">Latest run: {_run_link(lr)} · {_when(lr["started_at"])} · {_e(lr["status"])} · '
+            f"verdict: {_e(verdict_label(lr))}{said}</p>"
+        )
+    return state
+
+
 def default_out_dir(warehouse: Path) -> Path:
     """``reports/`` next to the warehouse file."""
     return Path(warehouse).resolve().parent / "reports"
 
 
 def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | None = None) -> ReportPaths:
-    """Write the page of ``run_id`` (default: the latest run) and the index into ``out_dir``.
+    """Write the page of ``run_id`` (default: the latest run) and the index into ``out_dir``, and
+    the page of every other run the index links to that ``out_dir`` does not have yet (pages
+    already there are kept: each shows its run as it was when written).
 
     The warehouse is read through a sandboxed connection (:data:`flows.warehouse.SANDBOX_CONFIG`),
     like ``dateline query``'s. Raises :class:`ReportError` when there is no such run,
     :class:`flows.warehouse.WarehouseError` when the warehouse cannot be opened.
     """
+    out = Path(out_dir) if out_dir is not None else default_out_dir(warehouse)
     con = wh.connect(Path(warehouse), read_only=True, sandbox=True)
     try:
         data = load_run_data(con, run_id)
+        out.mkdir(parents=True, exist_ok=True)
+        run_html = out / run_file_name(data.run["run_id"])
+        run_html.write_text(render_run(data), encoding="utf-8")
+        for other in data.runs.get_column("run_id").to_list():
+            page = out / run_file_name(other)
+            if not page.exists():
+                page.write_text(render_run(_run_data(con, other, data.runs, data.counts)), encoding="utf-8")
     finally:
         con.close()
-    out = Path(out_dir) if out_dir is not None else default_out_dir(warehouse)
-    out.mkdir(parents=True, exist_ok=True)
-    run_html = out / run_file_name(data.run["run_id"])
-    run_html.write_text(render_run(data), encoding="utf-8")
     index_html = out / "index.html"
     index_html.write_text(render_index(data.runs, data.counts), encoding="utf-8")
     return ReportPaths(run_html=run_html, index_html=index_html, run_id=data.run["run_id"])
@@ -670,5 +750,7 @@ __all__ = [
     "render_run",
     "run_file_name",
     "trend_charts",
+    "verdict_headline",
+    "verdict_label",
     "write_report",
 ]

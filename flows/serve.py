@@ -4,7 +4,10 @@ Cron schedules need a Prefect server (the temporary API of a plain ``dateline ru
 as long as that run). :func:`serve` uses ``$PREFECT_API_URL`` when it is set; otherwise it starts
 a local server (:class:`LocalServer`: SQLite under ``prefect_home``, loopback only) and stops it
 again on Ctrl-C / SIGTERM. Runs of the deployment execute in subprocesses of the serving process
-(Prefect's ``Runner``), each taking the warehouse's run lock like any other run.
+(Prefect's ``Runner``), each taking the warehouse's run lock like any other run. The served flow
+is :func:`flows.serve_runs.served_ingest`: each run, scheduled or triggered, writes its
+data-quality report and prints its summary line into this terminal. ``once=True`` creates one
+run of the deployment, lets the same runner execute it, and returns its exit code.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from prefect.runner import Runner
 
 SERVER_START_TIMEOUT = 180.0
 
@@ -154,12 +162,15 @@ def serve(
     default_year: int | None = None,
     max_bytes: int = 5_000_000,
     echo: Callable[[str], None] = print,
-) -> None:
+    once: bool = False,
+) -> int:
     """Serve the ``ingest`` flow as deployment ``deployment`` on schedule ``cron`` until stopped.
 
     Blocks. Ctrl-C (SIGINT) or SIGTERM stops serving (Prefect pauses the schedule) and stops the
-    local server if this call started one.
+    local server if this call started one. With ``once``, runs the deployment once instead and
+    returns 0 if that run succeeded, else 1 (0 when serving ends).
     """
+    code = 0
     server: LocalServer | None = None
     api_url = os.environ.get("PREFECT_API_URL")
     if api_url:
@@ -182,17 +193,18 @@ def serve(
     # a shell starting us in the background may have ignored SIGINT: Ctrl-C / kill -INT must stop us
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        import asyncio
+
         from prefect.deployments.runner import EntrypointType
+        from prefect.runner import Runner
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from flows.ingest import ingest
+        from flows.serve_runs import served_ingest
 
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
-            echo(
-                f"serving deployment ingest/{deployment} on cron {cron!r}: "
-                f"{input_dir} -> {warehouse}  (Ctrl-C to stop)"
-            )
-            ingest.serve(
+            runner = Runner(name=deployment, pause_on_shutdown=True)
+            deployment_id = runner.add_flow(
+                served_ingest,
                 name=deployment,
                 cron=cron,
                 parameters={
@@ -202,11 +214,19 @@ def serve(
                     "max_bytes": max_bytes,
                 },
                 enforce_parameter_schema=False,
-                print_starting_message=False,
                 entrypoint_type=EntrypointType.MODULE_PATH,
             )
+            if once:
+                assert isinstance(deployment_id, UUID)  # add_flow was called synchronously
+                code = _run_once(runner, deployment_id, deployment, echo)
+            else:
+                echo(
+                    f"serving deployment ingest/{deployment} on cron {cron!r}: "
+                    f"{input_dir} -> {warehouse}  (Ctrl-C to stop)"
+                )
+                asyncio.run(runner.start())
     except KeyboardInterrupt:
-        pass
+        code = 130 if once else 0
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
@@ -214,6 +234,25 @@ def serve(
             echo("stopping the local Prefect server ...")
             server.stop()
     echo("stopped")
+    return code
+
+
+def _run_once(runner: Runner, deployment_id: UUID, deployment: str, echo: Callable[[str], None]) -> int:
+    """Create one run of the deployment, let ``runner`` execute it (one poll of its scheduled-run
+    loop: the path a scheduled run takes) and return 0 if it completed, else 1."""
+    import asyncio
+
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run_from_deployment(deployment_id)
+    echo(f"running deployment ingest/{deployment} once (flow run {flow_run.name}) ...")
+    asyncio.run(runner.start(run_once=True))
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run.id).state
+    name = state.name if state is not None else "unknown"
+    echo(f"flow run {flow_run.name}: {name}")
+    return 0 if state is not None and state.is_completed() else 1
 
 
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:

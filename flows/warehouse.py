@@ -41,6 +41,7 @@ from schemas.tables import (
     EVENTS,
     FACT_TABLES,
     FILES,
+    NO_NEW_DATA,
     QUANTITIES,
     QUARANTINE,
     REFERENCE_TABLES,
@@ -298,6 +299,7 @@ def init_schema(con: duckdb.DuckDBPyConnection, views_sql: Path = VIEWS_SQL) -> 
             _migrate_events(con)
         _add_missing_columns(con, table)
     _exec(con, META_DDL)
+    _migrate_no_new_data(con)
     try:
         sql = Path(views_sql).read_text(encoding="utf-8")
     except OSError as exc:
@@ -306,6 +308,17 @@ def init_schema(con: duckdb.DuckDBPyConnection, views_sql: Path = VIEWS_SQL) -> 
         _exec(con, sql)
     except duckdb.Error as exc:
         raise WarehouseError(f"creating the views of {views_sql} failed: {exc}") from exc
+
+
+def _migrate_no_new_data(con: duckdb.DuckDBPyConnection) -> None:
+    """Migrate runs closed by an older version with nothing to check: their verdict said 'pass'
+    although no check ran; it is ``schemas.tables.NO_NEW_DATA``, as a new run records it."""
+    _exec(
+        con,
+        "UPDATE runs r SET dq_verdict = ? WHERE r.status = 'success' AND r.dq_verdict = 'pass' "
+        "AND NOT EXISTS (SELECT 1 FROM dq_results d WHERE d.run_id = r.run_id)",
+        [NO_NEW_DATA],
+    )
 
 
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -505,17 +518,21 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Close runs left 'running' by a process that died (call it while holding the run lock).
 
     Their batch was never committed (the load is one transaction), so the warehouse holds nothing
-    of them; they are marked failed with a message saying so. Returns their run ids.
+    of them; they are marked failed with a message saying so and when it was found. Their
+    ``finished_at`` stays unknown (NULL): the time a later run found them is not when they stopped.
+    Returns their run ids.
     """
     rows = _exec(
         con,
         """
-        UPDATE runs r SET status = 'failed', finished_at = coalesce(r.finished_at, now()),
+        UPDATE runs r SET status = 'failed',
             message = CASE
                 WHEN EXISTS (SELECT 1 FROM dq_results d WHERE d.run_id = r.run_id)
                 THEN 'interrupted after its batch was committed, before the run was closed'
                 ELSE 'interrupted: the process stopped before its batch was committed; nothing of '
                     || 'it was loaded (the next run redid the work)' END
+                || ' (marked failed by a later run at '
+                || strftime(now() AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') || ' UTC)'
         WHERE r.status = 'running' RETURNING r.run_id
         """,
     )

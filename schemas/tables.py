@@ -63,6 +63,12 @@ QUARANTINE_REASONS = (
 )
 FILE_OUTCOMES = ("article", "duplicate", "quarantine", "mixed")
 RUN_STATUSES = ("running", "success", "failed")
+#: A run's data-quality verdict (``runs.dq_verdict``), the one value the CLI, ``status``, ``runs``
+#: and the report show: the worst failed check's severity ('fail' critical, 'warn' warning) or
+#: 'pass'; NO_NEW_DATA when the run had nothing new, changed or deleted to check; NULL when the
+#: run stopped before its checks (see ``runs.status`` and ``runs.message``).
+NO_NEW_DATA = "no new data"
+DQ_VERDICTS = ("pass", "warn", "fail", NO_NEW_DATA)
 SEVERITIES = ("critical", "warning")
 QUAD_CLASSES = (1, 2, 3, 4)
 
@@ -569,7 +575,13 @@ RUNS = Table(
         _c("files_deleted", INT, "BIGINT", doc="files gone since the last run (rows kept, files.deleted_at)"),
         _c("articles_loaded", INT, "BIGINT"),
         _c("rows_written", INT, "BIGINT"),
-        _c("dq_verdict", S, "VARCHAR", doc="pass | warn | fail"),
+        _c(
+            "dq_verdict",
+            S,
+            "VARCHAR",
+            values=DQ_VERDICTS,
+            doc="pass | warn | fail | no new data (nothing to check); NULL: the run stopped before its checks",
+        ),
         _c("message", S, "VARCHAR"),
     ),
     ("run_id",),

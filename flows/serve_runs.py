@@ -1,0 +1,143 @@
+"""What each run started by ``dateline serve`` does: the ingest flow, then its report and summary.
+
+``dateline serve`` (flows/serve.py) serves :func:`served_ingest`, a flow named ``ingest`` (so the
+deployment is still ``ingest/<name>``) that runs :func:`flows.ingest.ingest`'s work and then, as
+``make run`` does after ``dateline run``, writes the run's data-quality report
+(:func:`flows.report.write_report`) and prints one summary line. A run that fails is reported
+too: that is when the report matters. The line goes to the run's stdout, which Prefect's runner
+streams to the ``dateline serve`` terminal, for scheduled runs and runs triggered from the UI or
+the API alike (each runs in a subprocess of the serving process).
+
+A run whose status is not ``success`` ends its flow run ``Failed`` (``serve --once`` exits 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prefect import flow
+from prefect.states import Failed, State
+
+from flows import warehouse as wh
+
+if TYPE_CHECKING:
+    from flows.ingest import RunSummary
+
+#: Start of every summary line: easy to find in the serve terminal (and in tests).
+LINE_PREFIX = "dateline serve:"
+
+
+def summary_line(run: dict[str, Any], report: str) -> str:
+    """One line about a finished run: id, status, files, articles and rows, verdict, message, and
+    where its report is (or why there is none). ``run`` holds :class:`RunSummary` fields or a
+    ``runs`` row (``rows_written`` instead of ``rows``)."""
+    from flows.report import verdict_label
+
+    rows = run.get("rows_written")
+    if rows is None and isinstance(run.get("rows"), dict):
+        rows = sum(run["rows"].values())
+    seconds = f" in {run['seconds']:.1f} s" if run.get("seconds") else ""
+    parts = [
+        f"{LINE_PREFIX} run {run['run_id']} {run['status']}{seconds}",
+        f"files seen {_n(run.get('files_seen'))}, new or changed {_n(run.get('files_new'))}, "
+        f"quarantined {_n(run.get('files_quarantined'))}",
+        f"articles loaded {_n(run.get('articles_loaded'))}, rows written {_n(rows)}",
+        f"data quality: {verdict_label(run)}",
+    ]
+    if run.get("message"):
+        parts.append(str(run["message"]))
+    parts.append(report)
+    return " | ".join(parts)
+
+
+def _n(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _runs_row(warehouse: Path, run_id: str) -> dict[str, Any] | str:
+    """The ``runs`` row of ``run_id``, or why there is none (no warehouse yet, the warehouse
+    cannot be read, or the run never recorded itself)."""
+    if not warehouse.exists():
+        return "the run did not start"
+    try:
+        con = wh.connect(warehouse, read_only=True)
+    except wh.WarehouseError as exc:
+        return str(exc)
+    try:
+        rows = con.sql("SELECT * FROM runs WHERE run_id = ?", params=[run_id]).pl()
+    finally:
+        con.close()
+    return rows.row(0, named=True) if rows.height else "the run did not start"
+
+
+def _write_report(warehouse: Path, run_id: str) -> str:
+    """Write the run's report (reports/ next to the warehouse); say where, or why it was not."""
+    from flows.report import ReportError, write_report
+
+    try:
+        paths = write_report(warehouse, run_id=run_id)
+    except (ReportError, wh.WarehouseError, OSError) as exc:
+        return f"no report: {exc}"
+    return f"report {paths.run_html}"
+
+
+def announce(warehouse: Path, run_id: str, summary: RunSummary | None, error: BaseException | None) -> None:
+    """Write the report of run ``run_id`` and print its summary line (flushed at once: stdout is
+    a pipe to the serving process). Without a ``summary`` (the run raised), the line is made from
+    the run's ``runs`` row, or, if it never got one, from ``error``."""
+    row = dict(vars(summary)) if summary is not None else _runs_row(warehouse, run_id)
+    if isinstance(row, dict):
+        if error is not None and row.get("status") == "running":
+            row["status"] = "failed"  # its row is closed by the next run
+        if not row.get("message") and error is not None:
+            row["message"] = _error_text(error)
+        report = _write_report(warehouse, run_id)
+    else:
+        report = f"no report: {row}"
+        row = {"run_id": run_id, "status": "failed", "message": _error_text(error)}
+    print(summary_line(row, report), flush=True)
+
+
+def _error_text(error: BaseException | None) -> str:
+    if error is None:
+        return ""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+@flow(name="ingest", log_prints=False, validate_parameters=False)
+def served_ingest(
+    input_dir: Path,
+    warehouse: Path,
+    default_year: int | None = None,
+    max_bytes: int = 5_000_000,
+) -> RunSummary | State:
+    """The ``ingest`` flow as ``dateline serve`` runs it: ingest, then report and summary line.
+
+    Expected failures (a locked warehouse, an input folder that cannot be listed, a warehouse
+    error) end the flow run ``Failed`` with their one-line message, without a traceback;
+    anything else is re-raised after the summary line, for Prefect to log.
+    """
+    # imported here: the serving process registers this flow without the pipeline's libraries
+    from flows.discover import InputError
+    from flows.ingest import ingest, new_run_id
+
+    warehouse = Path(warehouse)
+    run_id = new_run_id()  # known here, so that a run that raises is still reported
+    try:
+        summary = ingest.fn(
+            Path(input_dir), warehouse, default_year=default_year, max_bytes=max_bytes, run_id=run_id
+        )
+    except (InputError, wh.WarehouseError) as exc:
+        announce(warehouse, run_id, None, exc)
+        return Failed(message=_error_text(exc))
+    except BaseException as exc:
+        announce(warehouse, run_id, None, exc)
+        raise
+    announce(warehouse, run_id, summary, None)
+    if summary.status != "success":
+        return Failed(message=summary.message or "run failed", data=summary)
+    return summary
+
+
+__all__ = ["LINE_PREFIX", "announce", "served_ingest", "summary_line"]

@@ -1,9 +1,11 @@
 """`dateline serve` for real: a Prefect server, the served `ingest` deployment, a run triggered
-through the API, rows in the warehouse, and a clean stop on Ctrl-C (SIGINT)."""
+through the API, rows in the warehouse, the run's summary line in the serve terminal and its
+data-quality report, and a clean stop on Ctrl-C (SIGINT)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +16,15 @@ from pathlib import Path
 import duckdb
 
 from tests.conftest import SAMPLES, dateline_env
+
+#: The summary line a served run prints (flows/serve_runs.py), as a user reads it.
+LINE = re.compile(
+    r"^dateline serve: run (?P<run_id>\S+) (?P<status>\w+)(?: in [\d.]+ s)? \| "
+    r"files seen (?P<seen>\S+), new or changed (?P<new>\S+), quarantined \S+ \| "
+    r"articles loaded (?P<articles>\S+), rows written (?P<rows>\S+) \| "
+    r"data quality: (?P<verdict>[^|]+?)(?: \| (?P<message>.*?))? \| report (?P<report>\S+)$",
+    re.M,
+)
 
 
 async def _deployment_id(api_url: str, name: str, timeout: float) -> str:
@@ -75,6 +86,9 @@ def test_serve_runs_the_deployment_and_stops_cleanly(prefect_server: str, tmp_pa
             con.close()
         assert articles > 0
         assert runs == [("success", articles)]
+        deadline = time.monotonic() + 30  # the line is streamed from the run's process
+        while not LINE.search(Path(log.name).read_text()) and time.monotonic() < deadline:
+            time.sleep(0.5)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -88,3 +102,9 @@ def test_serve_runs_the_deployment_and_stops_cleanly(prefect_server: str, tmp_pa
     assert "serving deployment ingest/ingest on cron '0 0 1 1 *'" in out
     assert "from PREFECT_API_URL" in out
     assert out.rstrip().endswith("stopped"), out
+    # the triggered run printed its summary line in the serve terminal and wrote its report
+    [line] = [m.groupdict() for m in LINE.finditer(out)]
+    assert (line["status"], line["seen"], line["new"], line["verdict"]) == ("success", "5", "5", "warn")
+    assert int(line["articles"]) == articles
+    assert Path(line["report"]) == wh.parent / "reports" / f"run-{line['run_id']}.html"
+    assert line["run_id"] in Path(line["report"]).read_text()

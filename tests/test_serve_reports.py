@@ -3,34 +3,23 @@ writes its data-quality report, whether it succeeds or fails, scheduled, trigger
 `serve --once` exits with the run's exit code.
 
 Real `python -m flows.cli serve` subprocesses on the session's Prefect server; each test serves
-its own deployment name, so that no test runs another's deployment.
+its own deployment name, so that no test runs another's deployment. (A run triggered through the
+API while `serve` runs prints its line too: tests/test_serve.py.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 
 from tests.conftest import SAMPLES, dateline_env
-from tests.test_serve import _deployment_id
-
-#: The summary line a served run prints (flows/serve_runs.py), as a user reads it.
-LINE = re.compile(
-    r"^dateline serve: run (?P<run_id>\S+) (?P<status>\w+)(?: in [\d.]+ s)? \| "
-    r"files seen (?P<seen>\S+), new or changed (?P<new>\S+), quarantined \S+ \| "
-    r"articles loaded (?P<articles>\S+), rows written (?P<rows>\S+) \| "
-    r"data quality: (?P<verdict>[^|]+?)(?: \| (?P<message>.*?))? \| report (?P<report>\S+)$",
-    re.M,
-)
+from tests.test_serve import LINE
 
 
 def serve(*args: str | Path, api: str, deployment: str) -> subprocess.CompletedProcess[str]:
@@ -107,52 +96,6 @@ def test_serve_once_reports_a_failed_run_and_exits_1(prefect_server: str, tmp_pa
     page = Path(line["report"]).read_text()
     assert "Not loaded: critical checks failed" in page and "not_placeholder" in page
     assert "Traceback" not in proc.stdout + proc.stderr
-
-
-def test_a_triggered_run_prints_its_summary_in_the_serve_terminal(
-    prefect_server: str, tmp_path: Path
-) -> None:
-    from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    inp, w = tmp_path / "in", tmp_path / "w.duckdb"
-    shutil.copytree(SAMPLES, inp)
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "flows.cli",
-                "serve",
-                "--cron",
-                "0 0 1 1 *",
-                "--input",
-                inp,
-                "--warehouse",
-                w,
-            ],
-            env=dateline_env(prefect_server, DATELINE_SERVE_DEPLOYMENT="triggered"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        asyncio.run(_deployment_id(prefect_server, "ingest/triggered", timeout=240))
-        with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
-            flow_run = run_deployment("ingest/triggered", timeout=600, poll_interval=2)
-        assert flow_run.state is not None and flow_run.state.is_completed(), log.read_text()
-        deadline = time.monotonic() + 30  # the line is streamed from the run's process
-        while not LINE.search(log.read_text()) and time.monotonic() < deadline:
-            time.sleep(0.5)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(60)
-    text = log.read_text()
-    assert rc == 0, text
-    line = one_line(text)
-    assert (line["status"], line["verdict"]) == ("success", "warn")
-    assert runs_row(w, line["run_id"]) == ("success", "warn")
-    assert Path(line["report"]).is_file()
 
 
 def test_serve_once_reports_a_run_that_could_not_start(prefect_server: str, tmp_path: Path) -> None:

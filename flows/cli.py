@@ -98,7 +98,6 @@ def run(
     started = _Started()
     with stop.handling(), contextlib.ExitStack() as held:
         try:
-            stage_hook("start_up")
             _run(
                 stop,
                 started,
@@ -147,6 +146,7 @@ def _run(
     from flows import config, locking
     from flows.discover import InputError, check_input_folder
 
+    stop.claim()  # polars (imported by flows.discover) put its SIGINT handler before this command's
     cfg = config.load()
     input_dir = input_dir or cfg.input
     try:  # missing, not a folder, or cannot be listed: one line, exit 2, before Prefect starts
@@ -191,10 +191,12 @@ def _run(
         min_articles=cfg.parallel_min_articles,
         after=api.booted if api is not None else None,
     )
+    stage_hook("start_up")
     from flows import progress
     from flows import warehouse as wh
     from flows.ingest import ingest
 
+    stop.claim()  # in case a library imported above put its own handler first
     stop.stage = "API boot"
     stage_hook("api_boot")
     if api is not None:

@@ -35,6 +35,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
@@ -95,6 +96,7 @@ class _Tracking:
 
     def stage(self, name: str, detail: str = "") -> None:
         self.stop.stage = name
+        self.stop.claim()
         if self.stop.signum is None:
             self.reporter.stage(name, detail)
 
@@ -184,6 +186,22 @@ class RunStop:
             for signum in data:
                 if signum in STOP_SIGNALS and self._recorded(signum):
                     self._start_deadline()
+                    self._wake_main_thread()
+
+    def _wake_main_thread(self) -> None:
+        """Make sure the main thread runs the handler soon: the kernel may deliver a signal sent
+        to the process to any thread that does not block it, and then a main thread waiting on a
+        lock (e.g. for the load's result) is not woken until the wait ends by itself. Once the
+        main thread has had a moment, a SIGINT sent to it alone interrupts its wait (its handler
+        is this object's, counted as a second signal if the first was handled meanwhile)."""
+        main = threading.main_thread()
+        for _ in range(20):
+            if self._raised or not main.is_alive():
+                return
+            time.sleep(0.01)
+        if main.ident is not None and not self._raised:
+            with contextlib.suppress(OSError, ValueError):
+                signal.pthread_kill(main.ident, signal.SIGINT)
 
     # -- installing -----------------------------------------------------------------------------
 
@@ -226,6 +244,21 @@ class RunStop:
             for h in handlers:
                 h.removeFilter(quiet)
 
+    def claim(self) -> None:
+        """Install this object's handlers again (main thread only; a no-op elsewhere).
+
+        A library may put its own C-level SIGINT handler in front of Python's when it is
+        imported (polars does, with ``SA_RESTART``, chaining to Python's): the handler still runs,
+        but only once the main thread returns to Python by itself -- a wait for a lock is
+        restarted by the kernel instead of interrupted. The run calls this after its imports,
+        and at each stage."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for s in STOP_SIGNALS:
+            if s == signal.SIGTERM and signal.getsignal(s) is not self._handle:
+                continue  # Prefect's flow engine has its own while it runs: leave it
+            signal.signal(s, self._handle)
+
     def tracking(self, reporter: Reporter) -> Reporter:
         """``reporter``, recording each stage the flow reports on this object."""
         return _Tracking(self, reporter)
@@ -240,8 +273,22 @@ class RunStop:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
+        _release_semaphores()
         _write_line(f"dateline: {line}")
         os._exit(exit_code(self.signum))
+
+
+def _release_semaphores() -> None:
+    """Unlink the named semaphores of the worker pool's queues, as multiprocessing does at a normal
+    exit: without it, its resource tracker process warns of "leaked semaphore objects" on stderr
+    after this one ended. (Its queues' finalizers of priority >= 0: closing, unlinking; not the
+    joins of their feeder threads.)"""
+    if "multiprocessing.util" not in sys.modules:
+        return
+    from multiprocessing import util
+
+    with contextlib.suppress(Exception):
+        util._run_finalizers(0)  # type: ignore[attr-defined]
 
 
 def _write_line(text: str) -> None:

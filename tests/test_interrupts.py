@@ -322,3 +322,43 @@ def test_status_shows_a_dead_running_run_as_interrupted(
         "live-run": "running",
     }
     assert "a run is in progress: run live-run (pid" in table
+
+
+def test_a_clean_up_that_cannot_finish_is_cut_short_by_its_deadline(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    """A reader holding the warehouse file keeps the run from reopening it to mark itself: the
+    deadline (flows.interrupts.DEADLINE) ends the process anyway, with one line saying so."""
+    from flows.interrupts import DEADLINE
+
+    case = Case("lock", "after_start_run", signal.SIGINT, False, False)
+    run = Run(case, tmp_path, SAMPLES, prefect_server)
+    deadline = time.monotonic() + 120
+    while not run.ready() and run.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert run.ready(), "\n".join(run.lines)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(run.warehouse)!r}, read_only=True)\n"
+            "print('open', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline() == "open\n"
+        out = run.interrupt()
+    finally:
+        reader.kill()
+        reader.wait()
+    assert out.code == 130
+    assert DEADLINE - 0.5 < out.seconds < 10, out.seconds
+    lines = [line for line in out.stderr if not line.startswith("dateline: [")]
+    assert lines == [
+        "dateline: interrupted by SIGINT during lock: the clean-up did not finish in time; whether "
+        "this batch was loaded is unknown ('dateline status' shows the runs)"
+    ]
+    assert out.alive == []

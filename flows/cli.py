@@ -113,6 +113,7 @@ def run(
         except BaseException:
             if stop.signum is None:
                 raise
+            stop.cleaning_up()
             # still holding the run lock (held): no other run starts before this one is marked
             _stopped(stop, started)
 
@@ -240,8 +241,9 @@ def _run(
             # the API server stays up until exit (atexit): Prefect flushes its logs and events then
             parallel.shutdown()
     started.summary = summary
-    if stop.signum is not None:  # Prefect's engine drops a BaseException raised once the flow returned
-        return
+    stop.stage = "summary"
+    stage_hook("after_run")
+    stop.check()  # Prefect's engine drops a BaseException raised once the flow function returned
     _print_summary(summary)
     if summary.status != "success":
         raise RunFailed(summary.message or "run failed")
@@ -291,7 +293,7 @@ def _stopped_outcome(why: str, started: _Started) -> str:
             con.close()
     except Exception as exc:  # the line is still worth printing without the answer
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return f"whether this batch was loaded is unknown (marking run {run_id} failed failed: {first})"
+        return f"whether this batch was loaded is unknown (run {run_id} could not be marked failed: {first})"
     if committed is None:
         return "nothing was loaded (the run had not started loading)"
     if committed:

@@ -21,6 +21,11 @@ reporter it wraps, :meth:`RunStop.tracking`). On the first SIGINT or SIGTERM:
   what they would do (Prefect flushing logs and events to the server) is moot for a run that was
   stopped, and talking to a server that is gone produced the connection-error tracebacks.
 
+The handlers must be Python's own at the C level: polars, when imported, puts its SIGINT handler
+in front with ``SA_RESTART``, and then a Ctrl-C no longer wakes a main thread that waits (for the
+load's result, say) -- the kernel restarts the wait. The run installs its handlers again after its
+imports and at each stage (:meth:`RunStop.claim`).
+
 A second signal while this happens is counted and otherwise ignored: the clean-up is bounded by
 the deadline anyway. Prefect's own SIGTERM handler, active while its flow engine runs, raises its
 ``TerminationSignal`` instead of :class:`Interrupted`; the watcher has recorded the signal all the
@@ -35,7 +40,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
@@ -141,6 +145,19 @@ class RunStop:
         assert self.signum is not None
         return f"interrupted by {signal_name(self.signum)} during {self.stopped_at}"
 
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if a stop signal came (for code after a place that may
+        have swallowed it: Prefect's flow engine ignores a BaseException raised once the flow
+        function has returned)."""
+        if self.signum is not None:
+            self._raised = True
+            raise Interrupted(self.signum, self.stopped_at)
+
+    def cleaning_up(self) -> None:
+        """The run is handling its stop: further signals are counted, never raised (whichever
+        handler raised first, this object's or Prefect's SIGTERM bridge)."""
+        self._raised = True
+
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signals += 1
         if self._recorded(signum):
@@ -186,22 +203,6 @@ class RunStop:
             for signum in data:
                 if signum in STOP_SIGNALS and self._recorded(signum):
                     self._start_deadline()
-                    self._wake_main_thread()
-
-    def _wake_main_thread(self) -> None:
-        """Make sure the main thread runs the handler soon: the kernel may deliver a signal sent
-        to the process to any thread that does not block it, and then a main thread waiting on a
-        lock (e.g. for the load's result) is not woken until the wait ends by itself. Once the
-        main thread has had a moment, a SIGINT sent to it alone interrupts its wait (its handler
-        is this object's, counted as a second signal if the first was handled meanwhile)."""
-        main = threading.main_thread()
-        for _ in range(20):
-            if self._raised or not main.is_alive():
-                return
-            time.sleep(0.01)
-        if main.ident is not None and not self._raised:
-            with contextlib.suppress(OSError, ValueError):
-                signal.pthread_kill(main.ident, signal.SIGINT)
 
     # -- installing -----------------------------------------------------------------------------
 

@@ -12,9 +12,10 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,6 +24,10 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from flows import settings
+from flows.faults import stage_hook
+
+if TYPE_CHECKING:
+    from flows.interrupts import RunStop
 
 settings.configure()
 
@@ -186,11 +191,70 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Ingest every new or changed file under --input into the warehouse."""
-    from flows import config, locking, progress
-    from flows import warehouse as wh
+    """Ingest every new or changed file under --input into the warehouse.
+
+    Ctrl-C (SIGINT) or SIGTERM stops the run within seconds at any stage: the batch is rolled
+    back unless it was committed, the run is marked failed, one line says what was loaded, and
+    the exit code is 130 (SIGINT) or 143 (SIGTERM).
+    """
+    from flows import interrupts
+
+    stop = interrupts.RunStop()
+    started = _Started()
+    with stop.handling(), contextlib.ExitStack() as held:
+        try:
+            _run(
+                stop,
+                started,
+                held,
+                input_dir,
+                warehouse,
+                default_year,
+                max_bytes,
+                on_locked,
+                lock_timeout,
+                rehash,
+                as_json,
+            )
+        except BaseException:
+            if stop.signum is None:
+                raise
+            stop.cleaning_up()
+            # still holding the run lock (held): no other run starts before this one is marked
+            _stopped(stop, started)
+
+
+@dataclass
+class _Started:
+    """What ``dateline run`` has started so far: what an interrupt has to stop or to mark."""
+
+    warehouse: Path | None = None
+    run_id: str | None = None
+    waiting_for: str | None = None  # the holder of the run lock, while waiting for it
+    api: Any = None  # flows.prefect_api.TemporaryApi (imported late)
+    flow: bool = False  # the ingest flow was called: the run may have a runs row
+    summary: Any = None  # flows.ingest.RunSummary: the flow returned
+
+
+def _run(
+    stop: RunStop,
+    started: _Started,
+    held: contextlib.ExitStack,
+    input_dir: Path | None,
+    warehouse: Path | None,
+    default_year: int | None,
+    max_bytes: int | None,
+    on_locked: str | None,
+    lock_timeout: float | None,
+    rehash: bool,
+    as_json: bool,
+) -> None:
+    """The body of :func:`run`; ``stop`` (flows.interrupts.RunStop) knows its stage, ``started``
+    what it started, ``held`` holds the run lock until :func:`run` returns."""
+    from flows import config, locking
     from flows.discover import InputError, check_input_folder
 
+    stop.claim()  # polars (imported by flows.discover) put its SIGINT handler before this command's
     cfg = config.load()
     input_dir = input_dir or cfg.input
     try:  # missing, not a folder, or cannot be listed: one line, exit 2, before Prefect starts
@@ -201,25 +265,48 @@ def run(
         raise UsageError(f"--on-locked must be wait or fail, not {on_locked!r}")
     path = settings.warehouse_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if (on_locked or cfg.on_locked) == "fail" and locking.is_locked(path):
-        # say so before paying for Prefect's start-up; the flow checks again under the lock
-        raise RunFailed(
-            f"warehouse {path} is busy: another run holds {locking.lock_path(path)}; not waiting (on_locked = 'fail')"
+    # known here: after a failure, the warehouse says whether its batch committed
+    run_id = started.run_id = locking.new_run_id()
+    started.warehouse = path
+
+    def waiting(message: str) -> None:
+        started.waiting_for = str(locking.current_holder(path) or "another run")
+        err.print(f"dateline: {message}", markup=False)
+
+    # the run lock, before Prefect and the heavy libraries: 'fail' refuses at once, 'wait' says
+    # so; held (not taken again by the flow) until the command ends
+    stop.stage = "lock wait"
+    held.enter_context(
+        locking.run_lock(
+            path,
+            run_id,
+            on_locked=on_locked or cfg.on_locked,
+            timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
+            notify=waiting,
+            remind_every=locking.WAIT_REMINDER_SECONDS,
         )
+    )
+    started.waiting_for = None
     # start-up in parallel: Prefect's API server boots while this process imports its libraries
+    stop.stage = "start-up"
     from flows import parallel, prefect_api
     from flows.serve import ServeError
 
-    api = prefect_api.start_early()
+    api = started.api = prefect_api.start_early()
     early = parallel.prestart_early(
         lambda: _files_to_read(input_dir, path, rehash),
         workers=parallel.resolve_workers(cfg.workers),
         min_articles=cfg.parallel_min_articles,
         after=api.booted if api is not None else None,
     )
-    from flows.ingest import ingest, new_run_id
+    stage_hook("start_up")
+    from flows import progress
+    from flows import warehouse as wh
+    from flows.ingest import ingest
 
-    run_id = new_run_id()  # known here: after a failure, the warehouse says whether its batch committed
+    stop.claim()  # in case a library imported above put its own handler first
+    stop.stage = "API boot"
+    stage_hook("api_boot")
     if api is not None:
         try:
             api.wait_ready(
@@ -229,11 +316,15 @@ def run(
             parallel.shutdown()
             raise RunFailed(str(exc)) from None
 
+    stop.stage = "workers start"
+    stage_hook("workers_start")
     early.join(timeout=30)  # its read-only look at the warehouse is over before the flow writes
+    started.flow = True
     with (
-        progress.use(progress.for_terminal()),
+        progress.use(stop.tracking(progress.for_terminal())),
         _no_heartbeats(api is not None),
         _quiet_prefect_errors(_is_out_of_space, wh.NO_SPACE_TEXTS),
+        stop.quiet_prefect(),
     ):
         try:
             summary = ingest(
@@ -245,16 +336,21 @@ def run(
                 on_locked=on_locked,
                 lock_timeout=lock_timeout,
                 rehash=rehash,
+                lock_held=True,
             )
         except InputError as e:
             raise UsageError(str(e)) from None
         except Exception as e:
-            if not _is_out_of_space(e):
+            if not _is_out_of_space(e) or stop.signum is not None:
                 raise
             raise RunFailed(_disk_full_message(path, run_id, e)) from None
         finally:
             # the API server stays up until exit (atexit): Prefect flushes its logs and events then
             parallel.shutdown()
+    started.summary = summary
+    stop.stage = "summary"
+    stage_hook("after_run")
+    stop.check()  # Prefect's engine drops a BaseException raised once the flow function returned
     if as_json:
         import json
 
@@ -263,6 +359,58 @@ def run(
         _print_summary(summary)
     if summary.status != "success":
         raise _FailedRunPrinted(summary.message or "run failed")
+
+
+def _stopped(stop: RunStop, started: _Started) -> NoReturn:
+    """After SIGINT / SIGTERM (``stop``, a flows.interrupts.RunStop, has the signal and the stage):
+    stop the workers, mark the run failed, stop the temporary API server, print one line saying
+    what was and was not loaded, and end the process with 130 / 143. Never returns."""
+    stop.on_deadline(
+        lambda: (
+            "the clean-up did not finish in time; whether this batch was loaded is unknown "
+            "('dateline status' shows the runs)"
+            if started.flow
+            else "nothing was loaded"
+        )
+    )
+    if "flows.parallel" in sys.modules:
+        from flows import parallel
+
+        parallel.close()
+    outcome = _stopped_outcome(stop.message(), started)
+    if started.api is not None:
+        started.api.stop(timeout=2.0)
+    if started.waiting_for is not None:
+        sig = stop.message().split(" during ")[0]
+        stop.exit(f"{sig} while waiting for {started.waiting_for} to finish: nothing was run")
+    stop.exit(f"{stop.message()}: {outcome}")
+
+
+def _stopped_outcome(why: str, started: _Started) -> str:
+    """What an interrupted run loaded: its runs row is marked failed with ``why`` (if it has one)."""
+    if started.summary is not None:
+        s = started.summary
+        loaded = "its batch was loaded" if s.rows else "it had nothing to load"
+        return f"the run had finished ({s.status}; {loaded})"
+    path, run_id = started.warehouse, started.run_id
+    if not started.flow or path is None or run_id is None or not path.exists():
+        return "nothing was loaded"
+    from flows import warehouse as wh
+
+    try:
+        con = wh.connect(path)
+        try:
+            committed = wh.close_stopped_run(con, run_id, why)
+        finally:
+            con.close()
+    except Exception as exc:  # the line is still worth printing without the answer
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"whether this batch was loaded is unknown (run {run_id} could not be marked failed: {first})"
+    if committed is None:
+        return "nothing was loaded (the run had not started loading)"
+    if committed:
+        return f"the batch had been committed and is loaded; run {run_id} is marked failed"
+    return f"nothing of this batch was loaded (rolled back); run {run_id} is marked failed"
 
 
 def _is_out_of_space(exc: BaseException) -> bool:
@@ -348,14 +496,11 @@ def _quiet_prefect_errors(
 
 def _files_to_read(input_dir: Path, warehouse: Path, rehash: bool) -> int:
     """How many files under ``input_dir`` a run would read (the flow's discovery rule, without
-    reading them), for starting the extraction workers early; 0 when another run holds the
-    warehouse (this run will wait for it, and decide after its own discovery)."""
-    from flows import locking
+    reading them), for starting the extraction workers early. Called while holding the run lock
+    (no other run writes the warehouse meanwhile)."""
     from flows import warehouse as wh
     from flows.discover import count_to_read
 
-    if locking.is_locked(warehouse):
-        return 0
     manifest = None
     if warehouse.exists():
         con = wh.connect(warehouse, read_only=True)
@@ -506,6 +651,7 @@ def status(
     path = settings.warehouse_path(warehouse)
     if not path.exists() and not locking.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
+    holder_before = locking.current_holder(path)
     con, source = locking.open_for_reading(path, 1.0)
     try:
         runs = con.sql(
@@ -520,7 +666,9 @@ def status(
         ).pl()
     finally:
         con.close()
-    busy = locking.is_locked(path)
+    holder = locking.current_holder(path)
+    busy = holder is not None
+    runs = _interrupted_runs_shown(runs, {h.run_id for h in (holder_before, holder) if h is not None})
     snap = locking.snapshot_path(path)
     if fmt == "json":
         doc = {
@@ -534,7 +682,6 @@ def status(
         return
     console.print(f"warehouse  {path}  (read from the {source})")
     if busy:
-        holder = locking.lock_path(path).read_text() or "holder unknown"
         console.print(Text.assemble(("a run is in progress", "bold"), f": {holder}"))
     now = datetime.now(UTC)
     if snap.exists():
@@ -596,6 +743,31 @@ def _ago(seconds: float) -> str:
         if seconds < limit:
             return f"{seconds / size:.0f} {unit} ago"
     return f"{seconds / 86400:.0f} days ago"
+
+
+#: ``status`` of a run whose row says ``running`` while no process runs it (see below).
+INTERRUPTED = "interrupted"
+INTERRUPTED_MESSAGE = (
+    "interrupted: its process stopped without closing the run (killed?); nothing of its batch "
+    "was loaded unless it had committed (the next run marks it failed)"
+)
+
+
+def _interrupted_runs_shown(runs: Any, running: set[str | None]) -> Any:
+    """``runs`` with the status of every ``running`` row whose run does not hold the run lock
+    (``running``: the run ids of the lock's holders, read before and after the rows) shown as
+    ``interrupted``, and a message saying what that means. Read-only: the next run marks such a
+    row failed in the warehouse; until then no reader should call a dead run running."""
+    import polars as pl
+
+    dead = (pl.col("status") == "running") & ~pl.col("run_id").is_in([r for r in running if r])
+    return runs.with_columns(
+        pl.when(dead).then(pl.lit(INTERRUPTED)).otherwise(pl.col("status")).alias("status"),
+        pl.when(dead)
+        .then(pl.coalesce(pl.col("message"), pl.lit(INTERRUPTED_MESSAGE)))
+        .otherwise(pl.col("message"))
+        .alias("message"),
+    )
 
 
 @app.command()
@@ -805,18 +977,18 @@ def report(
 
 
 def main() -> None:
-    """Entry point: run the typer app and turn expected failures into one line and an exit code."""
-    from flows.config import ConfigError
-    from flows.ner_model import NerModelMissing
-    from flows.reference import ReferenceDataError
-    from flows.warehouse import WarehouseError
+    """Entry point: run the typer app and turn expected failures into one line and an exit code.
 
+    The error classes of other modules are looked up when an error is raised, not imported here:
+    importing their modules (duckdb, polars) would cost every command ~1 s before it starts, and
+    an exception of a class can only exist once its module was imported.
+    """
     try:
-        app(standalone_mode=False)
-    except (UsageError, ReferenceDataError, ConfigError, NerModelMissing) as e:
+        code = app(standalone_mode=False)
+    except _loaded(UsageError, _USAGE_ERRORS) as e:
         err.print(f"dateline: error: {e}")
         raise SystemExit(2) from None
-    except (RunFailed, WarehouseError) as e:
+    except _loaded(RunFailed, _RUN_ERRORS) as e:
         err.print(f"dateline: {e}")
         raise SystemExit(1) from None
     except typer.Abort:
@@ -830,6 +1002,25 @@ def main() -> None:
             e.show()
             raise SystemExit(2) from None
         raise
+    if isinstance(code, int) and code:  # typer returns the exit code of Ctrl-C (130) in a command
+        if code == 130:
+            err.print("dateline: interrupted")
+        raise SystemExit(code)
+
+
+#: Errors of bad input or configuration (exit 2) and of a failed run (exit 1), by module and name.
+_USAGE_ERRORS = (
+    ("flows.config", "ConfigError"),
+    ("flows.ner_model", "NerModelMissing"),
+    ("flows.reference", "ReferenceDataError"),
+)
+_RUN_ERRORS = (("flows.errors", "WarehouseError"),)
+
+
+def _loaded(own: type[BaseException], names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:
+    """``own`` and the exception classes of ``names`` whose modules are imported (see :func:`main`)."""
+    found = (getattr(sys.modules.get(module), name, None) for module, name in names)
+    return (own, *(c for c in found if isinstance(c, type) and issubclass(c, BaseException)))
 
 
 def entry() -> None:

@@ -41,7 +41,8 @@ def crashpoint(stage: str) -> None:
 def pausepoint(stage: str) -> None:
     """Pause if ``$DATELINE_PAUSE_AT`` names ``stage`` (to make runs overlap in tests).
 
-    ``<stage>:<seconds>`` sleeps; ``<stage>:@<file>`` waits until ``file`` exists (at most 300 s).
+    ``<stage>:<seconds>`` sleeps; ``<stage>:@<file>`` waits until ``file`` exists (at most 300 s),
+    after creating ``<file>.paused`` (a test waits for it to know the run is there).
     """
     import time
 
@@ -49,6 +50,8 @@ def pausepoint(stage: str) -> None:
     if name != stage or not arg:
         return
     if arg.startswith("@"):
+        with open(arg[1:] + ".paused", "w"):
+            pass
         deadline = time.monotonic() + 300
         while not os.path.exists(arg[1:]) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -6,7 +6,8 @@ caching is off (``NO_CACHE``): hashing frames would cost more than the work.
 
 from __future__ import annotations
 
-import uuid
+import contextlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -58,8 +59,48 @@ class RunSummary:
     seconds: float = 0.0
 
 
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+#: A new run's id (defined with the run lock, which ``dateline run`` takes before importing this).
+new_run_id = locking.new_run_id
+
+
+class _CommitGate:
+    """Whether the load, on its own thread, may commit the batch: once its checks passed, and only
+    if the run was not stopped meanwhile.
+
+    The load asks (:meth:`wait`) last, after writing every row and just before its commit; the
+    run's thread opens the gate with the checks' results or closes it (checks failed, an error, an
+    interrupt). Closing wins unless the load is already committing, and says which happened.
+    """
+
+    def __init__(self) -> None:
+        self._checked: Future[pl.DataFrame] = Future()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._committing = False
+
+    def open(self, dq: pl.DataFrame) -> None:
+        """The checks passed: the load commits with ``dq`` (unless closed before it asks)."""
+        self._checked.set_result(dq)
+
+    def close(self, why: Exception) -> bool:
+        """No commit from now on (``why`` rolls the load back); False if too late: the load had
+        already passed the gate, so its batch is committed or about to be."""
+        with self._lock:
+            if self._committing:
+                return False
+            self._closed = True
+        if not self._checked.done():
+            self._checked.set_exception(why)
+        return True
+
+    def wait(self) -> pl.DataFrame:
+        """In the load: the checks' results once they passed; raises to roll the batch back."""
+        dq = self._checked.result()  # BatchRejected when they failed
+        with self._lock:
+            if self._closed:
+                raise wh.BatchRejected("the run was stopped before the commit")
+            self._committing = True
+        return dq
 
 
 @task(name="discover", cache_policy=NO_CACHE)
@@ -300,6 +341,7 @@ def ingest(
     lock_timeout: float | None = None,
     rehash: bool = False,
     snapshot: bool | None = None,
+    lock_held: bool = False,
 ) -> RunSummary:
     """Ingest every new or changed file under ``input_dir`` into the DuckDB ``warehouse``.
 
@@ -309,17 +351,23 @@ def ingest(
     with an article set aside as ``extract_timeout`` / ``extract_failed``). A known file that
     cannot be read this time keeps its rows and is read again next run. After a successful load a
     read-only snapshot is published next to the warehouse (``snapshot``, default from config).
+    ``lock_held``: the caller holds the run lock already (``dateline run`` takes it before it
+    starts Prefect, to refuse or wait at once), so the flow does not take it again.
     """
     cfg = config_mod.load()
     input_dir, warehouse = Path(input_dir), Path(warehouse)  # served runs pass strings
     run_id = run_id or new_run_id()
     progress.stage("lock", str(warehouse))
-    with locking.run_lock(
-        warehouse,
-        run_id,
-        on_locked=on_locked or cfg.on_locked,
-        timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
-        notify=progress.note,
+    with (
+        contextlib.nullcontext()
+        if lock_held
+        else locking.run_lock(
+            warehouse,
+            run_id,
+            on_locked=on_locked or cfg.on_locked,
+            timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
+            notify=progress.note,
+        )
     ):
         try:
             return _ingest_locked(
@@ -335,6 +383,9 @@ def ingest(
                 limits=ParseLimits(cfg.max_json_depth, cfg.max_records_per_file, cfg.max_article_chars),
                 article_timeout=cfg.article_timeout_seconds,
             )
+        except BaseException:
+            parallel.shutdown(terminate=True)  # failed or stopped: their work is of no use now
+            raise
         finally:
             parallel.shutdown()  # workers never outlive their run (e.g. one that failed early)
 
@@ -399,6 +450,7 @@ def _ingest_locked(
             con.close()
         # --rehash also retries what extraction set aside for a reason a retry may not repeat
         units = parse_task(files, known, limits, RETRY_REASONS if rehash else frozenset())
+        stage_hook("after_parse")
     else:
         units, existing = route_units(parse_files(files), pl.DataFrame(schema=KNOWN_SCHEMA)), {}
     summary.files_seen = files.height + found.skipped.height
@@ -477,16 +529,17 @@ def _ingest_locked(
     # The load runs while the checks run (DuckDB works on the CPU the checks leave), in one
     # transaction that is committed only once they pass: its last step waits for their results,
     # and a batch that fails them is rolled back, never seen.
-    checked: Future[pl.DataFrame] = Future()
+    gate = _CommitGate()
 
     def checks_passed() -> pl.DataFrame:
-        dq = checked.result()  # BatchRejected when they failed
+        dq = gate.wait()  # BatchRejected when they failed or the run was stopped
         if snapshot:  # the commit comes next: the published snapshot is out of date from here
             locking.mark_snapshot_stale(warehouse)
         return dq
 
     loading = load_task.submit(warehouse, run_id, frames, checks_passed, seen, found.deleted)
     try:
+        stage_hook("validating")  # (the load is writing the batch meanwhile)
         dq, dq_metrics = validate_task(frames, reference, existing, history, run_id, today)
         summary.dq_verdict = verdict(dq)
         failed = failures(dq)
@@ -494,13 +547,25 @@ def _ingest_locked(
             f"{r['severity']}: {r['table_name']}.{r['check_name']} ({r['unexpected_count']} rows)"
             for r in failed.iter_rows(named=True)
         ]
-        if summary.dq_verdict != "fail":
-            progress.stage("load", f"{n_rows} row(s)")
-            checked.set_result(dq)
-    finally:
-        if not checked.done():  # the checks failed or raised: the load rolls back
-            checked.set_exception(wh.BatchRejected("the batch failed its checks"))
+        if summary.dq_verdict == "fail":  # the load rolls back
+            gate.close(wh.BatchRejected("the batch failed its checks"))
             loading.wait()  # rolled back (an error of the load itself no longer matters)
+        else:
+            progress.stage("load", f"{n_rows} row(s)")
+            gate.open(dq)
+            rows = loading.result()
+    except Exception:  # the checks raised: the load rolls back
+        gate.close(wh.BatchRejected("the batch's checks raised"))
+        loading.wait()
+        raise
+    except BaseException:
+        # the run was stopped (an interrupt) while the checks or the load ran: the load rolls
+        # back unless it is committing already; then its batch is in (the caller asks the
+        # warehouse, wh.batch_committed). Bounded waits: the process is about to end, and an
+        # uncommitted transaction ends with it.
+        rolled_back = gate.close(wh.BatchRejected("the run was stopped before the commit"))
+        loading.wait(timeout=2 if rolled_back else 5)
+        raise
     if summary.dq_verdict == "fail":
         summary.status = "failed"
         summary.message = "critical data-quality checks failed; nothing was loaded from this batch"
@@ -514,7 +579,6 @@ def _ingest_locked(
         summary.seconds = (datetime.now(UTC) - started).total_seconds()
         return summary
 
-    rows = loading.result()
     if rows is None:  # pragma: no cover - only a rejected batch returns None
         raise RuntimeError("the load of a batch that passed its checks was rolled back")
     summary.rows = rows
@@ -545,6 +609,7 @@ def _ingest_locked(
         con.close()
     if snapshot:
         progress.stage("snapshot", str(locking.snapshot_path(warehouse)))
+        stage_hook("before_snapshot")
         locking.publish_snapshot(warehouse)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     return summary

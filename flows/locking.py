@@ -19,13 +19,19 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# light imports only: ``dateline run`` takes the lock before it imports duckdb, polars or prefect
+from flows.errors import WarehouseError
 from flows.faults import CRASH_STAGES, crash_requested, crashpoint
-from flows.warehouse import WarehouseError
+
+#: ``dateline run`` waiting for another run says how long it has waited, this often (seconds).
+WAIT_REMINDER_SECONDS = 30.0
 
 
 class RunLocked(WarehouseError):
@@ -41,12 +47,41 @@ def snapshot_path(warehouse: Path) -> Path:
     return w.with_name(f"{w.stem}.snapshot{w.suffix or '.duckdb'}")
 
 
-def _holder(path: Path) -> str:
+def new_run_id() -> str:
+    """A new run's id: its start time (UTC) and 6 random hex digits, e.g. ``20261130T140501Z-3f2a9c``."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a run lock: what its holder wrote in the lock file (None where unknown)."""
+
+    run_id: str | None
+    pid: int | None
+    since: str | None
+
+    def __str__(self) -> str:
+        if self.run_id is None and self.pid is None:
+            return "another process (it has not said which run yet)"
+        return f"run {self.run_id or '?'} (pid {self.pid or '?'}, since {self.since or '?'})"
+
+
+def _holder(path: Path) -> Holder:
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
-        return "another process"
-    return f"pid {info.get('pid', '?')} (run {info.get('run_id', '?')}, since {info.get('since', '?')})"
+        info = {}
+    if not isinstance(info, dict):
+        info = {}
+    pid = info.get("pid")
+    return Holder(info.get("run_id"), pid if isinstance(pid, int) else None, info.get("since"))
+
+
+def current_holder(warehouse: Path) -> Holder | None:
+    """The holder of ``warehouse``'s run lock right now, or None when no process holds it."""
+    if not is_locked(warehouse):
+        return None
+    return _holder(lock_path(warehouse))
 
 
 def _try_lock(fd: int) -> bool:
@@ -82,12 +117,17 @@ def run_lock(
     timeout: float = 900.0,
     poll: float = 0.2,
     notify: Callable[[str], None] | None = None,
+    remind_every: float | None = None,
 ) -> Iterator[float]:
     """Hold the run lock of ``warehouse`` for the block; yields the seconds spent waiting.
 
-    ``on_locked='fail'`` raises :class:`RunLocked` at once when another run holds it;
-    ``'wait'`` waits up to ``timeout`` seconds (``notify(message)`` is called once when it starts
-    waiting), then raises :class:`RunLocked`.
+    ``on_locked='fail'`` raises :class:`RunLocked` at once when another run holds it, naming
+    that run; ``'wait'`` waits up to ``timeout`` seconds, then raises :class:`RunLocked`.
+    While waiting, ``notify(message)`` is called once when the wait starts, and every
+    ``remind_every`` seconds with how long it has waited (if given).
+
+    The lock belongs to the open file: one process cannot take it twice (a second open of the
+    file conflicts with the first), so a caller that holds it runs the flow with ``lock_held``.
     """
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,17 +138,25 @@ def run_lock(
             holder = _holder(path)
             if on_locked == "fail":
                 raise RunLocked(
-                    f"warehouse {warehouse} is busy: run lock {path} is held by {holder}; "
+                    f"warehouse {warehouse} is busy: {holder} holds its run lock; "
                     "not waiting (on_locked = 'fail')"
                 )
             if notify is not None:
-                notify(f"warehouse {warehouse} is busy ({holder}); waiting up to {timeout:.0f} s")
+                notify(
+                    f"warehouse {warehouse} is busy: waiting for {holder} to finish "
+                    f"(up to {timeout:.0f} s)..."
+                )
+            reminded = started
             while not _try_lock(fd):
-                if time.monotonic() - started >= timeout:
+                now = time.monotonic()
+                if now - started >= timeout:
                     raise RunLocked(
-                        f"warehouse {warehouse} is still busy after waiting {timeout:.0f} s: run lock "
-                        f"{path} is held by {holder}"
+                        f"warehouse {warehouse} is still busy after waiting {timeout:.0f} s: "
+                        f"{_holder(path)} holds its run lock {path}"
                     )
+                if notify is not None and remind_every is not None and now - reminded >= remind_every:
+                    reminded = now
+                    notify(f"still waiting for {_holder(path)}: {now - started:.0f} s so far")
                 time.sleep(poll)
         waited = time.monotonic() - started
         info = {
@@ -150,6 +198,9 @@ def publish_snapshot(warehouse: Path) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise WarehouseError(f"publishing the snapshot {dst} failed: {exc}") from exc
+    except BaseException:  # stopped (an interrupt): the old snapshot stays, no half copy is left
+        tmp.unlink(missing_ok=True)
+        raise
     return dst
 
 
@@ -182,12 +233,15 @@ def clean_stale_snapshots(warehouse: Path) -> None:
 
 __all__ = [
     "CRASH_STAGES",
+    "Holder",
     "RunLocked",
     "clean_stale_snapshots",
     "crashpoint",
+    "current_holder",
     "is_locked",
     "lock_path",
     "mark_snapshot_stale",
+    "new_run_id",
     "open_for_reading",
     "publish_snapshot",
     "run_lock",

@@ -49,6 +49,7 @@ _WORKER: dict[str, Any] = {}
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _pool_workers = 0
+_closed = False  # set by close(): the process is ending, no pool starts any more
 
 
 def cpu_count() -> int:
@@ -172,7 +173,7 @@ def prestart(workers: int) -> None:
     import multiprocessing
 
     with _lock:
-        if _pool is not None or workers < 2:
+        if _pool is not None or workers < 2 or _closed:
             return
         _pool = ProcessPoolExecutor(
             max_workers=workers,
@@ -181,10 +182,27 @@ def prestart(workers: int) -> None:
         )
         _pool_workers = workers
         # make the workers start loading now, not at the first chunk; they inherit the
-        # environment at spawn time: one thread each for polars and BLAS
-        with _environ(WORKER_ENV):
+        # environment at spawn time: one thread each for polars and BLAS; and a blocked SIGINT
+        with _environ(WORKER_ENV), _sigint_blocked():
             for _ in range(workers):
                 _pool.submit(_worker_fingerprint)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread for the block: the processes it spawns inherit the blocked
+    mask (across exec), so a Ctrl-C in the terminal -- sent to the whole process group -- never
+    raises KeyboardInterrupt in a worker (a traceback per worker, whatever it was doing). The run
+    decides: it terminates them (:func:`shutdown`), or they get SIGTERM when it dies. A SIGINT for
+    the run meanwhile waits the few milliseconds of the spawns, or reaches another thread."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def prestart_early(
@@ -222,14 +240,62 @@ def prestart_early(
     return thread
 
 
-def shutdown(*, wait: bool = True) -> None:
+def shutdown(*, wait: bool = True, terminate: bool = False) -> None:
     """Stop the worker processes (if any). ``wait=False`` returns at once: the workers finish
-    exiting (an interpreter holding a NER model takes ~0.5 s to tear down) in the background."""
+    exiting (an interpreter holding a NER model takes ~0.5 s to tear down) in the background.
+
+    ``terminate=True`` (the run failed or was interrupted): SIGTERM to every worker now, busy or
+    not, instead of letting them finish their chunks (up to a chunk's time limit), and wait for
+    them to exit.
+    """
     global _pool
     with _lock:
         pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=wait, cancel_futures=True)
+    if pool is None:
+        return
+    if terminate:
+        # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
+        # (terminate_workers); its _processes maps pid -> Process
+        processes = list(getattr(pool, "_processes", None) or {})
+        for pid in processes:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for pid in processes:
+            _reap(pid, timeout=3.0)
+        return
+    pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def close() -> None:
+    """Terminate the workers and start none any more (the early start's thread may still be on
+    its way): for a process that is ending, e.g. ``dateline run`` interrupted."""
+    global _closed
+    with _lock:
+        _closed = True
+    shutdown(terminate=True)
+
+
+def _reap(pid: int, timeout: float) -> None:
+    """Wait up to ``timeout`` s for terminated child ``pid`` to be gone, then SIGKILL it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not os.path.exists(f"/proc/{pid}") or _is_zombie(pid):
+            return
+        time.sleep(0.02)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
 
 
 atexit.register(shutdown)
@@ -295,6 +361,9 @@ def extract_batch(
         note(f"extraction workers failed ({exc}); extracting in process")
         shutdown()
         return in_process(articles)
+    except BaseException:  # stopped (an interrupt) or failed: the chunks still running are of no use
+        shutdown(terminate=True)
+        raise
     finally:
         shutdown()
     return merge_isolated(results)

@@ -99,19 +99,22 @@ class TemporaryApi:
             detail = (": " + " | ".join(tail)) if tail else ""
             raise ServeError(f"the temporary Prefect API server did not start: {exc}{detail}") from None
 
-    def stop(self) -> None:
-        """Stop the server and forget its URL (idempotent)."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the server and forget its URL (idempotent): SIGTERM to its process group (the
+        server and anything it started), SIGKILL if it is not gone within ``timeout`` seconds."""
         if os.environ.get("PREFECT_API_URL") == self.api_url:
             del os.environ["PREFECT_API_URL"]
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
 
 def _die_with_parent() -> None:
@@ -162,6 +165,10 @@ def start_early() -> TemporaryApi | None:
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
+        # its own session: a Ctrl-C in the terminal (SIGINT to the foreground process group)
+        # reaches the run, which stops the server once it has stopped using it, not the server
+        # while Prefect still reports to it; it still dies with the run (_die_with_parent)
+        start_new_session=True,
         preexec_fn=_die_with_parent,
     )
     api = TemporaryApi(proc, f"http://127.0.0.1:{port}/api", log)

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from flows.errors import WarehouseError  # defined there: the run lock needs it without duckdb
 from flows.faults import stage_hook
 from schemas.tables import (
     ALL_TABLES,
@@ -93,10 +94,6 @@ META_DDL = """CREATE TABLE IF NOT EXISTS _meta (
 
 #: How long a writer retries opening a warehouse that a reader holds (queries are short).
 WRITE_WAIT_SECONDS = 30.0
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse cannot be opened or written; the message says what and where."""
 
 
 class BatchRejected(Exception):
@@ -539,6 +536,25 @@ def recover_interrupted_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def close_stopped_run(con: duckdb.DuckDBPyConnection, run_id: str, why: str) -> bool | None:
+    """Mark run ``run_id``, stopped by a signal, ``failed`` with message ``why`` (plus whether its
+    batch had been committed) at once, rather than at the next run. Returns whether its batch
+    was committed; None when the run never got a ``runs`` row (nothing of it is anywhere)."""
+    if not _scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'runs'"):
+        return None
+    if not _scalar(con, "SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
+        return None
+    committed = batch_committed(con, run_id)
+    said = "its batch had been committed" if committed else "nothing of its batch was loaded"
+    _exec(
+        con,
+        "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, now()), message = ? "
+        "WHERE run_id = ?",
+        [f"{why}: {said}", run_id],
+    )
+    return committed
+
+
 def existing_keys(con: duckdb.DuckDBPyConnection) -> dict[str, pl.Series]:
     """Keys foreign keys may reference, by table: ``articles`` (article_id), ``entities``
     (entity_id), ``events`` (event_id)."""
@@ -847,10 +863,12 @@ def load_batch(
         )
         removed = int(orphans[0][0]) if orphans else 0
         _update_manifest(con, run_id, seen, deleted)
+        # every row of the batch is written (but its checks'): the last point before the commit
+        # (a deferred dq_results decides whether it happens)
+        stage_hook("load_before_commit")
         dq_frame = _dq_frame(run_id, dq_results() if callable(dq_results) else dq_results)
         _exec(con, "DELETE FROM dq_results WHERE run_id = ?", [run_id])
         written[DQ_RESULTS.name] = _insert(con, DQ_RESULTS, dq_frame)
-        stage_hook("load_before_commit")
     log.info(
         "run %s loaded %s; %d article(s) re-homed, %d event(s) left without a mention removed, "
         "%d unreferenced entit(y/ies) removed",
@@ -1069,6 +1087,7 @@ __all__ = [
     "WarehouseError",
     "batch_committed",
     "checkpoint",
+    "close_stopped_run",
     "connect",
     "dq_history",
     "existing_keys",

@@ -101,7 +101,7 @@ def test_two_runs_at_once_and_a_query_during_the_load(
     head = _wait_for(a, "6/7 load")
     # run B starts meanwhile: it waits for A (default on_locked = wait)
     b = cli("run", "--input", str(inp), "--warehouse", str(wh), api_url=prefect_server)
-    head_b = _wait_for(b, "waiting up to")
+    head_b = _wait_for(b, "waiting for run")
 
     # an analyst's query during the load: no lock error, the snapshot, and it says so
     capsys.readouterr()

@@ -262,8 +262,3 @@ def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:
     assert _files_to_read(inbox, db, rehash=False) == 3
     # the read-only connection is closed: the run can open the warehouse for writing
     wh.connect(db).close()
-    # another run holds the warehouse: no early start (this run will wait for it)
-    from flows import locking
-
-    with locking.run_lock(db, "other-run", on_locked="fail", timeout=0):
-        assert _files_to_read(inbox, db, rehash=False) == 0

@@ -1042,10 +1042,26 @@ def entry() -> None:
             code = e.code or 0
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    _end_at_a_signal()
+    stage_hook("exiting")
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(code)
+
+
+def _end_at_a_signal() -> None:
+    """From here on (the exit handlers: Prefect's flushes, the temporary API server's stop) a
+    Ctrl-C or SIGTERM ends the process at once, with 130 / 143 and no word more: the command has
+    said everything (a run's summary is printed). Without this, a Ctrl-C in a flush printed a
+    KeyboardInterrupt traceback. Children die with the process (they get SIGTERM, PR_SET_PDEATHSIG)."""
+    import signal
+
+    def end(signum: int, frame: object) -> None:
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, end)
 
 
 if __name__ == "__main__":

@@ -370,3 +370,24 @@ def test_a_clean_up_that_cannot_finish_is_cut_short_by_its_deadline(
         "this batch was loaded is unknown ('dateline status' shows the runs)"
     ]
     assert out.alive == []
+
+
+def test_a_signal_while_the_command_exits_ends_it_quietly(tmp_path: Path) -> None:
+    """The run is over and its summary printed; Prefect flushes its logs to the temporary server
+    and the server is stopped: a Ctrl-C then ends the process at once, without a traceback, and
+    the server does not outlive it."""
+    case = Case("exit", "exiting", signal.SIGINT, True, True)
+    run = Run(case, tmp_path, SAMPLES, None)
+    deadline = time.monotonic() + 180
+    while not run.ready() and run.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert run.ready(), "\n".join(run.lines)
+    out = run.interrupt()
+    assert out.code == 130
+    assert out.seconds < 10
+    assert "data quality" in out.stdout  # the summary was printed
+    said = "\n".join(out.stderr)
+    assert "Traceback" not in said and "Error" not in said, said
+    assert [line for line in out.stderr if not line.startswith("dateline: [")] == []
+    assert out.children and out.alive == []  # the temporary API server went with it
+    assert out.runs == [("success", None)] and out.articles > 0

@@ -200,7 +200,7 @@ def run(
     from flows import interrupts
 
     stop = interrupts.RunStop()
-    started = _Started()
+    started = _Started(as_json=as_json, input_dir=input_dir)
     with stop.handling(), contextlib.ExitStack() as held:
         try:
             _run(
@@ -234,6 +234,8 @@ class _Started:
     api: Any = None  # flows.prefect_api.TemporaryApi (imported late)
     flow: bool = False  # the ingest flow was called: the run may have a runs row
     summary: Any = None  # flows.ingest.RunSummary: the flow returned
+    as_json: bool = False  # --json: the stopped run's object is printed on stdout too
+    input_dir: Path | None = None
 
 
 def _run(
@@ -256,7 +258,7 @@ def _run(
 
     stop.claim()  # polars (imported by flows.discover) put its SIGINT handler before this command's
     cfg = config.load()
-    input_dir = input_dir or cfg.input
+    input_dir = started.input_dir = input_dir or cfg.input
     try:  # missing, not a folder, or cannot be listed: one line, exit 2, before Prefect starts
         check_input_folder(input_dir)
     except InputError as e:
@@ -382,8 +384,29 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
         started.api.stop(timeout=2.0)
     if started.waiting_for is not None:
         sig = stop.message().split(" during ")[0]
-        stop.exit(f"{sig} while waiting for {started.waiting_for} to finish: nothing was run")
-    stop.exit(f"{stop.message()}: {outcome}")
+        line = f"{sig} while waiting for {started.waiting_for} to finish: nothing was run"
+    else:
+        line = f"{stop.message()}: {outcome}"
+    if started.as_json:  # the process ends in stop.exit, past run's --json handling
+        assert stop.signum is not None
+        sys.stdout.write(_json_stopped(started, line, 128 + stop.signum) + "\n")
+    stop.exit(line)
+
+
+def _json_stopped(started: _Started, line: str, code: int) -> str:
+    """``run --json``'s object for a run stopped by a signal: the run's id (null if it was
+    stopped before it had one), status 'failed', what the one line says, and the exit code."""
+    import json
+
+    where = {"input_dir": started.input_dir, "warehouse": started.warehouse}
+    doc = {
+        "run_id": started.run_id if started.flow else None,
+        "status": "failed",
+        **{k: None if v is None else str(v) for k, v in where.items()},
+        "message": line,
+        "exit_code": code,
+    }
+    return json.dumps(doc)
 
 
 def _stopped_outcome(why: str, started: _Started) -> str:
@@ -643,6 +666,7 @@ def status(
     import json
 
     from flows import locking
+    from flows.report import verdict_label
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {fmt!r}")
@@ -709,7 +733,7 @@ def status(
             files,
             "" if r["articles_loaded"] is None else str(r["articles_loaded"]),
             "" if r["rows_written"] is None else str(r["rows_written"]),
-            r["dq_verdict"] or "",
+            verdict_label(r),
         )
     _print_table(t)
     for r in runs.iter_rows(named=True):

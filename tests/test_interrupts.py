@@ -50,6 +50,7 @@ class Case:
     twice: bool = False  # a second signal while it cleans up
     workers: bool = False  # extraction workers (and a stalling article) in this run
     closed: bool = False  # the run had been closed (its row stays as the run left it)
+    json: bool = False  # run --json: its object is printed on stdout too
 
 
 CASES = [
@@ -57,7 +58,7 @@ CASES = [
     Case("API boot", "api_boot", signal.SIGTERM, True, None),
     Case("workers start", "workers_start", signal.SIGINT, True, None, workers=True),
     Case("lock", "after_start_run", signal.SIGTERM, False, False),
-    Case("discover", "after_discover", signal.SIGINT, False, False),
+    Case("discover", "after_discover", signal.SIGINT, False, False, json=True),
     Case("parse", "after_parse", signal.SIGTERM, False, False),
     Case("extract", None, signal.SIGINT, True, False, ready_line="4/7 extract", workers=True),
     Case("validate", "validating", signal.SIGTERM, False, False, twice=True),
@@ -148,6 +149,7 @@ class Run:
                 str(inp),
                 "--warehouse",
                 str(self.warehouse),
+                *(["--json"] if case.json else []),
             ],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -260,6 +262,12 @@ def test_an_interrupted_run_stops_cleanly_and_says_what_was_loaded(
     lines = [line for line in out.stderr if not line.startswith("dateline: [")]
     assert len(lines) == 1, said
     assert lines[0].startswith(f"dateline: interrupted by {name} during {case.stage}: "), lines[0]
+    if case.json:  # one JSON object on stdout, saying what the line says
+        import json
+
+        doc = json.loads(out.stdout)
+        assert doc["status"] == "failed" and doc["exit_code"] == 128 + case.signum
+        assert doc["message"] == lines[0].removeprefix("dateline: ") and doc["run_id"]
     if case.closed:
         assert lines[0].endswith("the run had finished (success; its batch was loaded)")
     elif case.loaded:

@@ -129,6 +129,8 @@ def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
         except BaseException as exc:
             if not kwargs.get("as_json") or (isinstance(exc, SystemExit) and not exc.code):
                 raise
+            if isinstance(exc, _loaded(UsageError, _USAGE_ERRORS)):
+                raise  # bad configuration or reference data: exit 2, like UsageError above
             if isinstance(exc, SystemExit):
                 code = exc.code if isinstance(exc.code, int) else 1
                 message = f"stopped with exit code {code}"  # its own line is on stderr

@@ -256,7 +256,7 @@ class RunStop:
         if threading.current_thread() is not threading.main_thread():
             return
         for s in STOP_SIGNALS:
-            if s == signal.SIGTERM and signal.getsignal(s) is not self._handle:
+            if s == signal.SIGTERM and signal.getsignal(s) != self._handle:  # bound methods: ==
                 continue  # Prefect's flow engine has its own while it runs: leave it
             signal.signal(s, self._handle)
 

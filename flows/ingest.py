@@ -554,15 +554,17 @@ def _ingest_locked(
             progress.stage("load", f"{n_rows} row(s)")
             gate.open(dq)
             rows = loading.result()
-    except Exception:  # the checks raised: the load rolls back
+    except Exception:  # the checks (or the load itself) raised: the load rolls back if it can
         gate.close(wh.BatchRejected("the batch's checks raised"))
         loading.wait()
         raise
     except BaseException:
         # the run was stopped (an interrupt) while the checks or the load ran: the load rolls
         # back unless it is committing already; then its batch is in (the caller asks the
-        # warehouse, wh.batch_committed). Bounded waits: the process is about to end, and an
-        # uncommitted transaction ends with it.
+        # warehouse, wh.batch_committed). The wait here is bounded, but the flow's task runner
+        # then waits for the load thread on its way out (ThreadPoolTaskRunner.__exit__ shuts its
+        # executor down with wait=True): what bounds an interrupted `dateline run` is its stop
+        # deadline (flows.interrupts), not this timeout.
         rolled_back = gate.close(wh.BatchRejected("the run was stopped before the commit"))
         loading.wait(timeout=2 if rolled_back else 5)
         raise

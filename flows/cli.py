@@ -415,7 +415,12 @@ def _stopped_outcome(why: str, started: _Started) -> str:
     """What an interrupted run loaded: its runs row is marked failed with ``why`` (if it has one)."""
     if started.summary is not None:
         s = started.summary
-        loaded = "its batch was loaded" if s.rows else "it had nothing to load"
+        if s.rows:
+            loaded = "its batch was loaded"
+        elif s.status != "success":  # e.g. a batch that failed its critical checks: rolled back
+            loaded = "nothing of its batch was loaded"
+        else:
+            loaded = "it had nothing to load"
         return f"the run had finished ({s.status}; {loaded})"
     path, run_id = started.warehouse, started.run_id
     if not started.flow or path is None or run_id is None or not path.exists():

@@ -375,7 +375,9 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
             "('dateline status' shows the runs)"
             if started.flow
             else "nothing was loaded"
-        )
+        ),
+        # run --json prints its object when the deadline ends the process too
+        stdout=(lambda text, code: _json_stopped(started, text, code)) if started.as_json else None,
     )
     if "flows.parallel" in sys.modules:
         from flows import parallel
@@ -389,10 +391,11 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
         line = f"{sig} while waiting for {started.waiting_for} to finish: nothing was run"
     else:
         line = f"{stop.message()}: {outcome}"
+    doc = None
     if started.as_json:  # the process ends in stop.exit, past run's --json handling
         assert stop.signum is not None
-        sys.stdout.write(_json_stopped(started, line, 128 + stop.signum) + "\n")
-    stop.exit(line)
+        doc = _json_stopped(started, line, 128 + stop.signum)
+    stop.exit(line, stdout=doc)  # printed once: by this or by the deadline's exit
 
 
 def _json_stopped(started: _Started, line: str, code: int) -> str:

@@ -129,6 +129,7 @@ class RunStop:
         self._exiting = threading.Lock()  # held by whoever ends the process
         self._raised = False
         self._deadline_line: Callable[[], str] = lambda: "the clean-up did not finish in time"
+        self._deadline_stdout: Callable[[str, int], str] | None = None
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -169,9 +170,12 @@ class RunStop:
 
     # -- the deadline ---------------------------------------------------------------------------
 
-    def on_deadline(self, line: Callable[[], str]) -> None:
-        """What the deadline's one line says (called if the clean-up overruns)."""
+    def on_deadline(self, line: Callable[[], str], stdout: Callable[[str, int], str] | None = None) -> None:
+        """What the deadline's one line says (called if the clean-up overruns), and what it writes
+        on stdout before it, if anything: ``stdout(text, exit_code)``, ``text`` the line without
+        its ``dateline:`` (``run --json``'s object)."""
         self._deadline_line = line
+        self._deadline_stdout = stdout
 
     def _start_deadline(self) -> None:
         timer = threading.Timer(DEADLINE, self._overdue)
@@ -187,8 +191,13 @@ class RunStop:
             line = self._deadline_line()
         except Exception:  # the line must not stop the exit
             line = "the clean-up did not finish in time"
-        _write_line(f"dateline: {self.message()}: {line}")
-        os._exit(exit_code(self.signum or signal.SIGINT))
+        text, code = f"{self.message()}: {line}", exit_code(self.signum or signal.SIGINT)
+        if self._deadline_stdout is not None:
+            with contextlib.suppress(Exception):  # nor must this
+                out = (self._deadline_stdout(text, code).replace("\n", " ") + "\n").encode()
+                os.write(1, out)  # not sys.stdout: its lock may be held by the stuck thread
+        _write_line(f"dateline: {text}")
+        os._exit(code)
 
     def _watch(self, fd: int) -> None:
         """Read the signal numbers Python writes to the wakeup fd: see the first stop signal at
@@ -266,11 +275,15 @@ class RunStop:
 
     # -- the end --------------------------------------------------------------------------------
 
-    def exit(self, line: str) -> NoReturn:
-        """Print ``dateline: <line>`` on stderr and end the process with the signal's exit code,
-        without the interpreter's exit handlers (see the module's docstring). Never returns."""
+    def exit(self, line: str, stdout: str | None = None) -> NoReturn:
+        """Print ``stdout`` (if given) on stdout, ``dateline: <line>`` on stderr and end the
+        process with the signal's exit code, without the interpreter's exit handlers (see the
+        module's docstring). Never returns. Once here, the deadline prints nothing more."""
         assert self.signum is not None
         self._exiting.acquire()  # if the deadline's thread has it, it ends the process
+        if stdout is not None:
+            with contextlib.suppress(Exception):
+                sys.stdout.write(stdout + "\n")
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()

@@ -344,10 +344,13 @@ def test_a_clean_up_that_cannot_finish_is_cut_short_by_its_deadline(
     prefect_server: str, tmp_path: Path
 ) -> None:
     """A reader holding the warehouse file keeps the run from reopening it to mark itself: the
-    deadline (flows.interrupts.DEADLINE) ends the process anyway, with one line saying so."""
+    deadline (flows.interrupts.DEADLINE) ends the process anyway, with one line saying so (and,
+    with --json, its JSON object on stdout)."""
+    import json
+
     from flows.interrupts import DEADLINE
 
-    case = Case("lock", "after_start_run", signal.SIGINT, False, False)
+    case = Case("lock", "after_start_run", signal.SIGINT, False, False, json=True)
     run = Run(case, tmp_path, SAMPLES, prefect_server)
     deadline = time.monotonic() + 120
     while not run.ready() and run.proc.poll() is None and time.monotonic() < deadline:
@@ -377,6 +380,9 @@ def test_a_clean_up_that_cannot_finish_is_cut_short_by_its_deadline(
         "dateline: interrupted by SIGINT during lock: the clean-up did not finish in time; whether "
         "this batch was loaded is unknown ('dateline status' shows the runs)"
     ]
+    doc = json.loads(out.stdout)
+    assert doc["message"] == lines[0].removeprefix("dateline: ") and doc["exit_code"] == 130
+    assert doc["status"] == "failed" and doc["run_id"]
     assert out.alive == []
 
 

@@ -98,17 +98,15 @@ class _FailedRunPrinted(RunFailed):
     """A run that failed after its summary was printed (exit code 1)."""
 
 
-def run_json(summary: object, exit_code: int | None = None) -> dict[str, object]:
+def run_json(summary: object) -> dict[str, object]:
     """``dateline run --json``'s object: every field of the run's summary
     (:class:`flows.ingest.RunSummary`), ``rows_written`` (the sum of ``rows``) and ``exit_code``
-    (0 success, 1 failed, or the code the run exits with)."""
+    (0 success, 1 failed)."""
     import dataclasses
 
     doc: dict[str, object] = dataclasses.asdict(summary)  # type: ignore[call-overload]
     doc["rows_written"] = sum(getattr(summary, "rows", {}).values())
-    if exit_code is None:
-        exit_code = 0 if getattr(summary, "status", None) == "success" else 1
-    doc["exit_code"] = exit_code
+    doc["exit_code"] = 0 if getattr(summary, "status", None) == "success" else 1
     return doc
 
 

@@ -225,8 +225,9 @@ def serve(
                     f"{input_dir} -> {warehouse}  (Ctrl-C to stop)"
                 )
                 asyncio.run(runner.start())
-    except KeyboardInterrupt:
-        code = 130 if once else 0
+    except KeyboardInterrupt as stopped:
+        # serving ends this way (exit 0); a run asked for with --once was interrupted: 130 / 143
+        code = (143 if isinstance(stopped, _Terminated) else 130) if once else 0
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
@@ -255,8 +256,12 @@ def _run_once(runner: Runner, deployment_id: UUID, deployment: str, echo: Callab
     return 0 if state is not None and state.is_completed() else 1
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping ``serve`` as Ctrl-C does (told apart for ``--once``'s exit code)."""
+
+
 def _sigterm_as_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise _Terminated
 
 
 def _port_free(host: str, port: int) -> bool:

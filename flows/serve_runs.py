@@ -60,24 +60,28 @@ def _runs_row(warehouse: Path, run_id: str) -> dict[str, Any] | str:
     cannot be read, or the run never recorded itself)."""
     if not warehouse.exists():
         return "the run did not start"
+    import duckdb
+
     try:
         con = wh.connect(warehouse, read_only=True)
-    except wh.WarehouseError as exc:
-        return str(exc)
-    try:
-        rows = con.sql("SELECT * FROM runs WHERE run_id = ?", params=[run_id]).pl()
-    finally:
-        con.close()
+        try:
+            rows = con.sql("SELECT * FROM runs WHERE run_id = ?", params=[run_id]).pl()
+        finally:
+            con.close()
+    except (wh.WarehouseError, duckdb.Error) as exc:  # e.g. no runs table yet, or busy again
+        return f"the warehouse could not be read: {str(exc).splitlines()[0]}"
     return rows.row(0, named=True) if rows.height else "the run did not start"
 
 
 def _write_report(warehouse: Path, run_id: str) -> str:
     """Write the run's report (reports/ next to the warehouse); say where, or why it was not."""
+    import duckdb
+
     from flows.report import ReportError, write_report
 
     try:
         paths = write_report(warehouse, run_id=run_id)
-    except (ReportError, wh.WarehouseError, OSError) as exc:
+    except (ReportError, wh.WarehouseError, duckdb.Error, OSError) as exc:
         return f"no report: {exc}"
     return f"report {paths.run_html}"
 

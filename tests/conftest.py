@@ -18,10 +18,7 @@ SAMPLES = REPO / "seeds" / "articles"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def shared_data() -> Path:
-    """$DATELINE_SHARED_DATA, default ../shared/data next to the repo."""
-    p = Path(os.environ.get("DATELINE_SHARED_DATA", REPO.parent / "shared" / "data"))
-    return p if p.is_absolute() else (REPO / p).resolve()
+shared_data = settings.shared_data  # $DATELINE_SHARED_DATA, default ../shared/data next to the repo
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 import flows.discover as discover_module
 from flows.discover import discover
+from flows.settings import shared_data
 from schemas.tables import ENCODINGS, FORMATS, QUARANTINE_REASONS
 from transforms.parse import UNIT_SCHEMA, detect_language, parse_files
 from transforms.route import KNOWN_SCHEMA, RETRY_REASONS, route_units
@@ -564,11 +564,7 @@ def test_route_retry_reasons_route_a_set_aside_file_again() -> None:
 # --- the BBC corpus --------------------------------------------------------------------------
 
 
-def _shared_data() -> Path:
-    return (REPO / os.environ.get("DATELINE_SHARED_DATA", "../shared/data")).resolve()
-
-
-BBC = _shared_data() / "corpus" / "bbc"
+BBC = shared_data() / "corpus" / "bbc"
 
 
 @pytest.mark.skipif(not BBC.is_dir(), reason=f"BBC corpus not found at {BBC} (set DATELINE_SHARED_DATA)")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.interrupts import processes
 from flows.settings import REPO_ROOT, missing_shared, shared_data
 
 
@@ -44,16 +45,8 @@ class TreeRss(threading.Thread):
 
     def _tree_rss(self) -> int:
         children: dict[int, list[int]] = {}
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
+        for pid, ppid, _ in processes():
+            children.setdefault(ppid, []).append(pid)
         total, todo = 0, [self.pid]
         while todo:
             pid = todo.pop()

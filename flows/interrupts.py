@@ -321,24 +321,32 @@ def _prefect_handlers() -> list[logging.Handler]:
     return list(dict.fromkeys(handlers))
 
 
-def kill_children(sig: int = signal.SIGTERM) -> list[int]:
-    """Send ``sig`` to every child process of this one (Linux ``/proc``), to the whole process
-    group of a child that leads its own (the temporary Prefect API server); returns their pids."""
-    me = os.getpid()
-    killed = []
+def processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, process group) of every process on the machine (Linux ``/proc``)."""
+    found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as f:
                 stat = f.read()
-        except OSError:
+        except OSError:  # it ended while we looked
             continue
         # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses
         fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) < 3 or int(fields[1]) != me:
+        if len(fields) >= 3:
+            found.append((int(entry.name), int(fields[1]), int(fields[2])))
+    return found
+
+
+def kill_children(sig: int = signal.SIGTERM) -> list[int]:
+    """Send ``sig`` to every child process of this one, to the whole process group of a child
+    that leads its own (the temporary Prefect API server); returns their pids."""
+    me = os.getpid()
+    killed = []
+    for pid, ppid, pgrp in processes():
+        if ppid != me:
             continue
-        pid, pgrp = int(entry.name), int(fields[2])
         with contextlib.suppress(OSError):
             if pgrp == pid:
                 os.killpg(pid, sig)

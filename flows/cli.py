@@ -136,17 +136,10 @@ def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
                 code = 130 if isinstance(exc, KeyboardInterrupt) else 1
                 message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if not isinstance(exc, _FailedRunPrinted):
-                import json
-
-                doc = {
-                    "run_id": None,
-                    "status": "failed",
-                    "input_dir": None if kwargs.get("input_dir") is None else str(kwargs["input_dir"]),
-                    "warehouse": str(settings.warehouse_path(kwargs.get("warehouse"))),  # type: ignore[arg-type]
-                    "message": message,
-                    "exit_code": code,
-                }
-                sys.stdout.write(json.dumps(doc) + "\n")
+                warehouse = settings.warehouse_path(kwargs.get("warehouse"))  # type: ignore[arg-type]
+                sys.stdout.write(
+                    _stopped_json(None, kwargs.get("input_dir"), warehouse, message, code) + "\n"
+                )
             raise
 
     return wrapper
@@ -375,7 +368,7 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
             else "nothing was loaded"
         ),
         # run --json prints its object when the deadline ends the process too
-        stdout=(lambda text, code: _json_stopped(started, text, code)) if started.as_json else None,
+        stdout=(lambda text, code: _signalled_json(started, text, code)) if started.as_json else None,
     )
     if "flows.parallel" in sys.modules:
         from flows import parallel
@@ -392,21 +385,28 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
     doc = None
     if started.as_json:  # the process ends in stop.exit, past run's --json handling
         assert stop.signum is not None
-        doc = _json_stopped(started, line, 128 + stop.signum)
+        doc = _signalled_json(started, line, 128 + stop.signum)
     stop.exit(line, stdout=doc)  # printed once: by this or by the deadline's exit
 
 
-def _json_stopped(started: _Started, line: str, code: int) -> str:
-    """``run --json``'s object for a run stopped by a signal: the run's id (null if it was
-    stopped before it had one), status 'failed', what the one line says, and the exit code."""
+def _signalled_json(started: _Started, line: str, code: int) -> str:
+    """``run --json``'s object for a run stopped by a signal (its id once the flow was called)."""
+    run_id = started.run_id if started.flow else None
+    return _stopped_json(run_id, started.input_dir, started.warehouse, line, code)
+
+
+def _stopped_json(run_id: str | None, input_dir: object, warehouse: object, message: str, code: int) -> str:
+    """``run --json``'s object for a run that stopped before its summary (an error, a signal):
+    the run's id (null if it had none yet), status 'failed', where, what its line says, and the
+    exit code."""
     import json
 
-    where = {"input_dir": started.input_dir, "warehouse": started.warehouse}
+    where = {"input_dir": input_dir, "warehouse": warehouse}
     doc = {
-        "run_id": started.run_id if started.flow else None,
+        "run_id": run_id,
         "status": "failed",
         **{k: None if v is None else str(v) for k, v in where.items()},
-        "message": line,
+        "message": message,
         "exit_code": code,
     }
     return json.dumps(doc)

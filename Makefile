@@ -33,7 +33,7 @@ test: $(STAMP)
 
 ## end-to-end speed: the full `dateline run` on a copy of ../shared/data/corpus/bbc (not a test)
 bench: $(STAMP)
-	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python -m flows.bench
+	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python -m dateline.evaluation.bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,1 +1,1 @@
-"""Prefect flows and tasks, warehouse I/O and the dateline CLI."""
+"""Prefect flows, tasks and deployments: the ingest flow, the flow ``dateline serve`` serves."""

@@ -18,14 +18,16 @@ import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import config as config_mod
-from flows import isolation, locking, parallel, progress
-from flows import warehouse as wh
-from flows.discover import Discovery, InputError, discover_incremental
-from flows.faults import stage_hook
-from flows.ner_model import load_ner
-from flows.reference import load_reference
-from flows.validate import failures, validate_run, verdict
+from dateline import config as config_mod
+from dateline.pipeline.discover import Discovery, InputError, discover_incremental
+from dateline.quality.validate import failures, validate_run, verdict
+from dateline.resources.ner_model import load_ner
+from dateline.resources.reference import load_reference
+from dateline.runtime import isolation, progress
+from dateline.runtime import workers as parallel
+from dateline.runtime.faults import stage_hook
+from dateline.warehouse import locking
+from dateline.warehouse import store as wh
 from schemas.tables import FILES, NO_NEW_DATA
 from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
@@ -128,7 +130,7 @@ def extract_task(
 ) -> dict[str, pl.DataFrame]:
     """Extraction frames of the batch, plus ``isolation.FAILED_KEY``: the articles whose extraction
     raised or took longer than ``timeout`` seconds (``[limits] article_timeout_seconds``), set aside
-    one by one (flows/isolation.py) while the others are extracted."""
+    one by one (dateline/runtime/isolation.py) while the others are extracted."""
 
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
         # the statistical NER (committed model, loaded once per process); skipped for an empty batch
@@ -143,7 +145,7 @@ def extract_task(
             note=progress.note,
         )
 
-    # a large batch is extracted by worker processes, one per CPU (flows/parallel.py); a worker
+    # a large batch is extracted by worker processes, one per CPU (dateline/runtime/workers.py); a worker
     # that dies sends the batch back to in_process, guarded the same way
     return parallel.extract_batch(
         articles,
@@ -435,7 +437,7 @@ def _ingest_locked(
     workers, min_articles = parallelism  # [run] workers (resolved), parallel_min_articles
     if files.height >= min_articles:
         # many new or changed files: the extraction workers load their models while the run
-        # parses (flows/parallel.py); small batches and reruns never start them
+        # parses (dateline/runtime/workers.py); small batches and reruns never start them
         parallel.prestart(workers)
     stage_hook("after_discover")
     progress.stage("parse", f"{files.height} file(s) to read, {found.skipped.height} unchanged by size+mtime")
@@ -564,7 +566,7 @@ def _ingest_locked(
         # warehouse, wh.batch_committed). The wait here is bounded, but the flow's task runner
         # then waits for the load thread on its way out (ThreadPoolTaskRunner.__exit__ shuts its
         # executor down with wait=True): what bounds an interrupted `dateline run` is its stop
-        # deadline (flows.interrupts), not this timeout.
+        # deadline (dateline.runtime.interrupts), not this timeout.
         rolled_back = gate.close(wh.BatchRejected("the run was stopped before the commit"))
         loading.wait(timeout=2 if rolled_back else 5)
         raise

@@ -463,7 +463,7 @@ def _check_severity(path: Path, where: str, value: Any) -> str:
         raise ChecksConfigError(
             f"{path}: {where} = {value!r}; severity must be one of {', '.join(SEVERITIES)}"
         )
-    return value
+    return str(value)
 
 
 def _resolve(checks: Mapping[str, Mapping[str, str]], path: Path) -> dict[tuple[str, str], str]:

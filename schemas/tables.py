@@ -58,7 +58,7 @@ QUARANTINE_REASONS = (
     "too_deep",
     "too_many_records",
     "too_long",
-    "extract_failed",  # extraction of the article raised (flows/isolation.py)
+    "extract_failed",  # extraction of the article raised (dateline/runtime/isolation.py)
     "extract_timeout",  # extraction of the article took longer than [limits] article_timeout_seconds
 )
 FILE_OUTCOMES = ("article", "duplicate", "quarantine", "mixed")
@@ -140,7 +140,14 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n{body}\n);"
 
 
-def _c(name: str, dtype, sql: str, nullable: bool = True, values=None, doc: str = "") -> Column:
+def _c(
+    name: str,
+    dtype: pl.DataType | type[pl.DataType],
+    sql: str,
+    nullable: bool = True,
+    values: tuple | None = None,
+    doc: str = "",
+) -> Column:
     return Column(name, dtype, sql, nullable, values, doc)
 
 

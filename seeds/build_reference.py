@@ -53,6 +53,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pycountry
 
@@ -873,7 +874,7 @@ def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: list[dict]
             w.writerow([_fmt(r.get(c)) for c in columns])
 
 
-def _sibling(name: str):
+def _sibling(name: str) -> ModuleType:
     """Import a script next to this one (seeds/ is not a package)."""
     spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
     assert spec and spec.loader
@@ -907,7 +908,7 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    from flows.settings import missing_shared, shared_data
+    from dateline.settings import missing_shared, shared_data
 
     base = shared_data()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

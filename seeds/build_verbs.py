@@ -142,7 +142,7 @@ def write(path: Path, rows: list[dict[str, str]], fields: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    from flows.settings import missing_shared, shared_data
+    from dateline.settings import missing_shared, shared_data
 
     ap.add_argument("--phoenix", type=Path, default=shared_data() / "reference" / "phoenix")
     ap.add_argument("--out", type=Path, default=REPO / "seeds" / "reference")

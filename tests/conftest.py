@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows import settings
+from dateline import settings
 
 settings.configure()
 
@@ -31,7 +31,7 @@ def shared() -> Path:
 
 @pytest.fixture(scope="session")
 def reference() -> dict[str, pl.DataFrame]:
-    from flows.reference import load_reference
+    from dateline.resources.reference import load_reference
 
     return load_reference()
 
@@ -52,14 +52,14 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Yields its API URL. Subprocesses given ``PREFECT_API_URL`` use it instead of each starting a
     temporary API (which costs ~10-25 s per process).
     """
-    from flows.serve import LocalServer
+    from dateline.runtime.prefect_server import LocalServer
 
     with LocalServer(tmp_path_factory.mktemp("prefect-home"), "127.0.0.1", 0, ui=False) as server:
         yield server.api_url
 
 
 def dateline_env(api_url: str | None = None, **extra: str) -> dict[str, str]:
-    """Environment for a ``python -m flows.cli`` subprocess: this checkout first, the given server."""
+    """Environment for a ``python -m dateline`` subprocess: this checkout first, the given server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATELINE_CRASH", "DATELINE_PAUSE"))}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     if api_url:

@@ -3,7 +3,7 @@ cannot be listed, files swapped after the listing, and gzip inputs (bombs, corru
 
 The tests run as root, whom permission bits do not stop (and the interpreter lives under /root,
 so a subprocess as an unprivileged user cannot start it): folders that cannot be listed are
-simulated by replacing ``flows.discover._scandir``, the listing call.
+simulated by replacing ``dateline.pipeline.discover._scandir``, the listing call.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import duckdb
 import polars as pl
 import pytest
 
-import flows.discover as discover_module
-from flows.discover import (
+import dateline.pipeline.discover as discover_module
+from dateline.pipeline.discover import (
     InputError,
     check_input_folder,
     discover,
@@ -267,7 +267,7 @@ def test_unlistable_input_folder_raises_input_error(tmp_path: Path, monkeypatch:
 def test_cli_run_on_an_unlistable_input_folder_exits_2_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flows.cli import main
+    from dateline.cli.app import main
 
     inp = tmp_path / "in"
     inp.mkdir()
@@ -483,7 +483,7 @@ def test_cli_run_over_a_hostile_landing_folder(prefect_server: str, layout: tupl
     bomb_bytes = bomb(50 << 20)
     (root / "bomb.txt.gz").write_bytes(bomb_bytes)
     wh = root.parent / "w.duckdb"
-    args = [sys.executable, "-m", "flows.cli", "run", "--input", str(root), "--warehouse", str(wh)]
+    args = [sys.executable, "-m", "dateline", "run", "--input", str(root), "--warehouse", str(wh)]
     p = subprocess.run(
         [*args, "--max-bytes", "1000000"],
         env=dateline_env(prefect_server),

@@ -13,15 +13,17 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import config, locking, progress
-from flows import warehouse as wh
+from dateline import config
+from dateline.runtime import progress
+from dateline.warehouse import locking
+from dateline.warehouse import store as wh
 from tests.conftest import dateline_env
 
 
 def dateline(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    from flows.cli import main
+    from dateline.cli.app import main
 
     monkeypatch.setattr(sys, "argv", ["dateline", *args])
     try:
@@ -76,7 +78,7 @@ def test_run_summary_names_the_kept_files(monkeypatch: pytest.MonkeyPatch) -> No
 
     from rich.console import Console
 
-    from flows import cli
+    from dateline.cli import app as cli
     from flows.ingest import RunSummary
 
     buf = io.StringIO()

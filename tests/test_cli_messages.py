@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from flows import config
-from flows import warehouse as wh
+from dateline import config
+from dateline.warehouse import store as wh
 from tests.conftest import REPO, dateline_env
 
 RUN_IDS = ("20261130T105102Z-a1b2c3", "20261130T111500Z-d4e5f6")
@@ -28,9 +28,9 @@ STARTED_UTC = ("2026-11-30 10:51:02", "2026-11-30 11:15:00")
 
 
 def dateline(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python -m flows.cli *args`` with this checkout, stdout and stderr captured (pipes)."""
+    """``python -m dateline *args`` with this checkout, stdout and stderr captured (pipes)."""
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "dateline", *args],
         env=dateline_env(**env),
         capture_output=True,
         text=True,
@@ -79,7 +79,7 @@ def test_help_keeps_bracketed_words_and_h_is_help() -> None:
         assert "(default: [run] on_locked)" in words
     helps = {  # all at once: each is a second of start-up
         tuple(command): subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", *command, "-h"],
+            [sys.executable, "-m", "dateline", *command, "-h"],
             env=dateline_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -96,7 +96,7 @@ def _every_command() -> list[list[str]]:
     """The app, and each of its commands and sub-commands, as argument lists."""
     import typer
 
-    from flows.cli import app
+    from dateline.cli.app import app
 
     found: list[list[str]] = []
 
@@ -144,7 +144,7 @@ def test_busy_port_names_the_key_to_set(tmp_path: Path) -> None:
 
 def test_progress_bar_prints_notes_and_stages_literally(capsys: pytest.CaptureFixture[str]) -> None:
     """The terminal's progress bar: a note or stage detail naming a key keeps its section."""
-    from flows import progress
+    from dateline.runtime import progress
 
     bar = progress.BarReporter()
     try:
@@ -280,7 +280,7 @@ def test_serve_names_the_free_port_it_picked(tmp_path: Path) -> None:
         str(tmp_path / "w"),
     ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "dateline", *args],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -348,7 +348,7 @@ def test_no_quarantine_detail_repeats_its_reason(tmp_path: Path) -> None:
     import gzip
     import os
 
-    from flows.discover import discover
+    from dateline.pipeline.discover import discover
     from transforms.parse import ParseLimits, parse_files
 
     files = {

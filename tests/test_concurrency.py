@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import locking
+from dateline.warehouse import locking
 from tests.conftest import SAMPLES, dateline_env
 
 #: ``dateline query`` processes started at once during a held load.
@@ -20,7 +20,7 @@ QUERIES = 20
 
 def cli(*args: str, api_url: str | None = None, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "dateline", *args],
         env=dateline_env(api_url, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -75,7 +75,7 @@ def _wait_for(p: subprocess.Popen, text: str, timeout: float = 300) -> str:
 def test_two_runs_at_once_and_a_query_during_the_load(
     prefect_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flows.cli import query
+    from dateline.cli.app import query
 
     inp = tmp_path / "in"
     inp.mkdir()
@@ -114,7 +114,7 @@ def test_two_runs_at_once_and_a_query_during_the_load(
     query_args = ("--warehouse", str(wh), "--format", "csv", "--wait", "0.5")
     queries = [
         subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "query", "SELECT count(*) AS n FROM articles", *query_args],
+            [sys.executable, "-m", "dateline", "query", "SELECT count(*) AS n FROM articles", *query_args],
             env=dateline_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

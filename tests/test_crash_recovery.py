@@ -69,7 +69,7 @@ def table_hashes(wh: Path) -> dict[str, tuple[int, str]]:
 
 def run(inp: Path, wh: Path, api_url: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", "--input", str(inp), "--warehouse", str(wh)],
+        [sys.executable, "-m", "dateline", "run", "--input", str(inp), "--warehouse", str(wh)],
         env=dateline_env(api_url, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

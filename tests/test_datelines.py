@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from flows.discover import DISCOVER_SCHEMA, discover
+from dateline.pipeline.discover import DISCOVER_SCHEMA, discover
 from tests.conftest import shared_data
 from transforms.parse import parse_files
 

@@ -1,4 +1,4 @@
-"""flows.discover: listing, reading, and the ways a file can fail to be read."""
+"""dateline.pipeline.discover: listing, reading, and the ways a file can fail to be read."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import flows.discover as discover_module
-from flows.discover import DISCOVER_SCHEMA, InputError, discover, list_files, read_listed
+import dateline.pipeline.discover as discover_module
+from dateline.pipeline.discover import DISCOVER_SCHEMA, InputError, discover, list_files, read_listed
 
 
 def _tree(root: Path) -> None:
@@ -109,7 +109,7 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_count_to_read_follows_the_incremental_rule(tmp_path: Path) -> None:
-    from flows.discover import count_to_read, discover_incremental
+    from dateline.pipeline.discover import count_to_read, discover_incremental
 
     _tree(tmp_path)
     first = discover_incremental(tmp_path, None)
@@ -135,7 +135,7 @@ def test_a_name_that_is_not_utf8_is_read_under_an_escaped_path(tmp_path: Path) -
     """A file named in another encoding (Latin-1 bytes), and a link to such a name outside the
     folder, do not stop discovery: their source_path / read_error spell the bytes as \\xNN, the
     file is read by its real name, and a rerun finds it unchanged and not deleted."""
-    from flows.discover import discover_incremental
+    from dateline.pipeline.discover import discover_incremental
 
     root = tmp_path / "in"
     root.mkdir()

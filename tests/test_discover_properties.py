@@ -34,8 +34,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import flows.discover as discover_module
-from flows.discover import GZIP_MAGIC, discover, discover_incremental
+import dateline.pipeline.discover as discover_module
+from dateline.pipeline.discover import GZIP_MAGIC, discover, discover_incremental
 from schemas.tables import QUARANTINE_REASONS
 from transforms.parse import parse_files
 from transforms.route import KNOWN_SCHEMA, ROUTES, route_units

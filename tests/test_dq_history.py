@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows import warehouse as wh
-from flows.validate import validate_batch, validate_run, verdict
+from dateline.quality.validate import validate_batch, validate_run, verdict
+from dateline.warehouse import store as wh
 from schemas import run_checks
 from schemas.expectations import ChecksConfigError, severities
 from schemas.tables import DQ_RESULTS

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import flows.discover as discover_module
+import dateline.pipeline.discover as discover_module
 from tests.test_discover_properties import MAX_BYTES, SENTINEL, Tree, build, expected_paths, trees
 
 EXAMPLES = 4

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.eval_events import EvalDataError, evaluate_events, main_event, read_plover
+from dateline.evaluation.events import EvalDataError, evaluate_events, main_event, read_plover
 
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "plover" / "sample.json"
 
@@ -26,7 +26,7 @@ def test_scores_sample(reference: dict) -> None:
 
 
 def test_cli_prints_json_last(tmp_path: Path) -> None:
-    from flows.cli import app
+    from dateline.cli.app import app
 
     res = CliRunner().invoke(app, ["eval", "events", "--plover", str(SAMPLE)])
     assert res.exit_code == 0, res.output

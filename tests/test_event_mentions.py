@@ -1,7 +1,7 @@
 """One event, many reports: the grouping transform, and events kept right across loads.
 
 The transform is called directly on hand-made report rows; the warehouse tests load batches
-with ``flows.warehouse.load_batch`` (what the flow's load task calls) and check that the same
+with ``dateline.warehouse.store.load_batch`` (what the flow's load task calls) and check that the same
 event told by several articles is one ``events`` row with one ``event_mentions`` row per report,
 across runs, reruns and articles that are replaced.
 """
@@ -17,8 +17,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import warehouse as wh
-from flows.validate import validate_batch, verdict
+from dateline.quality.validate import validate_batch, verdict
+from dateline.warehouse import store as wh
 from schemas.tables import ARTICLES, DQ_RESULTS, ENTITIES, EVENTS, FILES, SENTENCES, Table
 from transforms.event_mentions import event_key_id, group_event_mentions
 

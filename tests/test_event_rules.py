@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from flows.eval_events import main_event
+from dateline.evaluation.events import main_event
 from transforms.extract import extract
 from transforms.gazetteer import Gazetteer, build_gazetteer
 

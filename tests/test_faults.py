@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import locking
+from dateline.warehouse import locking
 from schemas.tables import ALL_TABLES
 from tests.conftest import SAMPLES, dateline_env
 
@@ -32,7 +32,7 @@ FIRST = 2  # sample files of the first batch; the others are the second batch
 
 def cli(*args: str, api_url: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "dateline", *args],
         env=dateline_env(api_url, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

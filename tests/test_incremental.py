@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import discover as discover_mod
+from dateline.pipeline import discover as discover_mod
 from tests.conftest import SAMPLES
 
 

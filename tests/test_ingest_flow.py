@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import discover as discover_mod
+from dateline.pipeline import discover as discover_mod
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA_TABLES = (

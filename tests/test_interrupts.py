@@ -2,7 +2,7 @@
 
 Real ``dateline run`` processes, each in its own session (its process group is what a terminal's
 Ctrl-C reaches), held at a precise point of the run by ``DATELINE_PAUSE_AT=<hook>:@<file>``
-(:func:`flows.faults.pausepoint` creates ``<file>.paused`` when it gets there), then signalled.
+(:func:`dateline.runtime.faults.pausepoint` creates ``<file>.paused`` when it gets there), then signalled.
 Every case checks what a user sees and what is left: exit code 130 / 143 within 10 s, one line on
 stderr saying what was and was not loaded (no traceback, no Prefect crash report, no httpx
 error), no child process left (workers, the temporary Prefect API server), and the warehouse:
@@ -41,7 +41,7 @@ class Case:
     """One interrupted run: where it is held and how it is stopped."""
 
     stage: str  # as the line and the runs message name it
-    hook: str | None  # pause point (flows.faults); None: wait for `ready_line` instead
+    hook: str | None  # pause point (dateline.runtime.faults); None: wait for `ready_line` instead
     signum: int
     temporary_api: bool  # its own temporary Prefect API server (else the shared one)
     loaded: bool | None  # the batch is in the warehouse afterwards (None: no run row at all)
@@ -143,7 +143,7 @@ class Run:
             [
                 sys.executable,
                 "-m",
-                "flows.cli",
+                "dateline",
                 "run",
                 "--input",
                 str(inp),
@@ -303,9 +303,9 @@ def test_status_shows_a_dead_running_run_as_interrupted(
     ``status`` must not call it running when no process holds the run lock."""
     import json
 
-    from flows import locking
-    from flows import warehouse as wh
-    from flows.cli import main
+    from dateline.cli.app import main
+    from dateline.warehouse import locking
+    from dateline.warehouse import store as wh
 
     db = tmp_path / "w.duckdb"
     con = wh.connect(db)
@@ -344,11 +344,11 @@ def test_a_clean_up_that_cannot_finish_is_cut_short_by_its_deadline(
     prefect_server: str, tmp_path: Path
 ) -> None:
     """A reader holding the warehouse file keeps the run from reopening it to mark itself: the
-    deadline (flows.interrupts.DEADLINE) ends the process anyway, with one line saying so (and,
+    deadline (dateline.runtime.interrupts.DEADLINE) ends the process anyway, with one line saying so (and,
     with --json, its JSON object on stdout)."""
     import json
 
-    from flows.interrupts import DEADLINE
+    from dateline.runtime.interrupts import DEADLINE
 
     case = Case("lock", "after_start_run", signal.SIGINT, False, False, json=True)
     run = Run(case, tmp_path, SAMPLES, prefect_server)

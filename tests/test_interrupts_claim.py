@@ -17,7 +17,7 @@ from tests.conftest import dateline_env
 SCRIPT = textwrap.dedent(
     """
     import ctypes, os, signal, time
-    from flows.interrupts import Interrupted, RunStop
+    from dateline.runtime.interrupts import Interrupted, RunStop
 
     stop = RunStop("test")
     with stop.handling():

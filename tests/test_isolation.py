@@ -1,4 +1,4 @@
-"""Error isolation per article (flows/isolation.py): an article whose extraction raises or stalls is
+"""Error isolation per article (dateline/runtime/isolation.py): an article whose extraction raises or stalls is
 quarantined (``extract_failed`` / ``extract_timeout``) and the batch goes on, in the run's own
 process and in the extraction workers."""
 
@@ -19,7 +19,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import isolation, parallel
+from dateline.runtime import isolation
+from dateline.runtime import workers as parallel
 from tests.conftest import SAMPLES
 from transforms.extract import extract, merge_extracted
 from transforms.gazetteer import build_gazetteer
@@ -32,7 +33,7 @@ SLOW_MARK = "Zqxslowmarker"
 
 @pytest.fixture(scope="module")
 def articles() -> pl.DataFrame:
-    from flows.discover import discover
+    from dateline.pipeline.discover import discover
     from transforms.parse import parse_files
 
     units = route_units(parse_files(discover(SAMPLES)), pl.DataFrame(schema=KNOWN_SCHEMA))
@@ -293,8 +294,8 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_flow_in_process_quarantines_and_goes_on(prefect_harness: None, tmp_path: Path, faults) -> None:
+    from dateline.report.html import load_run_data
     from flows.ingest import ingest
-    from flows.report import load_run_data
 
     faults.setenv("DATELINE_RUN_WORKERS", "1")
     inp, wh = _inbox(tmp_path), tmp_path / "w.duckdb"
@@ -337,7 +338,7 @@ def test_flow_with_worker_processes_quarantines_and_goes_on(
     faults.setenv("DATELINE_RUN_WORKERS", "2")
     faults.setenv("DATELINE_RUN_PARALLEL_MIN_ARTICLES", "2")
     notes: list[str] = []
-    faults.setattr("flows.progress.note", notes.append)
+    faults.setattr("dateline.runtime.progress.note", notes.append)
     inp, wh = _inbox(tmp_path), tmp_path / "w.duckdb"
     _check_isolated_run(ingest(inp, wh), wh, inp)
     assert not any("extracting in process" in n for n in notes), notes
@@ -362,7 +363,7 @@ def test_a_dead_worker_sends_the_batch_to_the_guarded_in_process_path(
 
     faults.setattr(parallel, "prestart", broken_pool)
     notes: list[str] = []
-    faults.setattr("flows.progress.note", notes.append)
+    faults.setattr("dateline.runtime.progress.note", notes.append)
     batch = pl.concat(
         [
             articles,

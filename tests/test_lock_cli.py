@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from flows import locking
+from dateline.warehouse import locking
 from tests.conftest import SAMPLES, dateline_env
 
 HOLDER = "20261130T120000Z-abc123"
@@ -24,7 +24,7 @@ HOLDER = "20261130T120000Z-abc123"
 
 def start(wh: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "run", "--input", str(SAMPLES), "--warehouse", str(wh), *args],
+        [sys.executable, "-m", "dateline", "run", "--input", str(SAMPLES), "--warehouse", str(wh), *args],
         env=dateline_env(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

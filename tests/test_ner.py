@@ -10,9 +10,9 @@ import sys
 import polars as pl
 import pytest
 
-from flows.conll import parse_conll, tags_to_spans, to_iob2
-from flows.evaluate import char_span_to_tokens, score_spans
-from flows.ner_model import NER_MODEL_DIR, NerModelMissing, load_ner
+from dateline.evaluation.conll import parse_conll, tags_to_spans, to_iob2
+from dateline.evaluation.ner import char_span_to_tokens, score_spans
+from dateline.resources.ner_model import NER_MODEL_DIR, NerModelMissing, load_ner
 from tests.conftest import FIXTURES, REPO, shared_data
 
 SAMPLE = FIXTURES / "ner" / "sample.conll"
@@ -140,7 +140,7 @@ def test_model_copes_with_lower_and_upper_case() -> None:
 @needs_model
 def test_eval_ner_prints_json_last() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "eval", "ner", "--conll", str(SAMPLE)],
+        [sys.executable, "-m", "dateline", "eval", "ner", "--conll", str(SAMPLE)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -158,7 +158,7 @@ def test_eval_ner_prints_json_last() -> None:
 
 def test_eval_ner_missing_file_is_usage_error(tmp_path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "eval", "ner", "--conll", str(tmp_path / "none.conll")],
+        [sys.executable, "-m", "dateline", "eval", "ner", "--conll", str(tmp_path / "none.conll")],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -174,7 +174,7 @@ def test_eval_ner_missing_file_is_usage_error(tmp_path) -> None:
 @pytest.mark.skipif(os.environ.get("DATELINE_SLOW") != "1", reason="set DATELINE_SLOW=1 for the testa score")
 @needs_model
 def test_testa_score_meets_the_bar() -> None:
-    from flows.evaluate import evaluate_ner
+    from dateline.evaluation.ner import evaluate_ner
 
     testa = shared_data() / "eval" / "conll2003" / "eng.testa"
     if not testa.is_file():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from flows.ner_model import NER_MODEL_DIR, load_ner
+from dateline.resources.ner_model import NER_MODEL_DIR, load_ner
 from tests.conftest import FIXTURES, SAMPLES
 from transforms import ner_decode
 from transforms.ner import ner_spans

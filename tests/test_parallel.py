@@ -1,5 +1,5 @@
-"""Extraction in worker processes (flows/parallel.py) gives exactly what one process gives, and
-`dateline run` starts its own temporary Prefect API early (flows/prefect_api.py)."""
+"""Extraction in worker processes (dateline/runtime/workers.py) gives exactly what one process gives, and
+`dateline run` starts its own temporary Prefect API early (dateline/runtime/prefect_api.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import parallel, prefect_api
-from flows.isolation import FAILED_KEY
-from flows.ner_model import load_ner
+from dateline.resources.ner_model import load_ner
+from dateline.runtime import prefect_api
+from dateline.runtime import workers as parallel
+from dateline.runtime.isolation import FAILED_KEY
 from tests.conftest import REPO, SAMPLES, dateline_env
 from transforms.extract import extract, merge_extracted
 from transforms.parse import parse_files
@@ -27,7 +28,7 @@ TODAY = date(2026, 11, 28)
 
 @pytest.fixture(scope="module")
 def articles() -> pl.DataFrame:
-    from flows.discover import discover
+    from dateline.pipeline.discover import discover
 
     units = route_units(parse_files(discover(SAMPLES)), pl.DataFrame(schema=KNOWN_SCHEMA))
     arts = units.filter(pl.col("route") == "article")
@@ -86,7 +87,7 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
     )
     assert calls == [], "the batch should have gone to the workers"
     assert parallel._pool is None, "the pool is shut down after the batch"
-    # the workers guard each article (flows/isolation.py): none was set aside here
+    # the workers guard each article (dateline/runtime/isolation.py): none was set aside here
     assert parallel_out.pop(FAILED_KEY).height == 0
     _same(extract(articles, reference, today=TODAY, nlp=load_ner()), parallel_out)
 
@@ -160,7 +161,7 @@ def test_run_starts_and_stops_its_own_prefect_api(tmp_path: Path) -> None:
     env.pop("PREFECT_API_URL", None)
     wh_path = tmp_path / "w.duckdb"
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run", "--input", str(SAMPLES), "--warehouse", str(wh_path)],
+        [sys.executable, "-m", "dateline", "run", "--input", str(SAMPLES), "--warehouse", str(wh_path)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -247,8 +248,8 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule(monkeypatch: pyte
 
 
 def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:
-    from flows import warehouse as wh
-    from flows.cli import _files_to_read
+    from dateline.cli.app import _files_to_read
+    from dateline.warehouse import store as wh
 
     inbox = tmp_path / "in"
     inbox.mkdir()

@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import flows.discover as discover_module
-from flows.discover import discover
-from flows.settings import shared_data
+import dateline.pipeline.discover as discover_module
+from dateline.pipeline.discover import discover
+from dateline.settings import shared_data
 from schemas.tables import ENCODINGS, FORMATS, QUARANTINE_REASONS
 from transforms.parse import UNIT_SCHEMA, detect_language, parse_files
 from transforms.route import KNOWN_SCHEMA, RETRY_REASONS, route_units

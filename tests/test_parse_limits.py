@@ -13,8 +13,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.config import Config
-from flows.discover import DISCOVER_SCHEMA
+from dateline.config import Config
+from dateline.pipeline.discover import DISCOVER_SCHEMA
 from transforms import parse as parse_mod
 from transforms.parse import ParseLimits, parse_files
 

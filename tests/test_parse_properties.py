@@ -15,7 +15,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.discover import DISCOVER_SCHEMA
+from dateline.pipeline.discover import DISCOVER_SCHEMA
 from schemas.tables import QUARANTINE_REASONS
 from transforms.parse import UNIT_SCHEMA, ParseLimits, parse_files
 from transforms.route import KNOWN_SCHEMA, route_units

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run without installing the package
     sys.path.insert(0, str(REPO))
 
-from flows.reference import ReferenceDataError, load_reference  # noqa: E402
+from dateline.resources.reference import ReferenceDataError, load_reference  # noqa: E402
 from schemas.tables import PLOVER_TYPES, REFERENCE_TABLES  # noqa: E402
 
 SHARED = Path(os.environ.get("DATELINE_SHARED_DATA", REPO / ".." / "shared" / "data"))

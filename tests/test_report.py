@@ -1,8 +1,8 @@
 """The HTML data-quality report: content, self-containment, and the planted-defects acceptance.
 
-The acceptance test runs ``flows/planted_defects.py`` on a slice of the BBC corpus (skipped
+The acceptance test runs ``dateline/evaluation/planted_defects.py`` on a slice of the BBC corpus (skipped
 when ``$DATELINE_SHARED_DATA`` is absent); the full corpus: ``.venv/bin/python
-flows/planted_defects.py``. The browser test opens the pages in headless Chromium (Debian's
+dateline/evaluation/planted_defects.py``. The browser test opens the pages in headless Chromium (Debian's
 ``chromium``) through the DevTools protocol and fails on any console error, exception, failed
 load or request that is not to a local file; it skips when no browser is installed. Set
 ``DATELINE_SCREENSHOT_DIR`` to keep its screenshots.
@@ -30,8 +30,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from flows import warehouse as wh
-from flows.report import render_index, render_run, write_report
+from dateline.report.html import render_index, render_run, write_report
+from dateline.warehouse import store as wh
 from schemas.tables import DQ_RESULTS
 from tests.conftest import shared_data
 
@@ -145,7 +145,7 @@ def test_clean_run_is_all_green(small_warehouse: Path, tmp_path: Path) -> None:
 
 
 def test_cli_report(small_warehouse: Path, tmp_path: Path) -> None:
-    dateline = [sys.executable, "-m", "flows.cli"]
+    dateline = [sys.executable, "-m", "dateline"]
     out = subprocess.run(
         [*dateline, "report", "--warehouse", str(small_warehouse), "--out", str(tmp_path / "r")],
         capture_output=True,
@@ -186,7 +186,7 @@ def acceptance(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     bbc = shared_data() / "corpus" / "bbc"
     if not bbc.is_dir():
         pytest.skip(f"BBC corpus not found at {bbc} (set DATELINE_SHARED_DATA to run the acceptance test)")
-    from flows.planted_defects import EXPECTED, run_acceptance
+    from dateline.evaluation.planted_defects import EXPECTED, run_acceptance
 
     tmp = tmp_path_factory.mktemp("acceptance")
     results, reports, planted = run_acceptance(
@@ -440,7 +440,7 @@ def test_acceptance_pages_in_chromium(browser: Browser, acceptance: dict[str, An
 
 
 def test_render_run_without_results() -> None:
-    from flows.report import RunData
+    from dateline.report.html import RunData
 
     run = {"run_id": "r", "status": "success", "dq_verdict": "pass", "message": "nothing to do"}
     runs = pl.DataFrame(

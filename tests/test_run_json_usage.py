@@ -19,7 +19,7 @@ def test_run_json_with_a_misspelt_config_key_prints_no_json(tmp_path: Path) -> N
     cfg.write_text("[run]\nmax_byte = 10\n", encoding="utf-8")
     args = ["run", "--json", "--input", str(SAMPLES), "--warehouse", str(tmp_path / "w.duckdb")]
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "dateline", *args],
         env=dateline_env(None, DATELINE_CONFIG=str(cfg)),
         capture_output=True,
         text=True,

@@ -235,7 +235,7 @@ EDGE_CASES = [
 
 
 def _sample_texts() -> list[str]:
-    from flows.discover import discover
+    from dateline.pipeline.discover import discover
     from transforms.parse import parse_files
     from transforms.sentences import sentences
 
@@ -380,7 +380,7 @@ def test_generated_matches_contain_the_literals(name: str) -> None:
 def test_extraction_is_the_same_without_prefilters(
     reference: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.discover import discover
+    from dateline.pipeline.discover import discover
     from transforms.parse import parse_files
     from transforms.route import KNOWN_SCHEMA, route_units
 

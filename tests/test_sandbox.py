@@ -1,6 +1,6 @@
 """`dateline query`, `status` and `report` read the warehouse and nothing else (issue #11).
 
-Their DuckDB connection is opened with :data:`flows.warehouse.SANDBOX_CONFIG`: SQL that would
+Their DuckDB connection is opened with :data:`dateline.warehouse.store.SANDBOX_CONFIG`: SQL that would
 write or read a file, a URL or another database, install or load an extension, or change a
 setting is refused with one line and exit 2; every view and the README's example SQL still run,
 and ``--out`` still exports results in every format.
@@ -18,8 +18,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows import locking
-from flows import warehouse as wh
+from dateline.warehouse import locking
+from dateline.warehouse import store as wh
 from tests.conftest import REPO, SAMPLES, dateline_env
 from tests.test_cli import dateline
 
@@ -31,7 +31,7 @@ def loaded(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Pat
     """A warehouse (and its snapshot) loaded by a real run over the sample articles."""
     path = tmp_path_factory.mktemp("sandbox") / "w.duckdb"
     p = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "run", "--input", str(SAMPLES), "--warehouse", str(path)],
+        [sys.executable, "-m", "dateline", "run", "--input", str(SAMPLES), "--warehouse", str(path)],
         env=dateline_env(prefect_server),
         capture_output=True,
         text=True,
@@ -110,7 +110,7 @@ def test_a_refused_query_is_one_line_from_the_command(loaded: Path, tmp_path: Pa
     """The real command: exit 2, one line on stderr, no traceback, no file."""
     target = tmp_path / "copied.csv"
     p = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "query", f"COPY articles TO '{target}'", "-w", str(loaded)],
+        [sys.executable, "-m", "dateline", "query", f"COPY articles TO '{target}'", "-w", str(loaded)],
         env=dateline_env(),
         capture_output=True,
         text=True,
@@ -217,7 +217,7 @@ def test_status_and_report_read_through_the_sandbox(
     finally:
         con.close()
     # dateline report: its reads go through a sandboxed connection too
-    from flows import report
+    from dateline.report import html as report
 
     seen: list[dict[str, object]] = []
     original = report.load_run_data

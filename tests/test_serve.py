@@ -17,7 +17,7 @@ import duckdb
 
 from tests.conftest import SAMPLES, dateline_env
 
-#: The summary line a served run prints (flows/serve_runs.py), as a user reads it.
+#: The summary line a served run prints (flows/served.py), as a user reads it.
 LINE = re.compile(
     r"^dateline serve: run (?P<run_id>\S+) (?P<status>\w+)(?: in [\d.]+ s)? \| "
     r"files seen (?P<seen>\S+), new or changed (?P<new>\S+), quarantined \S+ \| "
@@ -57,7 +57,7 @@ def test_serve_runs_the_deployment_and_stops_cleanly(prefect_server: str, tmp_pa
         [
             sys.executable,
             "-m",
-            "flows.cli",
+            "dateline",
             "serve",
             "--cron",
             "0 0 1 1 *",

@@ -2,7 +2,7 @@
 writes its data-quality report, whether it succeeds or fails, scheduled, triggered or `--once`;
 `serve --once` exits with the run's exit code.
 
-Real `python -m flows.cli serve` subprocesses on the session's Prefect server; each test serves
+Real `python -m dateline serve` subprocesses on the session's Prefect server; each test serves
 its own deployment name, so that no test runs another's deployment. (A run triggered through the
 API while `serve` runs prints its line too: tests/test_serve.py.)
 """
@@ -24,7 +24,7 @@ from tests.test_serve import LINE
 
 def serve(*args: str | Path, api: str, deployment: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", "serve", *map(str, args)],
+        [sys.executable, "-m", "dateline", "serve", *map(str, args)],
         env=dateline_env(api, DATELINE_SERVE_DEPLOYMENT=deployment),
         capture_output=True,
         text=True,
@@ -101,12 +101,12 @@ def test_serve_once_reports_a_failed_run_and_exits_1(prefect_server: str, tmp_pa
 def test_serve_once_reports_a_run_that_could_not_start(prefect_server: str, tmp_path: Path) -> None:
     """A served run that stops with an error (here: the warehouse is busy and on_locked = 'fail')
     prints its line with the error, no traceback, and --once exits 1."""
-    from flows import locking
+    from dateline.warehouse import locking
 
     w = tmp_path / "w.duckdb"
     with locking.run_lock(w, "holder-run"):
         proc = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "serve", "--once", "--input", SAMPLES, "--warehouse", w],
+            [sys.executable, "-m", "dateline", "serve", "--once", "--input", SAMPLES, "--warehouse", w],
             env=dateline_env(
                 prefect_server, DATELINE_SERVE_DEPLOYMENT="once-locked", DATELINE_RUN_ON_LOCKED="fail"
             ),

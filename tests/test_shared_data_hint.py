@@ -21,12 +21,12 @@ def _run(args: list[str], shared: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "missing"),
     [
-        ([sys.executable, "-m", "flows.bench"], "corpus/bbc"),
-        ([sys.executable, "-m", "flows.planted_defects"], "corpus/bbc"),
+        ([sys.executable, "-m", "dateline.evaluation.bench"], "corpus/bbc"),
+        ([sys.executable, "-m", "dateline.evaluation.planted_defects"], "corpus/bbc"),
         ([sys.executable, "seeds/build_reference.py"], "reference/phoenix"),
         ([sys.executable, "seeds/build_verbs.py"], "CAMEO.2.0.txt"),
         (
-            [sys.executable, "-m", "flows.cli", "eval", "events", "--plover", "{shared}/gold.json"],
+            [sys.executable, "-m", "dateline", "eval", "events", "--plover", "{shared}/gold.json"],
             "gold.json",
         ),
     ],

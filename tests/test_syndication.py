@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from flows import warehouse as wh
-from flows.validate import validate_batch
+from dateline.quality.validate import validate_batch
+from dateline.warehouse import store as wh
 from schemas.tables import ARTICLES, Table
 from tests.test_event_mentions import MEETING, report, reports_frame
 from tests.test_validate import TODAY, make_batch, make_reference

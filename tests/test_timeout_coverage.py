@@ -1,7 +1,7 @@
-"""The time limit per article covers every stage of extraction (flows/isolation.py).
+"""The time limit per article covers every stage of extraction (dateline/runtime/isolation.py).
 
 Each case makes one stage's Python work per text stall on one article, in a catastrophically
-backtracking regular expression, and checks that :func:`flows.isolation.extract_isolated`
+backtracking regular expression, and checks that :func:`dateline.runtime.isolation.extract_isolated`
 interrupts it: the article is set aside as ``extract_timeout`` with the stage named in the detail,
 the other articles are extracted as if it had never been there, and the stall never ran to its
 end. Work that polars runs on its own threads (``map_elements`` next to other expressions) is not
@@ -23,7 +23,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from flows import isolation
+from dateline.runtime import isolation
 from tests.conftest import SAMPLES
 from transforms.extract import extract
 from transforms.gazetteer import build_gazetteer
@@ -117,7 +117,7 @@ STAGES = {
 @pytest.fixture(scope="module")
 def articles() -> pl.DataFrame:
     """Three sample articles with a publication date, an outlet and a dateline."""
-    from flows.discover import discover
+    from dateline.pipeline.discover import discover
     from transforms.parse import parse_files
 
     units = route_units(parse_files(discover(SAMPLES)), pl.DataFrame(schema=KNOWN_SCHEMA))

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.validate import validate_batch, verdict
+from dateline.quality.validate import validate_batch, verdict
 from schemas.expectations import ChecksConfigError, build_suites
 from schemas.tables import DQ_RESULTS, FACT_TABLES
 from transforms.event_mentions import group_event_mentions
@@ -382,7 +382,7 @@ def test_checks_toml_unknown_name_is_an_error(tmp_path: Path) -> None:
 
 
 def test_gx_does_not_fingerprint_batches(clean_results: pl.DataFrame) -> None:
-    # validate_batch switches off GX's per-batch data hash (flows.validate._no_batch_fingerprints);
+    # validate_batch switches off GX's per-batch data hash (dateline.quality.validate._no_batch_fingerprints);
     # this fails when a GX upgrade renames the knob, so that the slowdown is noticed
     from great_expectations.execution_engine import pandas_execution_engine
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import locking
-from flows import warehouse as wh
+from dateline.warehouse import locking
+from dateline.warehouse import store as wh
 from tests.conftest import SAMPLES, dateline_env
 
 #: The keys of `dateline run --json` (RunSummary's fields, rows_written and exit_code).
@@ -52,9 +52,9 @@ JSON_KEYS = {
 
 
 def dateline(*args: str | Path, api: str | None, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m flows.cli ARGS` as a user would; stdout and stderr kept apart."""
+    """Run `python -m dateline ARGS` as a user would; stdout and stderr kept apart."""
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *map(str, args)],
+        [sys.executable, "-m", "dateline", *map(str, args)],
         env=dateline_env(api, **env),
         capture_output=True,
         text=True,

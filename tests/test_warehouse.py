@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from test_validate import make_batch
 
-from flows import warehouse as wh
+from dateline.warehouse import store as wh
 from schemas.tables import ALL_TABLES, DQ_RESULTS, FACT_TABLES
 
 CONTENT_TABLES = list(FACT_TABLES)

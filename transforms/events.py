@@ -7,6 +7,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -627,7 +628,13 @@ def _tariff_users(body: str, actors: list[dict]) -> list[tuple[str, str]]:
 
 
 def _date_event(
-    ev: Ev, body: str, pub: date | None, s_start: int, clause: tuple[int, int], sent_dates: list, lead_date
+    ev: Ev,
+    body: str,
+    pub: date | None,
+    s_start: int,
+    clause: tuple[int, int],
+    sent_dates: list,
+    lead_date: Any,
 ) -> None:
     c_dates = [d for d in sent_dates if clause[0] <= s_start + d.start and s_start + d.end <= clause[1]]
     future = bool(_search(FUTURE_CUES, body[clause[0] : clause[1]]))

@@ -35,7 +35,7 @@ def extract(
 ) -> dict[str, pl.DataFrame]:
     """Run every extractor over ``articles`` (parsed units routed as new articles).
 
-    ``nlp``, when given, is the statistical NER model (flows.ner_model.load_ner): its spans join
+    ``nlp``, when given, is the statistical NER model (dateline.resources.ner_model.load_ner): its spans join
     the gazetteer and the title rules as mention candidates. ``gazetteer`` and ``verbs`` may be
     passed prebuilt from ``reference`` (a caller running many batches builds them once).
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from transforms.quantities import NUMBER_WORDS as QUANTITY_NUMBER_WORDS
 
@@ -25,7 +26,7 @@ class Trigger:
     plover: str | None = None  # PLOVER type where the CAMEO code has none (CAMEO 02 APPEAL -> REQUEST)
 
 
-def _t(name: str, rx: str, cameo: str, **kw) -> Trigger:
+def _t(name: str, rx: str, cameo: str, **kw: Any) -> Trigger:
     return Trigger(name, re.compile(rx, re.I), cameo, **kw)
 
 

@@ -157,7 +157,8 @@ def _similarity(sigs: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of rows ``a[i]`` and ``b[i]`` of ``sigs``."""
     if a.size == 0:
         return np.zeros(0)
-    return (sigs[a] == sigs[b]).mean(axis=1)
+    agreement: np.ndarray = (sigs[a] == sigs[b]).mean(axis=1)
+    return agreement
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Parse discovered files into article units.
 
-:func:`parse_files` takes :func:`flows.discover.discover`'s frame (one row per file, raw bytes)
+:func:`parse_files` takes :func:`dateline.pipeline.discover.discover`'s frame (one row per file, raw bytes)
 and returns one row per *unit*: an article candidate, or a unit that goes to quarantine.
 
 It works in two stages:
@@ -45,7 +45,7 @@ __all__ = ["UNIT_SCHEMA", "ParseLimits", "detect_language", "parse_files"]
 class ParseLimits:
     """What one input unit may cost; a unit over a limit is quarantined (reason in brackets).
 
-    The defaults are those of ``[limits]`` in dateline.toml (flows/config.py ``Config``).
+    The defaults are those of ``[limits]`` in dateline.toml (dateline/config.py ``Config``).
 
     * ``max_json_depth``: nesting of arrays/objects in a JSON file or JSON Lines record
       [``too_deep``]. Checked by a linear scan before decoding, so a deep file costs no recursion.

@@ -3,7 +3,7 @@
 polars runs a ``map_elements`` function on one of its own threads when the expression is evaluated
 next to others in one ``select`` / ``with_columns`` (polars 2.1, also with
 ``POLARS_MAX_THREADS=1``). Python runs signal handlers on the main thread only, so the time limit
-per article of flows/isolation.py (a ``SIGALRM`` timer) cannot interrupt a regular expression that
+per article of dateline/runtime/isolation.py (a ``SIGALRM`` timer) cannot interrupt a regular expression that
 stalls there: the main thread waits inside polars. Extraction therefore applies its Python
 functions with :func:`map_py`, a plain loop on the thread that called it, and the time limit covers
 all of extraction. The loop costs what ``map_elements`` costs (that is a Python loop too).

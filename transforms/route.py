@@ -208,7 +208,7 @@ def route_units(
 def quarantine_failed(units: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """Move the units of articles whose extraction failed from route 'article' to 'quarantine'.
 
-    ``failed``: article_id, reason, detail (flows/isolation.py). A unit routed as a duplicate of a
+    ``failed``: article_id, reason, detail (dateline/runtime/isolation.py). A unit routed as a duplicate of a
     failed article of this batch (same content) is quarantined too, with the same reason and a
     detail naming the unit that failed: its original is not loaded. Quarantined units get
     ``quarantine_reason``/``quarantine_detail`` and a NULL ``article_id``; order and other columns

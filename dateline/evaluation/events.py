@@ -97,7 +97,7 @@ def evaluate_events(
 ) -> dict[str, Any]:
     """Run the extraction over the records and score it (see the module docstring).
 
-    ``nlp`` is the NER model the pipeline uses (flows.ner_model.load_ner), or None for rules only.
+    ``nlp`` is the NER model the pipeline uses (dateline.resources.ner_model.load_ner), or None for rules only.
     """
     started = time.perf_counter()
     rows = []

@@ -89,10 +89,10 @@ OTHER_VARIABLES: dict[str, str] = {
 }
 #: Test hooks and test-suite switches: valid, never suggested for a misspelt variable.
 TEST_VARIABLES: dict[str, str] = {
-    "DATELINE_CRASH_AT": "SIGKILL the run at a stage (flows/faults.py)",
-    "DATELINE_PAUSE_AT": "pause the run at a stage (flows/faults.py)",
-    "DATELINE_FAIL_ARTICLE": "extraction fails on marked articles (flows/faults.py)",
-    "DATELINE_SLOW_ARTICLE": "extraction stalls on marked articles (flows/faults.py)",
+    "DATELINE_CRASH_AT": "SIGKILL the run at a stage (dateline/runtime/faults.py)",
+    "DATELINE_PAUSE_AT": "pause the run at a stage (dateline/runtime/faults.py)",
+    "DATELINE_FAIL_ARTICLE": "extraction fails on marked articles (dateline/runtime/faults.py)",
+    "DATELINE_SLOW_ARTICLE": "extraction stalls on marked articles (dateline/runtime/faults.py)",
     "DATELINE_SLOW": "run the slow NER score (tests/test_ner.py)",
     "DATELINE_SCREENSHOT_DIR": "keep the report's screenshots (tests/test_report.py)",
     "DATELINE_TEST_MARK": "marks the processes of a run (tests/test_parallel.py)",

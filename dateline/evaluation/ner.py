@@ -1,7 +1,7 @@
 """Measuring extraction against gold data: ``dateline eval ner``.
 
 The NER evaluation runs what the pipeline runs (``transforms.ner.ner_spans`` with the model from
-``flows.ner_model.load_ner``) on each CoNLL ``-DOCSTART-`` document as one text (its tokens joined
+``dateline.resources.ner_model.load_ner``) on each CoNLL ``-DOCSTART-`` document as one text (its tokens joined
 by single spaces), maps each predicted character span to the CoNLL tokens it covers, and scores
 exact spans (same first token, same last token, same type) against the gold spans.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.conll import ConllDoc, doc_text, read_conll
+from dateline.evaluation.conll import ConllDoc, doc_text, read_conll
 
 MICRO_TYPES = ("PER", "ORG", "LOC")
 ALL_TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -92,7 +92,7 @@ def predicted_spans(docs: list[ConllDoc], ents: pl.DataFrame) -> list[Span]:
 
 def evaluate_ner(conll: Path, model: Path | None = None, *, batch_size: int = 16) -> dict:
     """Run the pipeline's NER on a CoNLL file and score it (see the module doc)."""
-    from flows.ner_model import load_ner
+    from dateline.resources.ner_model import load_ner
     from transforms.ner import ner_spans
 
     docs = read_conll(conll)
@@ -128,7 +128,7 @@ def ner_speed(
 ) -> dict:
     """Articles/s and tokens/s of the NER alone (``ner_spans``) over the bodies of ``corpus``'s
     ``*.txt`` files; loading the model and reading the files are not timed."""
-    from flows.ner_model import load_ner
+    from dateline.resources.ner_model import load_ner
     from transforms.ner import ner_spans
 
     files = sorted(corpus.rglob("*.txt"))

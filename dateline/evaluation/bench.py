@@ -1,6 +1,6 @@
 """End-to-end benchmark: the full `dateline run` on a copy of a corpus into a fresh warehouse.
 
-Usage: .venv/bin/python -m flows.bench [--corpus DIR] [--runs N]   (make bench)
+Usage: .venv/bin/python -m dateline.evaluation.bench [--corpus DIR] [--runs N]   (make bench)
 
 Prints, per run and as the last line, ``N articles/s`` (articles loaded / wall-clock seconds of the
 whole command, start-up included) and the peak resident memory of the command: the largest sum of
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows.interrupts import processes
-from flows.settings import REPO_ROOT, missing_shared, shared_data
+from dateline.runtime.interrupts import processes
+from dateline.settings import REPO_ROOT, missing_shared, shared_data
 
 
 def default_corpus() -> Path:
@@ -76,7 +76,7 @@ def bench_once(corpus: Path, work: Path) -> dict:
     wh = work / "bench.duckdb"
     for p in work.glob("bench.duckdb*"):
         p.unlink()
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--input", str(inp), "--warehouse", str(wh)]
+    cmd = [sys.executable, "-m", "dateline", "run", "--input", str(inp), "--warehouse", str(wh)]
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as out:

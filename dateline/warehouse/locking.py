@@ -7,7 +7,7 @@
   (``<stem>.snapshot.duckdb``) is written to a temporary file and renamed over the old one, so a
   reader always sees a whole snapshot; ``dateline query`` falls back to it while a run holds the
   live file.
-* :func:`flows.faults.crashpoint` - a test hook: ``DATELINE_CRASH_AT=<stage>`` makes the process SIGKILL itself
+* :func:`dateline.runtime.faults.crashpoint` - a test hook: ``DATELINE_CRASH_AT=<stage>`` makes the process SIGKILL itself
   when it reaches that stage, so tests can kill a real run at precise points.
 """
 
@@ -25,10 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # light imports only: ``dateline run`` takes the lock before it imports duckdb, polars or prefect
-from flows.errors import WarehouseError
-from flows.faults import CRASH_STAGES, crash_requested, crashpoint
+from dateline.errors import WarehouseError
+from dateline.runtime.faults import CRASH_STAGES, crash_requested, crashpoint
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: ``dateline run`` waiting for another run says how long it has waited, this often (seconds).
 WAIT_REMINDER_SECONDS = 30.0
@@ -250,18 +254,20 @@ __all__ = [
 ]
 
 
-def open_for_reading(warehouse: Path, wait_seconds: float = 3.0, use_snapshot: bool = True):
+def open_for_reading(
+    warehouse: Path, wait_seconds: float = 3.0, use_snapshot: bool = True
+) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A read-only, sandboxed connection for analysts, and a sentence saying what it reads.
 
     The connection reads the warehouse (or its snapshot) and nothing else
-    (:data:`flows.warehouse.SANDBOX_CONFIG`: no other file, URL, database or extension, settings
+    (:data:`dateline.warehouse.store.SANDBOX_CONFIG`: no other file, URL, database or extension, settings
     locked). The live warehouse is tried first, retrying for ``wait_seconds`` while a run holds it; then
     the last published snapshot (if ``use_snapshot`` and it exists). Never a lock error while a
     snapshot exists; without one, :class:`WarehouseError` says the warehouse is busy.
     """
     import duckdb
 
-    from flows import warehouse as wh
+    from dateline.warehouse import store as wh
 
     warehouse = Path(warehouse)
     snap = snapshot_path(warehouse)

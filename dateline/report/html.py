@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from flows import warehouse as wh
+from dateline.warehouse import store as wh
 from schemas.tables import NO_NEW_DATA
 
 #: Tables whose row counts are charted, in this order.
@@ -86,7 +86,7 @@ class ReportPaths:
 
 
 def _runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql(
+    runs: pl.DataFrame = con.sql(
         """
         SELECT r.run_id, r.started_at, r.finished_at, r.status, r.dq_verdict, r.input_dir,
                r.files_seen, r.files_new, r.files_unchanged, r.files_duplicate, r.files_quarantined,
@@ -104,6 +104,7 @@ def _runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         ORDER BY r.started_at, r.run_id
         """
     ).pl()
+    return runs
 
 
 def _example_article_ids(results: pl.DataFrame) -> set[str]:
@@ -314,7 +315,7 @@ SERIES_COLORS = {"critical": "#d1242f", "warning": "#d4a72c"}
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
-    exp = 10 ** (len(str(int(value))) - 1)
+    exp: float = 10 ** (len(str(int(value))) - 1)
     for step in (1, 2, 2.5, 5, 10):
         if value <= step * exp:
             return step * exp
@@ -717,9 +718,9 @@ def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | Non
     the page of every other run the index links to that ``out_dir`` does not have yet (pages
     already there are kept: each shows its run as it was when written).
 
-    The warehouse is read through a sandboxed connection (:data:`flows.warehouse.SANDBOX_CONFIG`),
+    The warehouse is read through a sandboxed connection (:data:`dateline.warehouse.store.SANDBOX_CONFIG`),
     like ``dateline query``'s. Raises :class:`ReportError` when there is no such run,
-    :class:`flows.warehouse.WarehouseError` when the warehouse cannot be opened.
+    :class:`dateline.warehouse.store.WarehouseError` when the warehouse cannot be opened.
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(warehouse)
     con = wh.connect(Path(warehouse), read_only=True, sandbox=True)

@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from flows.serve import ServeError, free_port, wait_healthy
+from dateline.runtime.prefect_server import ServeError, free_port, wait_healthy
 
 # the settings Prefect's own temporary server (prefect.server.api.server.SubprocessASGIServer)
 # runs with: no UI, ephemeral mode

@@ -3,7 +3,7 @@
 A large batch is cut into chunks of whole articles; worker processes run
 ``transforms.extract.extract`` on the chunks and the results are merged with
 ``transforms.extract.merge_extracted`` (articles are independent, so the merged result equals one
-call over the whole batch). Each worker guards every article of its chunk (flows/isolation.py):
+call over the whole batch). Each worker guards every article of its chunk (dateline/runtime/isolation.py):
 an article whose extraction raises or overruns ``[limits] article_timeout_seconds`` is set aside,
 not the chunk. The NER model and the rule coder are CPU-bound Python/numpy code
 that holds the GIL, so processes, not threads, are what use a second core.
@@ -112,11 +112,11 @@ def _init_worker() -> None:
     # Once extraction runs, the run's process waits and they have the CPUs.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(WORKER_NICE)
-    from flows import settings
+    from dateline import settings
 
     settings.configure()
-    from flows.ner_model import load_ner
-    from flows.reference import load_reference
+    from dateline.resources.ner_model import load_ner
+    from dateline.resources.reference import load_reference
     from transforms.gazetteer import build_gazetteer
     from transforms.verbs import build_verb_lexicon
 
@@ -133,15 +133,15 @@ def _init_worker() -> None:
 
 
 def _worker_fingerprint() -> str:
-    return _WORKER["fingerprint"]
+    return str(_WORKER["fingerprint"])
 
 
 def _extract_chunk(
     articles: pl.DataFrame, today: date, default_year: int | None, timeout: float
 ) -> dict[str, pl.DataFrame]:
-    """One chunk in a worker: extraction guarded per article (flows/isolation.py; a worker runs
+    """One chunk in a worker: extraction guarded per article (dateline/runtime/isolation.py; a worker runs
     its tasks on its main thread, so the time limit holds), with the articles set aside."""
-    from flows.isolation import extract_articles
+    from dateline.runtime.isolation import extract_articles
 
     out = extract_articles(
         articles,
@@ -332,10 +332,10 @@ def extract_batch(
     else (or when the workers hold other reference data, or one died) with ``in_process``. The
     pool is shut down before returning.
 
-    The workers guard each article (flows/isolation.py, ``timeout`` seconds per article): their
+    The workers guard each article (dateline/runtime/isolation.py, ``timeout`` seconds per article): their
     result holds ``isolation.FAILED_KEY``, the articles set aside; ``in_process`` should do the same.
     """
-    from flows.isolation import merge_isolated
+    from dateline.runtime.isolation import merge_isolated
 
     if workers < 2 or articles.height < max(min_articles, 2):
         shutdown()

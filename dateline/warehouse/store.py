@@ -27,8 +27,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from flows.errors import WarehouseError  # defined there: the run lock needs it without duckdb
-from flows.faults import stage_hook
+from dateline.config import REPO_ROOT
+from dateline.errors import WarehouseError  # defined there: the run lock needs it without duckdb
+from dateline.runtime.faults import stage_hook
 from schemas.tables import (
     ALL_TABLES,
     ARTICLE_SIGNATURES,
@@ -62,7 +63,7 @@ from transforms.near_dup import SIGNATURE_SCHEMA, bucket_rows
 
 log = logging.getLogger(__name__)
 
-VIEWS_SQL = Path(__file__).resolve().parents[1] / "warehouse" / "views.sql"
+VIEWS_SQL = REPO_ROOT / "warehouse" / "views.sql"
 
 #: Tables whose rows belong to an article (deleted / re-homed with it). ``events`` is not one:
 #: an event goes when its last mention goes (:func:`_refresh_events`).
@@ -190,7 +191,7 @@ def _private_spill_dir() -> str:
 def open_duckdb(path: Path, read_only: bool = True, sandbox: bool = False) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect`` of ``path``, with :data:`SANDBOX_CONFIG` and a private spill folder when
     ``sandbox`` (no retry, no error translation: :func:`connect` and
-    :func:`flows.locking.open_for_reading` do those)."""
+    :func:`dateline.warehouse.locking.open_for_reading` do those)."""
     config: dict[str, Any] = {}
     if sandbox:
         config = {**SANDBOX_CONFIG, "temp_directory": _private_spill_dir()}
@@ -263,7 +264,8 @@ def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-    return con.sql(sql, params=params).pl()
+    frame: pl.DataFrame = con.sql(sql, params=params).pl()
+    return frame
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
@@ -722,7 +724,7 @@ def write_dq_runs(con: duckdb.DuckDBPyConnection, run_id: str, metrics: pl.DataF
 def dq_history(con: duckdb.DuckDBPyConnection, before_run: str | None = None) -> pl.DataFrame:
     """``dq_runs`` rows of the successful runs (other than ``before_run``) with their ``started_at``.
 
-    The history :func:`flows.validate.validate_run` compares a batch with (failed runs are left
+    The history :func:`dateline.quality.validate.validate_run` compares a batch with (failed runs are left
     out: their batch was not loaded, and a broken batch must not become the norm).
     """
     df = _frame(

@@ -20,7 +20,7 @@ not overrun cost one extraction call each (~50 ms of fixed cost).
 Signal handlers run on the main thread only: when extraction runs on another thread the budget
 is not enforced (errors are still isolated) and ``note`` says so. The ``dateline run`` command,
 a served run (Prefect's runner starts ``python -m prefect.engine``) and the worker processes of
-flows/parallel.py all extract on their main thread.
+dateline/runtime/workers.py all extract on their main thread.
 
 Coverage: all of extraction's Python work per text runs on the thread that called it, so the
 budget covers every stage: the sentence splitter, the gazetteer's matching, publication dates,
@@ -32,7 +32,7 @@ extraction applies its Python functions with ``transforms.pymap.map_py``, a plai
 no interrupt: their regular expressions (Rust's ``regex``) run in linear time. Parsing
 (transforms/parse.py) runs before extraction, outside this timer.
 
-The module knows nothing of the worker pool: flows/parallel.py calls it inside each worker, and the
+The module knows nothing of the worker pool: dateline/runtime/workers.py calls it inside each worker, and the
 in-process path of flows/ingest.py calls it directly.
 """
 
@@ -77,7 +77,7 @@ _PROJECT_DIRS = ("transforms", "flows", "schemas")
 
 # project files a detail's "where" looks through to their caller: this module's timer, and the
 # loop that applies a stage's function to each text (the stage is the useful place)
-_PASS_THROUGH = ("flows/isolation.py", "transforms/pymap.py")
+_PASS_THROUGH = ("dateline/runtime/isolation.py", "transforms/pymap.py")
 
 
 class _Timeout(BaseException):
@@ -244,9 +244,9 @@ def extract_articles(
 
     Returns extract's frames plus :data:`FAILED_KEY`: the articles set aside (their rows are in
     no other frame). The gazetteer and verb lexicon are built once here when not given, not once
-    per retried group. Honours the test-only faults of :func:`flows.faults.article_faults`.
+    per retried group. Honours the test-only faults of :func:`dateline.runtime.faults.article_faults`.
     """
-    from flows.faults import article_faults
+    from dateline.runtime.faults import article_faults
     from transforms.extract import extract
     from transforms.gazetteer import build_gazetteer
     from transforms.verbs import build_verb_lexicon

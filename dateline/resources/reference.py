@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dateline.config import REPO_ROOT
 from schemas.tables import REFERENCE_TABLES, Table
 
 AGENTS_SCHEMA = pl.Schema({"term": pl.String, "sector": pl.String, "source": pl.String})
@@ -26,7 +27,7 @@ class ReferenceDataError(RuntimeError):
 
 
 def default_seeds_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / "seeds"
+    return REPO_ROOT / "seeds"
 
 
 def _read(path: Path, columns: list[str], schema: pl.Schema) -> pl.DataFrame:

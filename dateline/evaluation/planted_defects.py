@@ -13,8 +13,8 @@ writes three runs into a warehouse:
 
 Then it writes the HTML report of each run and prints which checks failed with their rows.
 
-    .venv/bin/python -m flows.planted_defects                  # all 2,225 BBC files (~1 min)
-    .venv/bin/python -m flows.planted_defects --limit 90 --out /tmp/dq
+    .venv/bin/python -m dateline.evaluation.planted_defects                  # all 2,225 BBC files (~1 min)
+    .venv/bin/python -m dateline.evaluation.planted_defects --limit 90 --out /tmp/dq
 
 ``tests/test_report.py`` runs the same on a small part of the corpus.
 """
@@ -29,23 +29,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from flows import settings  # noqa: E402
-from flows.settings import missing_shared, shared_data  # noqa: E402
+from dateline import settings
+from dateline.settings import REPO_ROOT as REPO
+from dateline.settings import missing_shared, shared_data
 
 settings.configure()
 
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
-from flows import warehouse as wh  # noqa: E402
-from flows.discover import discover  # noqa: E402
-from flows.reference import load_reference  # noqa: E402
-from flows.report import ReportPaths, write_report  # noqa: E402
-from flows.validate import validate_run, verdict  # noqa: E402
+from dateline.pipeline.discover import discover  # noqa: E402
+from dateline.quality.validate import validate_run, verdict  # noqa: E402
+from dateline.report.html import ReportPaths, write_report  # noqa: E402
+from dateline.resources.reference import load_reference  # noqa: E402
+from dateline.warehouse import store as wh  # noqa: E402
 from transforms.extract import extract  # noqa: E402
 from transforms.parse import parse_files  # noqa: E402
 from transforms.route import route_units  # noqa: E402
@@ -103,7 +100,7 @@ def route(paths: list[Path]) -> pl.DataFrame:
 
 def _discover(path: Path) -> pl.DataFrame:
     found = discover(path, max_bytes=5_000_000)
-    return getattr(found, "files", found)  # Discovery (newer flows.discover) or the frame itself
+    return getattr(found, "files", found)  # Discovery (newer dateline.pipeline.discover) or the frame itself
 
 
 def _set(df: pl.DataFrame, idx: int, column: str, value: object) -> pl.DataFrame:

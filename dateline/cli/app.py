@@ -23,11 +23,12 @@ from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from flows import settings
-from flows.faults import stage_hook
+from dateline import settings
+from dateline.runtime.faults import stage_hook
 
 if TYPE_CHECKING:
-    from flows.interrupts import RunStop
+    from dateline.runtime.interrupts import RunStop
+    from flows.ingest import RunSummary
 
 settings.configure()
 
@@ -73,7 +74,7 @@ def _common(
 ) -> None:
     """Checks shared by every command: an unknown DATELINE_* environment variable is an error
     (the one a command reads would otherwise be ignored without a word)."""
-    from flows import config
+    from dateline import config
 
     config.check_environment()
 
@@ -190,7 +191,7 @@ def run(
     back unless it was committed, the run is marked failed, one line says what was loaded, and
     the exit code is 130 (SIGINT) or 143 (SIGTERM).
     """
-    from flows import interrupts
+    from dateline.runtime import interrupts
 
     stop = interrupts.RunStop()
     started = _Started(as_json=as_json, input_dir=input_dir)
@@ -224,7 +225,7 @@ class _Started:
     warehouse: Path | None = None
     run_id: str | None = None
     waiting_for: str | None = None  # the holder of the run lock, while waiting for it
-    api: Any = None  # flows.prefect_api.TemporaryApi (imported late)
+    api: Any = None  # dateline.runtime.prefect_api.TemporaryApi (imported late)
     flow: bool = False  # the ingest flow was called: the run may have a runs row
     summary: Any = None  # flows.ingest.RunSummary: the flow returned
     as_json: bool = False  # --json: the stopped run's object is printed on stdout too
@@ -244,12 +245,13 @@ def _run(
     rehash: bool,
     as_json: bool,
 ) -> None:
-    """The body of :func:`run`; ``stop`` (flows.interrupts.RunStop) knows its stage, ``started``
+    """The body of :func:`run`; ``stop`` (dateline.runtime.interrupts.RunStop) knows its stage, ``started``
     what it started, ``held`` holds the run lock until :func:`run` returns."""
-    from flows import config, locking
-    from flows.discover import InputError, check_input_folder
+    from dateline import config
+    from dateline.pipeline.discover import InputError, check_input_folder
+    from dateline.warehouse import locking
 
-    stop.claim()  # polars (imported by flows.discover) put its SIGINT handler before this command's
+    stop.claim()  # polars (imported by dateline.pipeline.discover) put its SIGINT handler before this command's
     cfg = config.load()
     input_dir = started.input_dir = input_dir or cfg.input
     try:  # missing, not a folder, or cannot be listed: one line, exit 2, before Prefect starts
@@ -284,8 +286,9 @@ def _run(
     started.waiting_for = None
     # start-up in parallel: Prefect's API server boots while this process imports its libraries
     stop.stage = "start-up"
-    from flows import parallel, prefect_api
-    from flows.serve import ServeError
+    from dateline.runtime import prefect_api
+    from dateline.runtime import workers as parallel
+    from dateline.runtime.prefect_server import ServeError
 
     api = started.api = prefect_api.start_early()
     early = parallel.prestart_early(
@@ -295,8 +298,8 @@ def _run(
         after=api.booted if api is not None else None,
     )
     stage_hook("start_up")
-    from flows import progress
-    from flows import warehouse as wh
+    from dateline.runtime import progress
+    from dateline.warehouse import store as wh
     from flows.ingest import ingest
 
     stop.claim()  # in case a library imported above put its own handler first
@@ -357,7 +360,7 @@ def _run(
 
 
 def _stopped(stop: RunStop, started: _Started) -> NoReturn:
-    """After SIGINT / SIGTERM (``stop``, a flows.interrupts.RunStop, has the signal and the stage):
+    """After SIGINT / SIGTERM (``stop``, a dateline.runtime.interrupts.RunStop, has the signal and the stage):
     stop the workers, mark the run failed, stop the temporary API server, print one line saying
     what was and was not loaded, and end the process with 130 / 143. Never returns."""
     stop.on_deadline(
@@ -370,8 +373,8 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
         # run --json prints its object when the deadline ends the process too
         stdout=(lambda text, code: _signalled_json(started, text, code)) if started.as_json else None,
     )
-    if "flows.parallel" in sys.modules:
-        from flows import parallel
+    if "dateline.runtime.workers" in sys.modules:
+        from dateline.runtime import workers as parallel
 
         parallel.close()
     outcome = _stopped_outcome(stop.message(), started)
@@ -426,7 +429,7 @@ def _stopped_outcome(why: str, started: _Started) -> str:
     path, run_id = started.warehouse, started.run_id
     if not started.flow or path is None or run_id is None or not path.exists():
         return "nothing was loaded"
-    from flows import warehouse as wh
+    from dateline.warehouse import store as wh
 
     try:
         con = wh.connect(path)
@@ -445,7 +448,7 @@ def _stopped_outcome(why: str, started: _Started) -> str:
 
 
 def _is_out_of_space(exc: BaseException) -> bool:
-    from flows import warehouse as wh
+    from dateline.warehouse import store as wh
 
     return wh.out_of_space(exc) is not None
 
@@ -460,7 +463,7 @@ def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
     """
     import shutil
 
-    from flows import warehouse as wh
+    from dateline.warehouse import store as wh
 
     folder = Path(warehouse).resolve().parent
     try:
@@ -529,8 +532,8 @@ def _files_to_read(input_dir: Path, warehouse: Path, rehash: bool) -> int:
     """How many files under ``input_dir`` a run would read (the flow's discovery rule, without
     reading them), for starting the extraction workers early. Called while holding the run lock
     (no other run writes the warehouse meanwhile)."""
-    from flows import warehouse as wh
-    from flows.discover import count_to_read
+    from dateline.pipeline.discover import count_to_read
+    from dateline.warehouse import store as wh
 
     manifest = None
     if warehouse.exists():
@@ -558,7 +561,7 @@ def _no_heartbeats(active: bool) -> Iterator[None]:
         yield
 
 
-def _print_summary(s) -> None:
+def _print_summary(s: RunSummary) -> None:
     console.print(Text.assemble((f"run {s.run_id}", "bold"), f"  {s.status}  ({s.seconds:.1f} s)"))
     console.print(f"input      {s.input_dir}\nwarehouse  {s.warehouse}")
     console.print(
@@ -619,8 +622,9 @@ def query(
     """
     import duckdb
 
-    from flows import config, locking
-    from flows import warehouse as wh
+    from dateline import config
+    from dateline.warehouse import locking
+    from dateline.warehouse import store as wh
 
     cfg = config.load()
     path = settings.warehouse_path(warehouse)
@@ -673,8 +677,8 @@ def status(
     """The last runs: when, how long, files and rows, data-quality verdict; and any run in progress."""
     import json
 
-    from flows import locking
-    from flows.report import verdict_label
+    from dateline.report.html import verdict_label
+    from dateline.warehouse import locking
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {fmt!r}")
@@ -828,8 +832,9 @@ def serve(
 
     Each run prints a summary line here and writes its data-quality report (reports/ next to
     the warehouse), as `make run` does."""
-    from flows import config
-    from flows import serve as serve_mod
+    from dateline import config
+    from dateline.runtime.prefect_server import ServeError
+    from flows import deploy as serve_mod
 
     cfg = config.load()
     input_dir = input_dir or cfg.input
@@ -857,7 +862,7 @@ def serve(
             echo=lambda line: console.print(line, markup=False),
             once=once,
         )
-    except serve_mod.ServeError as e:
+    except ServeError as e:
         raise RunFailed(str(e)) from None
     if code:
         raise SystemExit(code)
@@ -895,7 +900,7 @@ def train_ner_cmd(
     """Train the NER model (spaCy tok2vec + ner) on CoNLL-2003 and write the best one to --out."""
     import json
 
-    from flows.ner_train import DEFAULT_CONFIG, train_ner
+    from dateline.evaluation.train_ner import DEFAULT_CONFIG, train_ner
 
     cfg = config or DEFAULT_CONFIG
     for label, path in (("--train", train), ("--dev", dev)):
@@ -926,8 +931,8 @@ def eval_ner_cmd(
     """Score the pipeline's NER on a CoNLL file; the last stdout line is the JSON result."""
     import json
 
-    from flows.evaluate import evaluate_ner
-    from flows.ner_model import NerModelMissing
+    from dateline.evaluation.ner import evaluate_ner
+    from dateline.resources.ner_model import NerModelMissing
 
     if not conll.is_file():
         raise UsageError(settings.missing_shared("--conll file", conll))
@@ -951,7 +956,7 @@ def eval_ner_speed_cmd(
     """Time the NER alone on article texts; the last stdout line is JSON (articles/s, tokens/s)."""
     import json
 
-    from flows.evaluate import ner_speed
+    from dateline.evaluation.ner import ner_speed
 
     if not corpus.is_dir():
         raise UsageError(settings.missing_shared("--corpus folder", corpus))
@@ -966,8 +971,8 @@ def eval_events_cmd(
     """Score event coding against PLOVER gold records; the last stdout line is the JSON result."""
     import json
 
-    from flows.eval_events import EvalDataError, evaluate_events, read_plover
-    from flows.reference import load_reference
+    from dateline.evaluation.events import EvalDataError, evaluate_events, read_plover
+    from dateline.resources.reference import load_reference
 
     if not plover.is_file():
         raise UsageError(settings.missing_shared("--plover file", plover))
@@ -975,7 +980,7 @@ def eval_events_cmd(
         records = read_plover(plover)
     except EvalDataError as e:
         raise UsageError(str(e)) from None
-    from flows.ner_model import load_ner
+    from dateline.resources.ner_model import load_ner
 
     result = evaluate_events(records, load_reference(), load_ner())
     sys.stdout.write(json.dumps(result) + "\n")
@@ -995,7 +1000,7 @@ def report(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Write the self-contained HTML data-quality report of a run, and the index over all runs."""
-    from flows.report import ReportError, write_report
+    from dateline.report.html import ReportError, write_report
 
     path = settings.warehouse_path(warehouse)
     if not path.exists():
@@ -1042,11 +1047,11 @@ def main() -> None:
 
 #: Errors of bad input or configuration (exit 2) and of a failed run (exit 1), by module and name.
 _USAGE_ERRORS = (
-    ("flows.config", "ConfigError"),
-    ("flows.ner_model", "NerModelMissing"),
-    ("flows.reference", "ReferenceDataError"),
+    ("dateline.config", "ConfigError"),
+    ("dateline.resources.ner_model", "NerModelMissing"),
+    ("dateline.resources.reference", "ReferenceDataError"),
 )
-_RUN_ERRORS = (("flows.errors", "WarehouseError"),)
+_RUN_ERRORS = (("dateline.errors", "WarehouseError"),)
 
 
 def _loaded(own: type[BaseException], names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from flows.conll import ConllDoc, read_conll
-from flows.ner_model import register_augmenters
-from flows.settings import REPO_ROOT
+from dateline.evaluation.conll import ConllDoc, read_conll
+from dateline.resources.ner_model import register_augmenters
+from dateline.settings import REPO_ROOT
 
 DEFAULT_CONFIG = REPO_ROOT / "seeds" / "models" / "ner_config.cfg"
 SENTS_PER_DOC = 10
@@ -67,7 +67,7 @@ def train_ner(
 
     register_augmenters()
     # thinc's bundled BLIS gemm is ~3x slower than numpy's OpenBLAS on this machine's CPU (see
-    # flows.ner_model.use_numpy_matmul); models built from here on use numpy's matmul
+    # dateline.resources.ner_model.use_numpy_matmul); models built from here on use numpy's matmul
     from thinc.api import NumpyOps, set_current_ops
 
     set_current_ops(NumpyOps(use_blis=False))

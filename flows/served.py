@@ -1,9 +1,9 @@
 """What each run started by ``dateline serve`` does: the ingest flow, then its report and summary.
 
-``dateline serve`` (flows/serve.py) serves :func:`served_ingest`, a flow named ``ingest`` (so the
+``dateline serve`` (flows/deploy.py) serves :func:`served_ingest`, a flow named ``ingest`` (so the
 deployment is still ``ingest/<name>``) that runs :func:`flows.ingest.ingest`'s work and then, as
 ``make run`` does after ``dateline run``, writes the run's data-quality report
-(:func:`flows.report.write_report`) and prints one summary line. A run that fails is reported
+(:func:`dateline.report.html.write_report`) and prints one summary line. A run that fails is reported
 too: that is when the report matters. The line goes to the run's stdout, which Prefect's runner
 streams to the ``dateline serve`` terminal, for scheduled runs and runs triggered from the UI or
 the API alike (each runs in a subprocess of the serving process).
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow
 from prefect.states import Failed, State
 
-from flows import warehouse as wh
+from dateline.warehouse import store as wh
 
 if TYPE_CHECKING:
     from flows.ingest import RunSummary
@@ -32,7 +32,7 @@ def summary_line(run: dict[str, Any], report: str) -> str:
     """One line about a finished run: id, status, files, articles and rows, verdict, message, and
     where its report is (or why there is none). ``run`` holds :class:`RunSummary` fields or a
     ``runs`` row (``rows_written`` instead of ``rows``)."""
-    from flows.report import verdict_label
+    from dateline.report.html import verdict_label
 
     rows = run.get("rows_written")
     if rows is None and isinstance(run.get("rows"), dict):
@@ -77,7 +77,7 @@ def _write_report(warehouse: Path, run_id: str) -> str:
     """Write the run's report (reports/ next to the warehouse); say where, or why it was not."""
     import duckdb
 
-    from flows.report import ReportError, write_report
+    from dateline.report.html import ReportError, write_report
 
     try:
         paths = write_report(warehouse, run_id=run_id)
@@ -123,7 +123,7 @@ def served_ingest(
     anything else is re-raised after the summary line, for Prefect to log.
     """
     # imported here: the serving process registers this flow without the pipeline's libraries
-    from flows.discover import InputError
+    from dateline.pipeline.discover import InputError
     from flows.ingest import ingest, new_run_id
 
     warehouse = Path(warehouse)

@@ -5,7 +5,7 @@ as long as that run). :func:`serve` uses ``$PREFECT_API_URL`` when it is set; ot
 a local server (:class:`LocalServer`: SQLite under ``prefect_home``, loopback only) and stops it
 again on Ctrl-C / SIGTERM. Runs of the deployment execute in subprocesses of the serving process
 (Prefect's ``Runner``), each taking the warehouse's run lock like any other run. The served flow
-is :func:`flows.serve_runs.served_ingest`: each run, scheduled or triggered, writes its
+is :func:`flows.served.served_ingest`: each run, scheduled or triggered, writes its
 data-quality report and prints its summary line into this terminal. ``once=True`` creates one
 run of the deployment, lets the same runner execute it, and returns its exit code.
 """
@@ -14,140 +14,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from dateline.runtime.prefect_server import LocalServer, ServeError, port_free
+
 if TYPE_CHECKING:
     from prefect.runner import Runner
-
-SERVER_START_TIMEOUT = 180.0
-
-
-class ServeError(RuntimeError):
-    """The Prefect server could not be started or reached (exit code 1)."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(
-    api_url: str, timeout: float = SERVER_START_TIMEOUT, proc: subprocess.Popen | None = None
-) -> None:
-    """Poll ``<api_url>/health`` until it answers, ``proc`` dies, or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise ServeError(f"the Prefect server exited with code {proc.returncode} while starting")
-        try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    raise ServeError(f"the Prefect server at {api_url} did not become healthy within {timeout:.0f} s")
-
-
-class LocalServer:
-    """A Prefect server in a subprocess: ``prefect server start`` on a loopback port.
-
-    Its database (SQLite) and settings live in ``home`` (its ``PREFECT_HOME``); its output goes to
-    ``home/server.log``. Use as a context manager, or call :meth:`start` and :meth:`stop`.
-    """
-
-    def __init__(self, home: Path, host: str = "127.0.0.1", port: int = 0, ui: bool = True) -> None:
-        self.home = Path(home)
-        self.host = host
-        self.port = port or free_port(host)
-        self.ui = ui
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{self.host}:{self.port}/api"
-
-    @property
-    def ui_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = SERVER_START_TIMEOUT) -> LocalServer:
-        self.home.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-        env.update(
-            PREFECT_HOME=str(self.home),
-            PREFECT_SERVER_ANALYTICS_ENABLED="false",
-            DO_NOT_TRACK="1",
-            PREFECT_UI_ENABLED="true" if self.ui else "false",
-            PREFECT_SERVER_UI_ENABLED="true" if self.ui else "false",
-            PREFECT_LOGGING_LEVEL="WARNING",
-        )
-        cmd = [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            self.host,
-            "--port",
-            str(self.port),
-            "--ui" if self.ui else "--no-ui",
-            "--analytics-off",
-        ]
-        log = (self.home / "server.log").open("ab")
-        try:
-            # own session: a Ctrl-C in the terminal reaches `dateline serve`, which stops the
-            # runner first (pausing the schedule through the API) and then this server
-            self.proc = subprocess.Popen(
-                cmd,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
-        try:
-            wait_healthy(self.api_url, timeout, self.proc)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """Stop the server (SIGTERM to its process group, SIGKILL if it lingers)."""
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def __enter__(self) -> LocalServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def serve(
@@ -176,7 +51,7 @@ def serve(
     if api_url:
         echo(f"Prefect server: {api_url} (from PREFECT_API_URL)")
     else:
-        if port and not _port_free(host, port):
+        if port and not port_free(host, port):
             raise ServeError(
                 f"port {port} on {host} is in use: set [serve] port (0 = any free port) or "
                 "PREFECT_API_URL to use a running server"
@@ -199,7 +74,7 @@ def serve(
         from prefect.runner import Runner
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from flows.serve_runs import served_ingest
+        from flows.served import served_ingest
 
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
             runner = Runner(name=deployment, pause_on_shutdown=True)
@@ -264,13 +139,4 @@ def _sigterm_as_interrupt(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-__all__ = ["LocalServer", "ServeError", "free_port", "serve", "wait_healthy"]
+__all__ = ["serve"]

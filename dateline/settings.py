@@ -9,7 +9,8 @@ import logging
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from dateline.config import REPO_ROOT
+
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "dateline.duckdb"
 SAMPLE_ARTICLES = REPO_ROOT / "seeds" / "articles"
 
@@ -61,6 +62,6 @@ def warehouse_path(cli_value: Path | None = None) -> Path:
     env = os.environ.get("DATELINE_WAREHOUSE")
     if env:
         return Path(env)
-    from flows import config
+    from dateline import config
 
     return config.load().warehouse

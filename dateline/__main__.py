@@ -1,0 +1,5 @@
+"""``python -m dateline``: the ``dateline`` command line."""
+
+from dateline.cli.app import entry
+
+entry()

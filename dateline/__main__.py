@@ -1,5 +1,5 @@
 """``python -m dateline``: the ``dateline`` command line."""
 
-from dateline.cli.app import entry
+from dateline.cli.main import entry
 
 entry()

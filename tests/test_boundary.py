@@ -267,7 +267,7 @@ def test_unlistable_input_folder_raises_input_error(tmp_path: Path, monkeypatch:
 def test_cli_run_on_an_unlistable_input_folder_exits_2_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dateline.cli.app import main
+    from dateline.cli.main import main
 
     inp = tmp_path / "in"
     inp.mkdir()

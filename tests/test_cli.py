@@ -23,7 +23,7 @@ from tests.conftest import dateline_env
 def dateline(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    from dateline.cli.app import main
+    from dateline.cli.main import main
 
     monkeypatch.setattr(sys, "argv", ["dateline", *args])
     try:
@@ -78,7 +78,7 @@ def test_run_summary_names_the_kept_files(monkeypatch: pytest.MonkeyPatch) -> No
 
     from rich.console import Console
 
-    from dateline.cli import app as cli
+    from dateline.cli import run as cli
     from flows.ingest import RunSummary
 
     buf = io.StringIO()

@@ -96,7 +96,7 @@ def _every_command() -> list[list[str]]:
     """The app, and each of its commands and sub-commands, as argument lists."""
     import typer
 
-    from dateline.cli.app import app
+    from dateline.cli.main import app
 
     found: list[list[str]] = []
 

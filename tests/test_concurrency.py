@@ -75,7 +75,7 @@ def _wait_for(p: subprocess.Popen, text: str, timeout: float = 300) -> str:
 def test_two_runs_at_once_and_a_query_during_the_load(
     prefect_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dateline.cli.app import query
+    from dateline.cli.query import query
 
     inp = tmp_path / "in"
     inp.mkdir()

@@ -26,7 +26,7 @@ def test_scores_sample(reference: dict) -> None:
 
 
 def test_cli_prints_json_last(tmp_path: Path) -> None:
-    from dateline.cli.app import app
+    from dateline.cli.main import app
 
     res = CliRunner().invoke(app, ["eval", "events", "--plover", str(SAMPLE)])
     assert res.exit_code == 0, res.output

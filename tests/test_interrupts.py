@@ -303,7 +303,7 @@ def test_status_shows_a_dead_running_run_as_interrupted(
     ``status`` must not call it running when no process holds the run lock."""
     import json
 
-    from dateline.cli.app import main
+    from dateline.cli.main import main
     from dateline.warehouse import locking
     from dateline.warehouse import store as wh
 

@@ -248,7 +248,7 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule(monkeypatch: pyte
 
 
 def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:
-    from dateline.cli.app import _files_to_read
+    from dateline.cli.run import _files_to_read
     from dateline.warehouse import store as wh
 
     inbox = tmp_path / "in"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dateline.cli.app import _Started, _stopped_outcome
+from dateline.cli.run import _Started, _stopped_outcome
 from flows.ingest import RunSummary
 
 

@@ -1,0 +1,106 @@
+"""``dateline eval ner|ner-speed|events`` and ``dateline train-ner``: quality measured on gold data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dateline import settings
+from dateline.cli.common import UsageError, app, eval_app
+
+
+@app.command("train-ner")
+def train_ner_cmd(
+    train: Annotated[Path, typer.Option("--train", help="CoNLL-2003 training file (e.g. eng.train).")],
+    dev: Annotated[Path, typer.Option("--dev", help="CoNLL-2003 dev file for model selection (eng.testa).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the best model to.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    config: Annotated[
+        Path | None, typer.Option(help="spaCy training config (default: seeds/models/ner_config.cfg).")
+    ] = None,
+    max_steps: Annotated[int | None, typer.Option(help="Override training.max_steps.")] = None,
+) -> None:
+    """Train the NER model (spaCy tok2vec + ner) on CoNLL-2003 and write the best one to --out."""
+    import json
+
+    from dateline.evaluation.train_ner import DEFAULT_CONFIG, train_ner
+
+    cfg = config or DEFAULT_CONFIG
+    for label, path in (("--train", train), ("--dev", dev)):
+        if not path.is_file():
+            raise UsageError(settings.missing_shared(f"{label} file", path))
+    if not cfg.is_file():
+        raise UsageError(f"--config file {cfg} does not exist")
+    facts = train_ner(train, dev, out, seed=seed, config=cfg, max_steps=max_steps)
+    sys.stdout.write(json.dumps(facts) + "\n")
+
+
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("ner")
+def eval_ner_cmd(
+    conll: Annotated[Path, typer.Option("--conll", help="CoNLL-2003 file (4 columns, IOB1 or IOB2).")],
+    model: Annotated[
+        Path | None, typer.Option(help="spaCy NER model folder (default: seeds/models/ner_conll).")
+    ] = None,
+) -> None:
+    """Score the pipeline's NER on a CoNLL file; the last stdout line is the JSON result."""
+    import json
+
+    from dateline.evaluation.ner import evaluate_ner
+    from dateline.resources.ner_model import NerModelMissing
+
+    if not conll.is_file():
+        raise UsageError(settings.missing_shared("--conll file", conll))
+    try:
+        result = evaluate_ner(conll, model)
+    except NerModelMissing as e:
+        raise UsageError(str(e)) from None
+    except ValueError as e:
+        raise UsageError(f"{conll}: {e}") from None
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+@eval_app.command("ner-speed")
+def eval_ner_speed_cmd(
+    corpus: Annotated[Path, typer.Option("--corpus", help="Folder of article text files (any depth).")],
+    model: Annotated[Path | None, typer.Option(help="spaCy NER model folder.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many files.")] = 0,
+    n_process: Annotated[int, typer.Option(help="Processes for nlp.pipe.")] = 1,
+    batch_size: Annotated[int, typer.Option(help="Batch size for nlp.pipe.")] = 64,
+) -> None:
+    """Time the NER alone on article texts; the last stdout line is JSON (articles/s, tokens/s)."""
+    import json
+
+    from dateline.evaluation.ner import ner_speed
+
+    if not corpus.is_dir():
+        raise UsageError(settings.missing_shared("--corpus folder", corpus))
+    result = ner_speed(corpus, model, limit=limit, n_process=n_process, batch_size=batch_size)
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+@eval_app.command("events")
+def eval_events_cmd(
+    plover: Annotated[Path, typer.Option("--plover", help="PLOVER gold records (JSON array).")],
+) -> None:
+    """Score event coding against PLOVER gold records; the last stdout line is the JSON result."""
+    import json
+
+    from dateline.evaluation.events import EvalDataError, evaluate_events, read_plover
+    from dateline.resources.reference import load_reference
+
+    if not plover.is_file():
+        raise UsageError(settings.missing_shared("--plover file", plover))
+    try:
+        records = read_plover(plover)
+    except EvalDataError as e:
+        raise UsageError(str(e)) from None
+    from dateline.resources.ner_model import load_ner
+
+    result = evaluate_events(records, load_reference(), load_ner())
+    sys.stdout.write(json.dumps(result) + "\n")

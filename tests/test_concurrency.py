@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dateline.warehouse import locking
+from dateline.warehouse import lock
 from tests.conftest import SAMPLES, dateline_env
 
 #: ``dateline query`` processes started at once during a held load.
@@ -30,28 +30,28 @@ def cli(*args: str, api_url: str | None = None, **env: str) -> subprocess.Popen:
 
 def test_run_lock_wait_times_out_and_fail_is_immediate(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
-    with locking.run_lock(wh, "first") as waited:
+    with lock.run_lock(wh, "first") as waited:
         assert waited < 1
-        assert locking.is_locked(wh)
+        assert lock.is_locked(wh)
         t0 = time.monotonic()
-        with pytest.raises(locking.RunLocked, match="not waiting"), locking.run_lock(wh, "second", "fail"):
+        with pytest.raises(lock.RunLocked, match="not waiting"), lock.run_lock(wh, "second", "fail"):
             pass
         assert time.monotonic() - t0 < 1
         notes: list[str] = []
         with (
-            pytest.raises(locking.RunLocked, match="still busy after waiting"),
-            locking.run_lock(wh, "third", "wait", timeout=0.5, notify=notes.append),
+            pytest.raises(lock.RunLocked, match="still busy after waiting"),
+            lock.run_lock(wh, "third", "wait", timeout=0.5, notify=notes.append),
         ):
             pass
         assert notes and "pid" in notes[0] and "run first" in notes[0]
-    assert not locking.is_locked(wh)  # released: the next run gets it at once
-    with locking.run_lock(wh, "fourth", "fail"):
+    assert not lock.is_locked(wh)  # released: the next run gets it at once
+    with lock.run_lock(wh, "fourth", "fail"):
         pass
 
 
 def test_second_run_with_on_locked_fail_exits_1(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
-    with locking.run_lock(wh, "holder"):
+    with lock.run_lock(wh, "holder"):
         p = cli("run", "--input", str(SAMPLES), "--warehouse", str(wh), "--on-locked", "fail")
         out, _ = p.communicate(timeout=120)
     assert p.returncode == 1, out

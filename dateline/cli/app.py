@@ -249,7 +249,7 @@ def _run(
     what it started, ``held`` holds the run lock until :func:`run` returns."""
     from dateline import config
     from dateline.pipeline.discover import InputError, check_input_folder
-    from dateline.warehouse import locking
+    from dateline.warehouse import lock
 
     stop.claim()  # polars (imported by dateline.pipeline.discover) put its SIGINT handler before this command's
     cfg = config.load()
@@ -263,24 +263,24 @@ def _run(
     path = settings.warehouse_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     # known here: after a failure, the warehouse says whether its batch committed
-    run_id = started.run_id = locking.new_run_id()
+    run_id = started.run_id = lock.new_run_id()
     started.warehouse = path
 
     def waiting(message: str) -> None:
-        started.waiting_for = str(locking.current_holder(path) or "another run")
+        started.waiting_for = str(lock.current_holder(path) or "another run")
         err.print(f"dateline: {message}", markup=False)
 
     # the run lock, before Prefect and the heavy libraries: 'fail' refuses at once, 'wait' says
     # so; held (not taken again by the flow) until the command ends
     stop.stage = "lock wait"
     held.enter_context(
-        locking.run_lock(
+        lock.run_lock(
             path,
             run_id,
             on_locked=on_locked or cfg.on_locked,
             timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
             notify=waiting,
-            remind_every=locking.WAIT_REMINDER_SECONDS,
+            remind_every=lock.WAIT_REMINDER_SECONDS,
         )
     )
     started.waiting_for = None
@@ -299,7 +299,7 @@ def _run(
     )
     stage_hook("start_up")
     from dateline.runtime import progress
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection
     from flows.ingest import ingest
 
     stop.claim()  # in case a library imported above put its own handler first
@@ -321,7 +321,7 @@ def _run(
     with (
         progress.use(stop.tracking(progress.for_terminal())),
         _no_heartbeats(api is not None),
-        _quiet_prefect_errors(_is_out_of_space, wh.NO_SPACE_TEXTS),
+        _quiet_prefect_errors(_is_out_of_space, connection.NO_SPACE_TEXTS),
         stop.quiet_prefect(),
     ):
         try:
@@ -429,12 +429,12 @@ def _stopped_outcome(why: str, started: _Started) -> str:
     path, run_id = started.warehouse, started.run_id
     if not started.flow or path is None or run_id is None or not path.exists():
         return "nothing was loaded"
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, runs
 
     try:
-        con = wh.connect(path)
+        con = connection.connect(path)
         try:
-            committed = wh.close_stopped_run(con, run_id, why)
+            committed = runs.close_stopped_run(con, run_id, why)
         finally:
             con.close()
     except Exception as exc:  # the line is still worth printing without the answer
@@ -448,9 +448,9 @@ def _stopped_outcome(why: str, started: _Started) -> str:
 
 
 def _is_out_of_space(exc: BaseException) -> bool:
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection
 
-    return wh.out_of_space(exc) is not None
+    return connection.out_of_space(exc) is not None
 
 
 def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
@@ -463,21 +463,21 @@ def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
     """
     import shutil
 
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, runs
 
     folder = Path(warehouse).resolve().parent
     try:
         free = f"{shutil.disk_usage(folder).free / 1024:,.0f} KB free"
     except OSError:
         free = "free space unknown"
-    cause = wh.out_of_space(exc) or exc
+    cause = connection.out_of_space(exc) or exc
     said = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
     committed: bool | None = False  # no warehouse file yet: nothing can have been loaded
     if Path(warehouse).exists():
         try:
-            con = wh.connect(warehouse, read_only=True, sandbox=True)
+            con = connection.connect(warehouse, read_only=True, sandbox=True)
             try:
-                committed = wh.batch_committed(con, run_id)
+                committed = runs.batch_committed(con, run_id)
             finally:
                 con.close()
         except Exception:  # the line is still worth printing without the answer
@@ -533,13 +533,13 @@ def _files_to_read(input_dir: Path, warehouse: Path, rehash: bool) -> int:
     reading them), for starting the extraction workers early. Called while holding the run lock
     (no other run writes the warehouse meanwhile)."""
     from dateline.pipeline.discover import count_to_read
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, file_manifest
 
     manifest = None
     if warehouse.exists():
-        con = wh.connect(warehouse, read_only=True)
+        con = connection.connect(warehouse, read_only=True)
         try:
-            manifest = wh.manifest(con)
+            manifest = file_manifest.manifest(con)
         finally:
             con.close()
     return count_to_read(input_dir, manifest, rehash=rehash)
@@ -623,8 +623,7 @@ def query(
     import duckdb
 
     from dateline import config
-    from dateline.warehouse import locking
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import sandbox, snapshots
 
     cfg = config.load()
     path = settings.warehouse_path(warehouse)
@@ -634,9 +633,9 @@ def query(
         raise UsageError("--format parquet needs --out FILE")
     if fmt == "table" and out is not None:
         raise UsageError("--out needs --format csv, json or parquet")
-    if not path.exists() and not locking.snapshot_path(path).exists():
+    if not path.exists() and not snapshots.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
-    con, source = locking.open_for_reading(
+    con, source = snapshots.open_for_reading(
         path, cfg.query_wait_seconds if wait is None else wait, use_snapshot=cfg.snapshot
     )
     try:
@@ -644,7 +643,7 @@ def query(
             rel = con.sql(sql)
             df = rel.pl() if rel is not None else None
         except duckdb.Error as e:
-            refused = wh.sandbox_refusal(e)
+            refused = sandbox.sandbox_refusal(e)
             raise UsageError(refused or f"query failed: {str(e).splitlines()[0]}") from None
     finally:
         con.close()
@@ -678,17 +677,17 @@ def status(
     import json
 
     from dateline.report.html import verdict_label
-    from dateline.warehouse import locking
+    from dateline.warehouse import lock, snapshots
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {fmt!r}")
     if last < 1:
         raise UsageError("--last must be at least 1")
     path = settings.warehouse_path(warehouse)
-    if not path.exists() and not locking.snapshot_path(path).exists():
+    if not path.exists() and not snapshots.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
-    holder_before = locking.current_holder(path)
-    con, source = locking.open_for_reading(path, 1.0)
+    holder_before = lock.current_holder(path)
+    con, source = snapshots.open_for_reading(path, 1.0)
     try:
         runs = con.sql(
             """
@@ -702,10 +701,10 @@ def status(
         ).pl()
     finally:
         con.close()
-    holder = locking.current_holder(path)
+    holder = lock.current_holder(path)
     busy = holder is not None
     runs = _interrupted_runs_shown(runs, {h.run_id for h in (holder_before, holder) if h is not None})
-    snap = locking.snapshot_path(path)
+    snap = snapshots.snapshot_path(path)
     if fmt == "json":
         doc = {
             "warehouse": str(path),

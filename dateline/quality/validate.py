@@ -278,7 +278,7 @@ def validate_run(
     """:func:`validate_batch` plus the checks against earlier runs (:mod:`schemas.run_checks`).
 
     ``history``: ``dq_runs`` rows of earlier (successful) runs with their ``started_at``
-    (:func:`dateline.warehouse.store.dq_history`); None or empty = no earlier runs.
+    (:func:`dateline.warehouse.runs.dq_history`); None or empty = no earlier runs.
     Returns (dq_results rows of every check, the batch's dq_runs metrics).
     """
     gx_results = validate_batch(

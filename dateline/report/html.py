@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection
 from schemas.tables import NO_NEW_DATA
 
 #: Tables whose row counts are charted, in this order.
@@ -718,12 +718,12 @@ def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | Non
     the page of every other run the index links to that ``out_dir`` does not have yet (pages
     already there are kept: each shows its run as it was when written).
 
-    The warehouse is read through a sandboxed connection (:data:`dateline.warehouse.store.SANDBOX_CONFIG`),
+    The warehouse is read through a sandboxed connection (:data:`dateline.warehouse.sandbox.SANDBOX_CONFIG`),
     like ``dateline query``'s. Raises :class:`ReportError` when there is no such run,
-    :class:`dateline.warehouse.store.WarehouseError` when the warehouse cannot be opened.
+    :class:`dateline.errors.WarehouseError` when the warehouse cannot be opened.
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(warehouse)
-    con = wh.connect(Path(warehouse), read_only=True, sandbox=True)
+    con = connection.connect(Path(warehouse), read_only=True, sandbox=True)
     try:
         data = load_run_data(con, run_id)
         out.mkdir(parents=True, exist_ok=True)

@@ -78,7 +78,8 @@ def _write_report(warehouse: Path, run_id: str) -> str:
     """Write the run's report (reports/ next to the warehouse); say where, or why it was not."""
     import duckdb
 
-    from dateline.report.html import ReportError, write_report
+    from dateline.report.data import ReportError
+    from dateline.report.html import write_report
 
     try:
         paths = write_report(warehouse, run_id=run_id)

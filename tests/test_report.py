@@ -440,7 +440,7 @@ def test_acceptance_pages_in_chromium(browser: Browser, acceptance: dict[str, An
 
 
 def test_render_run_without_results() -> None:
-    from dateline.report.html import RunData
+    from dateline.report.data import RunData
 
     run = {"run_id": "r", "status": "success", "dq_verdict": "pass", "message": "nothing to do"}
     runs = pl.DataFrame(

@@ -49,6 +49,23 @@ def test_run_lock_wait_times_out_and_fail_is_immediate(tmp_path: Path) -> None:
         pass
 
 
+def test_the_run_lock_and_the_snapshot_paths_import_without_heavy_libraries() -> None:
+    """``dateline run`` takes the run lock, and ``query``/``status`` look for the snapshot, before
+    duckdb, polars, pandas, prefect or great_expectations are imported (a second run waiting for
+    the lock must not pay for them)."""
+    heavy = ("duckdb", "polars", "pandas", "prefect", "great_expectations")
+    code = (
+        "import sys\n"
+        "from dateline.warehouse import lock, snapshots\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], env=dateline_env(), capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"
+
+
 def test_second_run_with_on_locked_fail_exits_1(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
     with lock.run_lock(wh, "holder"):

@@ -31,6 +31,7 @@ class RunLocked(WarehouseError):
 
 
 def lock_path(warehouse: Path) -> Path:
+    """The run lock's file: ``<warehouse>.lock`` beside the warehouse."""
     return Path(warehouse).with_name(Path(warehouse).name + ".lock")
 
 
@@ -54,6 +55,7 @@ class Holder:
 
 
 def _holder(path: Path) -> Holder:
+    """What the holder of the lock file ``path`` wrote there (unknown fields None)."""
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
@@ -72,6 +74,7 @@ def current_holder(warehouse: Path) -> Holder | None:
 
 
 def _try_lock(fd: int) -> bool:
+    """Take the lock of the open file ``fd`` without waiting; False when another holds it."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 
 def snapshot_path(warehouse: Path) -> Path:
+    """The snapshot's file: ``<stem>.snapshot<suffix>`` beside the warehouse."""
     w = Path(warehouse)
     return w.with_name(f"{w.stem}.snapshot{w.suffix or '.duckdb'}")
 
@@ -64,6 +65,7 @@ def stale_marker(warehouse: Path) -> Path:
 
 
 def mark_snapshot_stale(warehouse: Path) -> None:
+    """Say (before a load) that the snapshot will be older than the warehouse."""
     stale_marker(warehouse).touch()
 
 

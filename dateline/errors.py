@@ -1,5 +1,5 @@
 """Errors shared by the warehouse and its run lock, in a module without dependencies: the run lock
-(:mod:`dateline.warehouse.locking`) is taken by ``dateline run`` before the heavy libraries are imported."""
+(:mod:`dateline.warehouse.lock`) is taken by ``dateline run`` before the heavy libraries are imported."""
 
 from __future__ import annotations
 

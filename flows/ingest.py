@@ -26,8 +26,17 @@ from dateline.resources.reference import load_reference
 from dateline.runtime import isolation, progress
 from dateline.runtime import workers as parallel
 from dateline.runtime.faults import stage_hook
-from dateline.warehouse import locking
-from dateline.warehouse import store as wh
+from dateline.warehouse import (
+    connection,
+    file_manifest,
+    load,
+    lock,
+    lookups,
+    reference_tables,
+    runs,
+    schema,
+    snapshots,
+)
 from schemas.tables import FILES, NO_NEW_DATA
 from transforms import near_dup
 from transforms.event_mentions import group_event_mentions
@@ -62,7 +71,7 @@ class RunSummary:
 
 
 #: A new run's id (defined with the run lock, which ``dateline run`` takes before importing this).
-new_run_id = locking.new_run_id
+new_run_id = lock.new_run_id
 
 
 class _CommitGate:
@@ -100,7 +109,7 @@ class _CommitGate:
         dq = self._checked.result()  # BatchRejected when they failed
         with self._lock:
             if self._closed:
-                raise wh.BatchRejected("the run was stopped before the commit")
+                raise load.BatchRejected("the run was stopped before the commit")
             self._committing = True
         return dq
 
@@ -177,14 +186,14 @@ def near_dup_task(
     articles (found with a join on the warehouse's LSH buckets; ``paths`` are the batch's files,
     whose loaded articles it replaces), and the loaded reports of those stories."""
     signed = near_dup.signature_frame(articles, threshold, num_perm)
-    con = wh.connect(warehouse)
+    con = connection.connect(warehouse)
     try:
-        known = wh.near_duplicate_candidates(
+        known = lookups.near_duplicate_candidates(
             con, signed, near_dup.signature_params(threshold, num_perm), paths
         )
         placed = articles.select("article_id", "source_path", "source_record").join(signed, on="article_id")
         stories = near_dup.assign_stories(placed, known, threshold)
-        reports = wh.story_reports(con, stories.get_column("near_duplicate_of"), paths)
+        reports = lookups.story_reports(con, stories.get_column("near_duplicate_of"), paths)
     finally:
         con.close()
     return Stories(stories, signed, reports)
@@ -214,10 +223,10 @@ def load_task(
 ) -> dict[str, int] | None:
     """Load the batch in one transaction; ``dq()`` (called before the commit) waits for the
     batch's checks: their results, or BatchRejected -> rolled back, None returned."""
-    con = wh.connect(warehouse)
+    con = connection.connect(warehouse)
     try:
-        return wh.load_batch(con, run_id, frames, dq, seen=seen, deleted=deleted)
-    except wh.BatchRejected:
+        return load.load_batch(con, run_id, frames, dq, seen=seen, deleted=deleted)
+    except load.BatchRejected:
         return None
     finally:
         con.close()
@@ -363,7 +372,7 @@ def ingest(
     with (
         contextlib.nullcontext()
         if lock_held
-        else locking.run_lock(
+        else lock.run_lock(
             warehouse,
             run_id,
             on_locked=on_locked or cfg.on_locked,
@@ -409,14 +418,14 @@ def _ingest_locked(
     today = started.date()
     summary = RunSummary(run_id, "running", str(input_dir), str(warehouse))
     reference = load_reference()
-    locking.clean_stale_snapshots(warehouse)
-    con = wh.connect(warehouse)
+    snapshots.clean_stale_snapshots(warehouse)
+    con = connection.connect(warehouse)
     try:
-        wh.init_schema(con)
-        wh.load_reference(con, reference)
-        interrupted = wh.recover_interrupted_runs(con)
-        wh.start_run(con, run_id, str(input_dir))
-        manifest = wh.manifest(con)
+        schema.init_schema(con)
+        reference_tables.load_reference(con, reference)
+        interrupted = runs.recover_interrupted_runs(con)
+        runs.start_run(con, run_id, str(input_dir))
+        manifest = file_manifest.manifest(con)
     finally:
         con.close()
     if interrupted:
@@ -427,9 +436,9 @@ def _ingest_locked(
     try:
         found = discover_task(input_dir, manifest, max_bytes, rehash)
     except InputError as exc:  # the input folder cannot be listed: the run failed, and says why
-        con = wh.connect(warehouse)
+        con = connection.connect(warehouse)
         try:
-            wh.finish_run(con, run_id, "failed", {}, None, str(exc))
+            runs.finish_run(con, run_id, "failed", {}, None, str(exc))
         finally:
             con.close()
         raise
@@ -443,11 +452,11 @@ def _ingest_locked(
     progress.stage("parse", f"{files.height} file(s) to read, {found.skipped.height} unchanged by size+mtime")
     history: pl.DataFrame | None = None  # dq_runs of earlier runs, for the checks against them
     if files.height:
-        con = wh.connect(warehouse)
+        con = connection.connect(warehouse)
         try:
-            known = wh.known_units(con)
-            existing = wh.existing_keys(con)
-            history = wh.dq_history(con, run_id)
+            known = file_manifest.known_units(con)
+            existing = lookups.existing_keys(con)
+            history = runs.dq_history(con, run_id)
         finally:
             con.close()
         # --rehash also retries what extraction set aside for a reason a retry may not repeat
@@ -489,9 +498,9 @@ def _ingest_locked(
         summary.message = (
             _kept_message(summary.files_kept) or "nothing to do: no new, changed or deleted files"
         )
-        con = wh.connect(warehouse)
+        con = connection.connect(warehouse)
         try:
-            wh.finish_run(
+            runs.finish_run(
                 con,
                 run_id,
                 "success",
@@ -499,13 +508,13 @@ def _ingest_locked(
                 summary.dq_verdict,
                 _kept_message(summary.files_kept) or None,
             )
-            if snapshot and not locking.snapshot_is_current(warehouse):
-                wh.checkpoint(con)
+            if snapshot and not snapshots.snapshot_is_current(warehouse):
+                connection.checkpoint(con)
         finally:
             con.close()
-        if snapshot and not locking.snapshot_is_current(warehouse):
-            progress.stage("snapshot", str(locking.snapshot_path(warehouse)))
-            locking.publish_snapshot(warehouse)
+        if snapshot and not snapshots.snapshot_is_current(warehouse):
+            progress.stage("snapshot", str(snapshots.snapshot_path(warehouse)))
+            snapshots.publish_snapshot(warehouse)
         summary.seconds = (datetime.now(UTC) - started).total_seconds()
         return summary
 
@@ -536,7 +545,7 @@ def _ingest_locked(
     def checks_passed() -> pl.DataFrame:
         dq = gate.wait()  # BatchRejected when they failed or the run was stopped
         if snapshot:  # the commit comes next: the published snapshot is out of date from here
-            locking.mark_snapshot_stale(warehouse)
+            snapshots.mark_snapshot_stale(warehouse)
         return dq
 
     loading = load_task.submit(warehouse, run_id, frames, checks_passed, seen, found.deleted)
@@ -550,34 +559,34 @@ def _ingest_locked(
             for r in failed.iter_rows(named=True)
         ]
         if summary.dq_verdict == "fail":  # the load rolls back
-            gate.close(wh.BatchRejected("the batch failed its checks"))
+            gate.close(load.BatchRejected("the batch failed its checks"))
             loading.wait()  # rolled back (an error of the load itself no longer matters)
         else:
             progress.stage("load", f"{n_rows} row(s)")
             gate.open(dq)
             rows = loading.result()
     except Exception:  # the checks (or the load itself) raised: the load rolls back if it can
-        gate.close(wh.BatchRejected("the batch's checks raised"))
+        gate.close(load.BatchRejected("the batch's checks raised"))
         loading.wait()
         raise
     except BaseException:
         # the run was stopped (an interrupt) while the checks or the load ran: the load rolls
         # back unless it is committing already; then its batch is in (the caller asks the
-        # warehouse, wh.batch_committed). The wait here is bounded, but the flow's task runner
+        # warehouse, runs.batch_committed). The wait here is bounded, but the flow's task runner
         # then waits for the load thread on its way out (ThreadPoolTaskRunner.__exit__ shuts its
         # executor down with wait=True): what bounds an interrupted `dateline run` is its stop
         # deadline (dateline.runtime.interrupts), not this timeout.
-        rolled_back = gate.close(wh.BatchRejected("the run was stopped before the commit"))
+        rolled_back = gate.close(load.BatchRejected("the run was stopped before the commit"))
         loading.wait(timeout=2 if rolled_back else 5)
         raise
     if summary.dq_verdict == "fail":
         summary.status = "failed"
         summary.message = "critical data-quality checks failed; nothing was loaded from this batch"
-        con = wh.connect(warehouse)
+        con = connection.connect(warehouse)
         try:
-            wh.write_dq_results(con, run_id, dq)
-            wh.write_dq_runs(con, run_id, dq_metrics)
-            wh.finish_run(con, run_id, "failed", counts, summary.dq_verdict, summary.message)
+            runs.write_dq_results(con, run_id, dq)
+            runs.write_dq_runs(con, run_id, dq_metrics)
+            runs.finish_run(con, run_id, "failed", counts, summary.dq_verdict, summary.message)
         finally:
             con.close()
         summary.seconds = (datetime.now(UTC) - started).total_seconds()
@@ -592,10 +601,10 @@ def _ingest_locked(
     summary.message = "; ".join(
         m for m in (_deleted_message(len(found.deleted)), _kept_message(summary.files_kept)) if m
     )
-    con = wh.connect(warehouse)
+    con = connection.connect(warehouse)
     try:
-        wh.write_dq_runs(con, run_id, dq_metrics)
-        wh.finish_run(
+        runs.write_dq_runs(con, run_id, dq_metrics)
+        runs.finish_run(
             con,
             run_id,
             "success",
@@ -608,12 +617,12 @@ def _ingest_locked(
             summary.message or None,
         )
         if snapshot:
-            wh.checkpoint(con)
+            connection.checkpoint(con)
     finally:
         con.close()
     if snapshot:
-        progress.stage("snapshot", str(locking.snapshot_path(warehouse)))
+        progress.stage("snapshot", str(snapshots.snapshot_path(warehouse)))
         stage_hook("before_snapshot")
-        locking.publish_snapshot(warehouse)
+        snapshots.publish_snapshot(warehouse)
     summary.seconds = (datetime.now(UTC) - started).total_seconds()
     return summary

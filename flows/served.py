@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow
 from prefect.states import Failed, State
 
-from dateline.warehouse import store as wh
+from dateline.errors import WarehouseError
+from dateline.warehouse import connection
 
 if TYPE_CHECKING:
     from flows.ingest import RunSummary
@@ -63,12 +64,12 @@ def _runs_row(warehouse: Path, run_id: str) -> dict[str, Any] | str:
     import duckdb
 
     try:
-        con = wh.connect(warehouse, read_only=True)
+        con = connection.connect(warehouse, read_only=True)
         try:
             rows = con.sql("SELECT * FROM runs WHERE run_id = ?", params=[run_id]).pl()
         finally:
             con.close()
-    except (wh.WarehouseError, duckdb.Error) as exc:  # e.g. no runs table yet, or busy again
+    except (WarehouseError, duckdb.Error) as exc:  # e.g. no runs table yet, or busy again
         return f"the warehouse could not be read: {str(exc).splitlines()[0]}"
     return rows.row(0, named=True) if rows.height else "the run did not start"
 
@@ -77,11 +78,12 @@ def _write_report(warehouse: Path, run_id: str) -> str:
     """Write the run's report (reports/ next to the warehouse); say where, or why it was not."""
     import duckdb
 
-    from dateline.report.html import ReportError, write_report
+    from dateline.report.data import ReportError
+    from dateline.report.html import write_report
 
     try:
         paths = write_report(warehouse, run_id=run_id)
-    except (ReportError, wh.WarehouseError, duckdb.Error, OSError) as exc:
+    except (ReportError, WarehouseError, duckdb.Error, OSError) as exc:
         return f"no report: {exc}"
     return f"report {paths.run_html}"
 
@@ -132,7 +134,7 @@ def served_ingest(
         summary = ingest.fn(
             Path(input_dir), warehouse, default_year=default_year, max_bytes=max_bytes, run_id=run_id
         )
-    except (InputError, wh.WarehouseError) as exc:
+    except (InputError, WarehouseError) as exc:
         announce(warehouse, run_id, None, exc)
         return Failed(message=_error_text(exc))
     except BaseException as exc:

@@ -15,8 +15,7 @@ import pytest
 
 from dateline import config
 from dateline.runtime import progress
-from dateline.warehouse import locking
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, runs, schema, snapshots
 from tests.conftest import dateline_env
 
 
@@ -39,13 +38,13 @@ def dateline(
 def small_wh(tmp_path: Path) -> Path:
     """A warehouse with two runs and one article, written directly (no flow)."""
     path = tmp_path / "w.duckdb"
-    con = wh.connect(path)
+    con = connection.connect(path)
     try:
-        wh.init_schema(con)
-        wh.start_run(con, "r1", "in")
-        wh.finish_run(con, "r1", "success", {"files_seen": 3, "rows_written": 10}, "warn", None)
-        wh.start_run(con, "r2", "in")
-        wh.finish_run(con, "r2", "failed", {"files_seen": 3}, "fail", "critical checks failed")
+        schema.init_schema(con)
+        runs.start_run(con, "r1", "in")
+        runs.finish_run(con, "r1", "success", {"files_seen": 3, "rows_written": 10}, "warn", None)
+        runs.start_run(con, "r2", "in")
+        runs.finish_run(con, "r2", "failed", {"files_seen": 3}, "fail", "critical checks failed")
         con.execute(
             "INSERT INTO files (source_path, outcome, first_run_id, run_id) VALUES ('in/a.txt', 'article', 'r1', 'r1')"
         )
@@ -160,7 +159,7 @@ def test_query_and_status_while_a_writer_holds_the_file(
         # with a snapshot: the query reads it and says so
         holder.kill()
         holder.wait()
-        locking.publish_snapshot(small_wh)
+        snapshots.publish_snapshot(small_wh)
         holder = subprocess.Popen(holder.args, env=dateline_env(), stdout=subprocess.PIPE, text=True)
         assert holder.stdout.readline().strip() == "held"
         t0 = time.monotonic()
@@ -238,10 +237,10 @@ def test_progress_is_plain_lines_without_a_terminal(tmp_path: Path) -> None:
 
 
 def test_snapshot_is_atomic_copy(small_wh: Path) -> None:
-    locking.mark_snapshot_stale(small_wh)
-    assert not locking.snapshot_is_current(small_wh)
-    snap = locking.publish_snapshot(small_wh)
-    assert locking.snapshot_is_current(small_wh)
+    snapshots.mark_snapshot_stale(small_wh)
+    assert not snapshots.snapshot_is_current(small_wh)
+    snap = snapshots.publish_snapshot(small_wh)
+    assert snapshots.snapshot_is_current(small_wh)
     con = duckdb.connect(str(snap), read_only=True)
     assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
     con.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dateline import config
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, runs, schema
 from tests.conftest import REPO, dateline_env
 
 RUN_IDS = ("20261130T105102Z-a1b2c3", "20261130T111500Z-d4e5f6")
@@ -50,12 +50,12 @@ def one_line(p: subprocess.CompletedProcess[str]) -> str:
 def runs_wh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse with two finished runs with real-looking ids, started at known instants."""
     path = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    con = wh.connect(path)
+    con = connection.connect(path)
     try:
-        wh.init_schema(con)
+        schema.init_schema(con)
         for run_id, started in zip(RUN_IDS, STARTED_UTC, strict=True):
-            wh.start_run(con, run_id, "in")
-            wh.finish_run(con, run_id, "success", {"files_seen": 3, "rows_written": 10}, "pass", None)
+            runs.start_run(con, run_id, "in")
+            runs.finish_run(con, run_id, "success", {"files_seen": 3, "rows_written": 10}, "pass", None)
             con.execute(
                 "UPDATE runs SET started_at = CAST(? AS TIMESTAMPTZ), "
                 "finished_at = CAST(? AS TIMESTAMPTZ) + INTERVAL 2 SECOND WHERE run_id = ?",

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from dateline.quality.validate import validate_batch, validate_run, verdict
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, runs, schema
 from schemas import run_checks
 from schemas.expectations import ChecksConfigError, severities
 from schemas.tables import DQ_RESULTS
@@ -226,22 +226,22 @@ def _readme_query(title: str) -> str:
 
 
 def test_history_in_the_warehouse_and_readme_query(tmp_path: Path) -> None:
-    con = wh.connect(tmp_path / "w.duckdb")
+    con = connection.connect(tmp_path / "w.duckdb")
     try:
-        wh.init_schema(con)
+        schema.init_schema(con)
         for i in range(7):
             rid = f"run{i}"
-            wh.start_run(con, rid, "in")
+            runs.start_run(con, rid, "in")
             con.execute("UPDATE runs SET started_at = ? WHERE run_id = ?", [datetime(2025, 1, 1 + i), rid])
-            wh.write_dq_results(con, rid, _dq_rows(rid, ["pk_unique"] if i in (0, 3, 6) else []))
+            runs.write_dq_results(con, rid, _dq_rows(rid, ["pk_unique"] if i in (0, 3, 6) else []))
             metrics = pl.DataFrame(
                 {"table_name": ["run", "events"], "metric": ["new_articles", "rows"], "value": [2.0, 4.0 + i]}
             )
-            wh.write_dq_runs(con, rid, metrics)
-            wh.write_dq_runs(con, rid, metrics)  # replaces, no duplicate keys
+            runs.write_dq_runs(con, rid, metrics)
+            runs.write_dq_runs(con, rid, metrics)  # replaces, no duplicate keys
             status = "failed" if i == 5 else "success"
-            wh.finish_run(con, rid, status, {}, "fail" if i in (0, 3, 6) else "pass", None)
-        hist = wh.dq_history(con, "run6")
+            runs.finish_run(con, rid, status, {}, "fail" if i in (0, 3, 6) else "pass", None)
+        hist = runs.dq_history(con, "run6")
         assert sorted(hist["run_id"].unique()) == [
             "run0",
             "run1",
@@ -259,9 +259,9 @@ def test_history_in_the_warehouse_and_readme_query(tmp_path: Path) -> None:
 
 
 def test_views_and_tables_know_dq_runs(tmp_path: Path) -> None:
-    con = wh.connect(tmp_path / "w.duckdb")
+    con = connection.connect(tmp_path / "w.duckdb")
     try:
-        wh.init_schema(con)
+        schema.init_schema(con)
         cols = [r[0] for r in con.execute("DESCRIBE dq_runs").fetchall()]
         assert cols == ["run_id", "table_name", "metric", "value"]
     finally:

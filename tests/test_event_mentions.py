@@ -1,7 +1,7 @@
 """One event, many reports: the grouping transform, and events kept right across loads.
 
 The transform is called directly on hand-made report rows; the warehouse tests load batches
-with ``dateline.warehouse.store.load_batch`` (what the flow's load task calls) and check that the same
+with ``dateline.warehouse.load.load_batch`` (what the flow's load task calls) and check that the same
 event told by several articles is one ``events`` row with one ``event_mentions`` row per report,
 across runs, reruns and articles that are replaced.
 """
@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 from dateline.quality.validate import validate_batch, verdict
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, load, schema
 from schemas.tables import ARTICLES, DQ_RESULTS, ENTITIES, EVENTS, FILES, SENTENCES, Table
 from transforms.event_mentions import event_key_id, group_event_mentions
 
@@ -197,8 +197,8 @@ def no_dq() -> pl.DataFrame:
 
 @pytest.fixture
 def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    c = wh.connect(tmp_path / "mentions.duckdb")
-    wh.init_schema(c)
+    c = connection.connect(tmp_path / "mentions.duckdb")
+    schema.init_schema(c)
     yield c
     c.close()
 
@@ -236,28 +236,30 @@ def test_same_event_across_runs_and_replaced_articles(con: duckdb.DuckDBPyConnec
     )
     results = validate_batch(first, {"event_taxonomy": pl.DataFrame({"cameo_code": ["040"]})}, today=TODAY)
     assert verdict(results) == "pass", results.filter(~pl.col("success")).to_dicts()
-    wh.load_batch(con, "r1", first, no_dq())
+    load.load_batch(con, "r1", first, no_dq())
     b_id = first["articles"].filter(pl.col("source_path") == "in/b.txt")["article_id"][0]
     assert events_of(con) == [(KEYED, b_id, 2, 2, "r1")]
     assert mentions_of(con) == [(KEYED, "in/a.txt"), (KEYED, "in/b.txt")]
     loaded = content(con)
 
     # the same batch again (a rerun): nothing changes
-    wh.load_batch(con, "r1", first, no_dq())
+    load.load_batch(con, "r1", first, no_dq())
     assert content(con) == loaded and events_of(con) == [(KEYED, b_id, 2, 2, "r1")]
 
     # a later run: a third article reports it, published earliest -> the new representative
     third = batch(("in/c.txt", f"Tokyo. {MEETING}", date(2025, 6, 6), {}))
     c_id = third["articles"]["article_id"][0]
     assert third["events"]["event_id"].to_list() == [KEYED]
-    wh.load_batch(con, "r2", third, no_dq())
+    load.load_batch(con, "r2", third, no_dq())
     assert events_of(con) == [(KEYED, c_id, 3, 3, "r2")]
     assert len(mentions_of(con)) == 3
     rep = con.execute("SELECT start_char, evidence_text FROM events").fetchone()
     assert rep == (len("Tokyo. "), MEETING[:-1])
 
     # in/c.txt changes: its new text no longer tells the meeting -> 2 mentions, b is representative
-    wh.load_batch(con, "r3", batch(("in/c.txt", "Tokyo. Nothing happened.", date(2025, 6, 6), None)), no_dq())
+    load.load_batch(
+        con, "r3", batch(("in/c.txt", "Tokyo. Nothing happened.", date(2025, 6, 6), None)), no_dq()
+    )
     assert events_of(con) == [(KEYED, b_id, 2, 2, "r3")]
     assert [p for _, p in mentions_of(con)] == ["in/a.txt", "in/b.txt"]
 
@@ -268,18 +270,18 @@ def test_same_event_across_runs_and_replaced_articles(con: duckdb.DuckDBPyConnec
             {"source_path": ["in/b.txt"], "reason": ["binary"], "detail": ["NUL bytes"]}
         ),
     }
-    wh.load_batch(con, "r4", gone, no_dq())
+    load.load_batch(con, "r4", gone, no_dq())
     a_id = first["articles"].filter(pl.col("source_path") == "in/a.txt")["article_id"][0]
     assert events_of(con) == [(KEYED, a_id, 1, 1, "r4")]
 
     # the last article reporting it changes too: the event is gone, and its actors with it
-    wh.load_batch(con, "r5", batch(("in/a.txt", "Seoul. Quiet day.", date(2025, 6, 8), None)), no_dq())
+    load.load_batch(con, "r5", batch(("in/a.txt", "Seoul. Quiet day.", date(2025, 6, 8), None)), no_dq())
     assert events_of(con) == [] and mentions_of(con) == []
     assert con.execute("SELECT count(*) FROM entities").fetchone()[0] == 0
 
 
 def test_unknown_date_is_another_event_in_the_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    wh.load_batch(
+    load.load_batch(
         con,
         "r1",
         batch(
@@ -348,10 +350,10 @@ def test_warehouse_from_before_event_mentions_is_migrated(tmp_path: Path) -> Non
     )
     c.execute("INSERT INTO articles SELECT * FROM arts")
     c.close()
-    con = wh.connect(path)
+    con = connection.connect(path)
     try:
-        wh.init_schema(con)
-        wh.init_schema(con)  # once only
+        schema.init_schema(con)
+        schema.init_schema(con)  # once only
         b_id = old["articles"]["article_id"][1]
         c_report = reports["event_id"][2]
         assert events_of(con) == sorted(
@@ -362,7 +364,7 @@ def test_warehouse_from_before_event_mentions_is_migrated(tmp_path: Path) -> Non
         ).fetchall()
         assert mentions == sorted([(r, KEYED) for r in reports["event_id"][:2]] + [(c_report, c_report)])
         # the migrated events take part in later loads like any other
-        wh.load_batch(con, "r1", batch(("in/d.txt", f"Tokyo. {MEETING}", date(2025, 6, 9), {})), no_dq())
+        load.load_batch(con, "r1", batch(("in/d.txt", f"Tokyo. {MEETING}", date(2025, 6, 9), {})), no_dq())
         assert con.execute("SELECT mention_count FROM events WHERE event_id = ?", [KEYED]).fetchone() == (3,)
     finally:
         con.close()

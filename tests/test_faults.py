@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dateline.warehouse import locking
+from dateline.warehouse import snapshots
 from schemas.tables import ALL_TABLES
 from tests.conftest import SAMPLES, dateline_env
 
@@ -116,9 +116,9 @@ def test_a_full_disk_leaves_the_warehouse_as_it_was(
     with small_disk(tmp_path / "disk", DISK_MB) as disk:
         warehouse = disk / "w.duckdb"
         shutil.copy2(loaded, warehouse)
-        shutil.copy2(locking.snapshot_path(loaded), locking.snapshot_path(warehouse))
+        shutil.copy2(snapshots.snapshot_path(loaded), snapshots.snapshot_path(warehouse))
         before = counts(warehouse)
-        snapshot_before = locking.snapshot_path(warehouse).read_bytes()
+        snapshot_before = snapshots.snapshot_path(warehouse).read_bytes()
         args = ("run", "--input", str(inp), "--warehouse", str(warehouse))
         if when == "before_the_run":
             fill(disk)
@@ -163,7 +163,7 @@ def test_a_full_disk_leaves_the_warehouse_as_it_was(
             assert {k: v for k, v in after.items() if k != "runs"} == {
                 k: v for k, v in before.items() if k != "runs"
             }
-            assert locking.snapshot_path(warehouse).read_bytes() == snapshot_before
+            assert snapshots.snapshot_path(warehouse).read_bytes() == snapshot_before
         q = cli("query", "SELECT count(*) AS n FROM articles", "-w", str(warehouse), "-f", "csv", api_url="")
         q_out, q_err = q.communicate(timeout=120)
         assert q.returncode == 0 and q_out.splitlines() == ["n", str(after["articles"])], q_err
@@ -186,8 +186,8 @@ def test_a_full_disk_leaves_the_warehouse_as_it_was(
             con.close()
         assert dup == 0
         assert "running" not in statuses and statuses[-1] == "success"
-        assert locking.snapshot_is_current(warehouse)
-        assert counts(locking.snapshot_path(warehouse))["articles"] == final["articles"]
+        assert snapshots.snapshot_is_current(warehouse)
+        assert counts(snapshots.snapshot_path(warehouse))["articles"] == final["articles"]
 
 
 def counts_or_none(path: Path) -> dict[str, int] | None:

@@ -304,15 +304,14 @@ def test_status_shows_a_dead_running_run_as_interrupted(
     import json
 
     from dateline.cli.main import main
-    from dateline.warehouse import locking
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, lock, runs, schema
 
     db = tmp_path / "w.duckdb"
-    con = wh.connect(db)
+    con = connection.connect(db)
     try:
-        wh.init_schema(con)
-        wh.start_run(con, "dead-run", "in")
-        wh.start_run(con, "live-run", "in")
+        schema.init_schema(con)
+        runs.start_run(con, "dead-run", "in")
+        runs.start_run(con, "live-run", "in")
     finally:
         con.close()
 
@@ -329,7 +328,7 @@ def test_status_shows_a_dead_running_run_as_interrupted(
     }
     table = status()
     assert "running" not in table and table.count("interrupted") >= 2
-    with locking.run_lock(db, "live-run"):  # its process is alive and holds the lock
+    with lock.run_lock(db, "live-run"):  # its process is alive and holds the lock
         doc = json.loads(status("--format", "json"))
         table = status()
     assert doc["run_in_progress"] is True

@@ -294,7 +294,7 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_flow_in_process_quarantines_and_goes_on(prefect_harness: None, tmp_path: Path, faults) -> None:
-    from dateline.report.html import load_run_data
+    from dateline.report.data import load_run_data
     from flows.ingest import ingest
 
     faults.setenv("DATELINE_RUN_WORKERS", "1")

@@ -3,7 +3,7 @@
 The command takes the run lock before it starts Prefect or imports its heavy libraries, so a
 refusal costs well under 2 s and prints one line naming the holder (run id, pid, since when);
 nothing of Prefect runs, so no Prefect line can appear. The lock is held here by this test
-process (``locking.run_lock``), as another run would hold it.
+process (``lock.run_lock``), as another run would hold it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from dateline.warehouse import locking
+from dateline.warehouse import lock
 from tests.conftest import SAMPLES, dateline_env
 
 HOLDER = "20261130T120000Z-abc123"
@@ -41,7 +41,7 @@ def holder_named(line: str) -> bool:
 
 def test_on_locked_fail_refuses_at_once_in_one_line(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
-    with locking.run_lock(wh, HOLDER):
+    with lock.run_lock(wh, HOLDER):
         started = time.monotonic()
         p = start(wh, "--on-locked", "fail")
         out, err = p.communicate(timeout=60)
@@ -58,7 +58,7 @@ def test_on_locked_fail_refuses_at_once_in_one_line(tmp_path: Path) -> None:
 
 def test_on_locked_wait_says_so_once_then_times_out_in_one_line(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
-    with locking.run_lock(wh, HOLDER):
+    with lock.run_lock(wh, HOLDER):
         started = time.monotonic()
         p = start(wh, "--on-locked", "wait", "--lock-timeout", "1")
         out, err = p.communicate(timeout=60)
@@ -78,13 +78,13 @@ def test_waiting_reminds_how_long_it_has_waited(tmp_path: Path) -> None:
     """Every ``remind_every`` seconds (30 for ``dateline run``) a line says how long so far."""
     wh = tmp_path / "w.duckdb"
     notes: list[str] = []
-    with locking.run_lock(wh, HOLDER):
+    with lock.run_lock(wh, HOLDER):
         try:
-            with locking.run_lock(
+            with lock.run_lock(
                 wh, "second", "wait", timeout=1.0, poll=0.05, notify=notes.append, remind_every=0.3
             ):
                 raise AssertionError("the lock was taken twice")
-        except locking.RunLocked as exc:
+        except lock.RunLocked as exc:
             assert "still busy after waiting 1 s" in str(exc)
     assert notes[0].startswith(f"warehouse {wh} is busy: waiting for run {HOLDER}")
     reminders = notes[1:]
@@ -98,12 +98,12 @@ def test_waiting_reminds_how_long_it_has_waited(tmp_path: Path) -> None:
         assert match, note
         waited.append(int(match[1]))
     assert waited == sorted(waited) and waited[-1] <= 1
-    assert locking.WAIT_REMINDER_SECONDS == 30  # what `dateline run` uses
+    assert lock.WAIT_REMINDER_SECONDS == 30  # what `dateline run` uses
 
 
 def test_ctrl_c_while_waiting_for_the_lock_is_one_line_and_130(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
-    with locking.run_lock(wh, HOLDER):
+    with lock.run_lock(wh, HOLDER):
         p = start(wh, "--on-locked", "wait")
         assert p.stderr is not None
         first = p.stderr.readline()  # the wait has started

@@ -249,7 +249,7 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule(monkeypatch: pyte
 
 def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:
     from dateline.cli.run import _files_to_read
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, schema
 
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -257,9 +257,9 @@ def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:
         (inbox / f"{i}.txt").write_text(f"Title {i}\n\nBody {i}.\n")
     db = tmp_path / "w.duckdb"
     assert _files_to_read(inbox, db, rehash=False) == 3  # no warehouse yet
-    con = wh.connect(db)
-    wh.init_schema(con)
+    con = connection.connect(db)
+    schema.init_schema(con)
     con.close()
     assert _files_to_read(inbox, db, rehash=False) == 3
     # the read-only connection is closed: the run can open the warehouse for writing
-    wh.connect(db).close()
+    connection.connect(db).close()

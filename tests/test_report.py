@@ -31,7 +31,7 @@ import polars as pl
 import pytest
 
 from dateline.report.html import render_index, render_run, write_report
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, runs, schema
 from schemas.tables import DQ_RESULTS
 from tests.conftest import shared_data
 
@@ -91,17 +91,17 @@ def _results(run_id: str, fail: bool) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report") / "w.duckdb"
-    con = wh.connect(path)
+    con = connection.connect(path)
     try:
-        wh.init_schema(con)
+        schema.init_schema(con)
         for i, fail in enumerate([False, False, True]):
             rid = f"2025010{i + 1}T000000Z-r{i}"
-            wh.start_run(con, rid, "/data/in")
+            runs.start_run(con, rid, "/data/in")
             con.execute(
                 "UPDATE runs SET started_at = ? WHERE run_id = ?", [datetime(2025, 1, 1 + i, tzinfo=UTC), rid]
             )
-            wh.write_dq_results(con, rid, _results(rid, fail))
-            wh.write_dq_runs(
+            runs.write_dq_results(con, rid, _results(rid, fail))
+            runs.write_dq_runs(
                 con,
                 rid,
                 pl.DataFrame(
@@ -112,7 +112,7 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     }
                 ),
             )
-            wh.finish_run(
+            runs.finish_run(
                 con, rid, "failed" if fail else "success", {"files_seen": 3}, "fail" if fail else "pass", None
             )
     finally:
@@ -440,7 +440,7 @@ def test_acceptance_pages_in_chromium(browser: Browser, acceptance: dict[str, An
 
 
 def test_render_run_without_results() -> None:
-    from dateline.report.html import RunData
+    from dateline.report.data import RunData
 
     run = {"run_id": "r", "status": "success", "dq_verdict": "pass", "message": "nothing to do"}
     runs = pl.DataFrame(

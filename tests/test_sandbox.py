@@ -1,6 +1,6 @@
 """`dateline query`, `status` and `report` read the warehouse and nothing else (issue #11).
 
-Their DuckDB connection is opened with :data:`dateline.warehouse.store.SANDBOX_CONFIG`: SQL that would
+Their DuckDB connection is opened with :data:`dateline.warehouse.sandbox.SANDBOX_CONFIG`: SQL that would
 write or read a file, a URL or another database, install or load an extension, or change a
 setting is refused with one line and exit 2; every view and the README's example SQL still run,
 and ``--out`` still exports results in every format.
@@ -18,8 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from dateline.warehouse import locking
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, sandbox, schema, snapshots
 from tests.conftest import REPO, SAMPLES, dateline_env
 from tests.test_cli import dateline
 
@@ -117,7 +116,7 @@ def test_a_refused_query_is_one_line_from_the_command(loaded: Path, tmp_path: Pa
         timeout=120,
     )
     assert p.returncode == 2
-    assert p.stderr.strip().splitlines() == [f"dateline: error: {wh.REFUSED_OUTSIDE}"]
+    assert p.stderr.strip().splitlines() == [f"dateline: error: {sandbox.REFUSED_OUTSIDE}"]
     assert p.stdout == "" and not target.exists()
 
 
@@ -137,7 +136,7 @@ def test_every_view_runs_in_the_sandbox(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], loaded: Path
 ) -> None:
     views = _views(loaded)
-    declared = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", wh.VIEWS_SQL.read_text(encoding="utf-8")))
+    declared = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", schema.VIEWS_SQL.read_text(encoding="utf-8")))
     assert declared and declared <= set(views)
     assert views["v_events"] > 0 and views["v_entity_mentions"] > 0  # real rows go through the views
     for name, rows in views.items():
@@ -191,25 +190,25 @@ def test_out_exports_every_format(
 
 
 def _sandboxed(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    names = ", ".join(f"'{k}'" for k in wh.SANDBOX_CONFIG)
+    names = ", ".join(f"'{k}'" for k in sandbox.SANDBOX_CONFIG)
     return dict(con.execute(f"SELECT name, value FROM duckdb_settings() WHERE name IN ({names})").fetchall())
 
 
 def test_status_and_report_read_through_the_sandbox(
     monkeypatch: pytest.MonkeyPatch, loaded: Path, tmp_path: Path
 ) -> None:
-    expected = {k: str(v).lower() for k, v in wh.SANDBOX_CONFIG.items()}
+    expected = {k: str(v).lower() for k, v in sandbox.SANDBOX_CONFIG.items()}
     # dateline status / query: the live warehouse, and the snapshot when the live one is missing
-    con, source = locking.open_for_reading(loaded, 0.0)
+    con, source = snapshots.open_for_reading(loaded, 0.0)
     try:
         assert "live warehouse" in source and _sandboxed(con) == expected
     finally:
         con.close()
     lone = tmp_path / "lone"
     lone.mkdir()
-    snap = locking.snapshot_path(lone / loaded.name)
-    snap.write_bytes(locking.snapshot_path(loaded).read_bytes())
-    con, source = locking.open_for_reading(lone / loaded.name, 0.0)
+    snap = snapshots.snapshot_path(lone / loaded.name)
+    snap.write_bytes(snapshots.snapshot_path(loaded).read_bytes())
+    con, source = snapshots.open_for_reading(lone / loaded.name, 0.0)
     try:
         assert "snapshot" in source and _sandboxed(con) == expected
         with pytest.raises(duckdb.PermissionException):
@@ -233,7 +232,7 @@ def test_status_and_report_read_through_the_sandbox(
 
 def test_a_sandboxed_connection_must_be_read_only(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="read-only"):
-        wh.connect(tmp_path / "w.duckdb", sandbox=True)
+        connection.connect(tmp_path / "w.duckdb", sandbox=True)
 
 
 def test_queries_spill_to_a_private_folder_not_next_to_the_warehouse(
@@ -250,9 +249,30 @@ def test_queries_spill_to_a_private_folder_not_next_to_the_warehouse(
     )
     assert code == 2 and err.strip().startswith("dateline: error: query refused: "), (out, err)
     assert not target.exists()
-    con = wh.open_duckdb(loaded, read_only=True, sandbox=True)
+    con = connection.open_duckdb(loaded, read_only=True, sandbox=True)
     try:
         spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0])
     finally:
         con.close()
     assert spill != shared_spill and spill.is_dir() and (spill.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_spill_folder_is_made_once_private_and_removed_when_its_process_exits(tmp_path: Path) -> None:
+    """The spill folder is an object's state (no module global): made on first use with mode 0700,
+    the same folder on every later use (DuckDB wants one configuration per file and process),
+    removed when the process exits; a sandboxed config spills to the folder it is given."""
+    folder = sandbox.SpillFolder()
+    made = Path(folder.path())
+    assert folder.path() == str(made) and made.is_dir() and (made.stat().st_mode & 0o777) == 0o700
+    other = sandbox.SpillFolder()
+    assert sandbox.sandbox_config(other)["temp_directory"] == other.path() != str(made)
+    assert {k: v for k, v in sandbox.sandbox_config(other).items() if k != "temp_directory"} == (
+        sandbox.SANDBOX_CONFIG
+    )
+    code = "from dateline.warehouse.sandbox import SpillFolder; print(SpillFolder().path())"
+    p = subprocess.run(
+        [sys.executable, "-c", code], env=dateline_env(), capture_output=True, text=True, timeout=60
+    )
+    assert p.returncode == 0, p.stderr
+    gone = Path(p.stdout.strip())
+    assert gone.name.startswith("dateline-query-") and not gone.exists()

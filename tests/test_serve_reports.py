@@ -101,10 +101,10 @@ def test_serve_once_reports_a_failed_run_and_exits_1(prefect_server: str, tmp_pa
 def test_serve_once_reports_a_run_that_could_not_start(prefect_server: str, tmp_path: Path) -> None:
     """A served run that stops with an error (here: the warehouse is busy and on_locked = 'fail')
     prints its line with the error, no traceback, and --once exits 1."""
-    from dateline.warehouse import locking
+    from dateline.warehouse import lock
 
     w = tmp_path / "w.duckdb"
-    with locking.run_lock(w, "holder-run"):
+    with lock.run_lock(w, "holder-run"):
         proc = subprocess.run(
             [sys.executable, "-m", "dateline", "serve", "--once", "--input", SAMPLES, "--warehouse", w],
             env=dateline_env(

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from dateline.quality.validate import validate_batch
-from dateline.warehouse import store as wh
+from dateline.warehouse import schema
 from schemas.tables import ARTICLES, Table
 from tests.test_event_mentions import MEETING, report, reports_frame
 from tests.test_validate import TODAY, make_batch, make_reference
@@ -236,7 +236,7 @@ def test_old_warehouse_gets_the_new_column_and_table(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
     try:
         con.execute(old.ddl())
-        wh.init_schema(con)
+        schema.init_schema(con)
         cols = {r[0] for r in con.execute("DESCRIBE articles").fetchall()}
         assert "near_duplicate_of" in cols
         assert con.execute("SELECT count(*) FROM article_signatures").fetchone() == (0,)

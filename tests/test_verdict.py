@@ -21,8 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dateline.warehouse import locking
-from dateline.warehouse import store as wh
+from dateline.warehouse import connection, lock, runs, schema
 from tests.conftest import SAMPLES, dateline_env
 
 #: The keys of `dateline run --json` (RunSummary's fields, rows_written and exit_code).
@@ -155,7 +154,7 @@ def test_run_json_for_a_failed_run(tmp_path: Path) -> None:
     """A run that stops with an error still prints one JSON object (fewer keys: no summary), and
     exits 1: here the warehouse is busy."""
     w = tmp_path / "w.duckdb"
-    with locking.run_lock(w, "holder-run"):
+    with lock.run_lock(w, "holder-run"):
         proc = dateline(
             "run", "--json", "--on-locked", "fail", "--input", SAMPLES, "--warehouse", w, api=None
         )
@@ -257,17 +256,17 @@ def test_an_old_no_op_run_is_migrated(tmp_path: Path) -> None:
     """A warehouse of an older version recorded a no-op run as 'pass': it says 'no new data' after
     the next start; a run whose checks passed keeps 'pass'."""
     w = tmp_path / "w.duckdb"
-    con = wh.connect(w)
+    con = connection.connect(w)
     try:
-        wh.init_schema(con)
+        schema.init_schema(con)
         for run_id in ("old-noop", "old-checked"):
-            wh.start_run(con, run_id, str(tmp_path))
-            wh.finish_run(con, run_id, "success", {}, "pass", None)
+            runs.start_run(con, run_id, str(tmp_path))
+            runs.finish_run(con, run_id, "success", {}, "pass", None)
         con.execute(
             "INSERT INTO dq_results (run_id, table_name, expectation, check_name, severity, success) "
             "VALUES ('old-checked', 'articles', 'x', 'y', 'critical', true)"
         )
-        wh.init_schema(con)
+        schema.init_schema(con)
         got = dict(con.execute("SELECT run_id, dq_verdict FROM runs").fetchall())
     finally:
         con.close()

@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 from test_validate import make_batch
 
-from dateline.warehouse import store as wh
+from dateline.errors import WarehouseError
+from dateline.warehouse import connection, file_manifest, load, lookups, reference_tables, runs, schema
 from schemas.tables import ALL_TABLES, DQ_RESULTS, FACT_TABLES
 
 CONTENT_TABLES = list(FACT_TABLES)
@@ -36,8 +37,8 @@ def dq_frame(n: int = 3, failed: int = 0) -> pl.DataFrame:
 
 @pytest.fixture
 def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    c = wh.connect(tmp_path / "wh" / "dateline.duckdb")
-    wh.init_schema(c)
+    c = connection.connect(tmp_path / "wh" / "dateline.duckdb")
+    schema.init_schema(c)
     yield c
     c.close()
 
@@ -52,11 +53,11 @@ def snapshot(con: duckdb.DuckDBPyConnection, drop_run_ids: bool = False) -> dict
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return wh.table_counts(con)
+    return schema.table_counts(con)
 
 
 def test_init_schema_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
-    wh.init_schema(con)
+    schema.init_schema(con)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {t.name for t in ALL_TABLES} | {"_meta", "v_events", "v_entity_mentions", "v_runs"} <= tables
     for view in (
@@ -84,24 +85,24 @@ def test_load_reference_only_when_changed(con: duckdb.DuckDBPyConnection) -> Non
         ),
         "agents": pl.DataFrame({"x": [1]}),  # a lookup, not a warehouse table: ignored
     }
-    assert wh.load_reference(con, ref) == {"countries": 2}
-    assert wh.load_reference(con, ref) == {}
+    assert reference_tables.load_reference(con, ref) == {"countries": 2}
+    assert reference_tables.load_reference(con, ref) == {}
     ref["countries"] = ref["countries"].head(1)
-    assert wh.load_reference(con, ref) == {"countries": 1}
+    assert reference_tables.load_reference(con, ref) == {"countries": 1}
     assert con.execute("SELECT iso3 FROM countries").fetchall() == [("KOR",)]
 
 
 def test_load_batch_is_idempotent(con: duckdb.DuckDBPyConnection) -> None:
     batch = make_batch(4)
-    written = wh.load_batch(con, "r1", batch, dq_frame())
+    written = load.load_batch(con, "r1", batch, dq_frame())
     assert written["articles"] == 4 and written["sentences"] == batch["sentences"].height
     assert written["dq_results"] == 3
     first, first_counts = snapshot(con), counts(con)
-    again = wh.load_batch(con, "r1", batch, dq_frame())
+    again = load.load_batch(con, "r1", batch, dq_frame())
     assert again == {**written, "entities": 0}  # entities already there: insert-or-ignore
     assert snapshot(con) == first and counts(con) == first_counts
     # another run loading the same batch: same rows, only the run ids differ
-    wh.load_batch(con, "r2", batch, dq_frame())
+    load.load_batch(con, "r2", batch, dq_frame())
     assert snapshot(con, drop_run_ids=True) == snapshot_without_runs(first)
     assert counts(con)["dq_results"] == 6
     assert {r[0] for r in con.execute("SELECT first_run_id FROM files").fetchall()} == {"r1"}
@@ -117,14 +118,14 @@ def snapshot_without_runs(snap: dict[str, list[tuple]]) -> dict[str, list[tuple]
 
 
 def test_changed_file_replaces_its_rows(con: duckdb.DuckDBPyConnection) -> None:
-    wh.load_batch(con, "r1", make_batch(3), dq_frame())
+    load.load_batch(con, "r1", make_batch(3), dq_frame())
     before = con.execute("SELECT article_id, source_path FROM articles ORDER BY source_path").fetchall()
     old_id = before[0][0]
     # the file in/00000.txt changed: a batch holding only that path, with new content
     changed = make_batch(1, salt="v2")
     new_id = changed["articles"]["article_id"][0]
     assert new_id != old_id
-    wh.load_batch(con, "r2", changed, dq_frame())
+    load.load_batch(con, "r2", changed, dq_frame())
     after = dict(con.execute("SELECT source_path, article_id FROM articles").fetchall())
     assert after["in/00000.txt"] == new_id
     assert after["in/00001.txt"] == before[1][0] and after["in/00002.txt"] == before[2][0]
@@ -136,31 +137,31 @@ def test_changed_file_replaces_its_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_changed_file_that_became_quarantined(con: duckdb.DuckDBPyConnection) -> None:
-    wh.load_batch(con, "r1", make_batch(2), dq_frame())
+    load.load_batch(con, "r1", make_batch(2), dq_frame())
     bad = {
         "files": pl.DataFrame({"source_path": ["in/00001.txt"], "outcome": ["quarantine"]}),
         "quarantine": pl.DataFrame(
             {"source_path": ["in/00001.txt"], "reason": ["binary"], "detail": ["NUL bytes"]}
         ),
     }
-    wh.load_batch(con, "r2", bad, dq_frame())
+    load.load_batch(con, "r2", bad, dq_frame())
     assert con.execute("SELECT source_path FROM articles").fetchall() == [("in/00000.txt",)]
-    units = wh.known_units(con)
+    units = file_manifest.known_units(con)
     assert units.filter(pl.col("place") == "quarantine")["source_path"].to_list() == ["in/00001.txt"]
     assert units.schema["source_record"] == pl.Int64
 
 
 def test_failure_mid_load_rolls_back_everything(con: duckdb.DuckDBPyConnection) -> None:
-    wh.load_batch(con, "r1", make_batch(3), dq_frame())
+    load.load_batch(con, "r1", make_batch(3), dq_frame())
     before, before_counts = snapshot(con), counts(con)
     changed = make_batch(2, salt="v2")  # would delete and replace two articles...
     bad_dq = pl.concat([dq_frame(), dq_frame().head(1)])  # ...but dq_results (loaded last) repeats a key
-    with pytest.raises(wh.WarehouseError, match="rolled back"):
-        wh.load_batch(con, "r2", changed, bad_dq)
+    with pytest.raises(WarehouseError, match="rolled back"):
+        load.load_batch(con, "r2", changed, bad_dq)
     assert snapshot(con) == before
     assert counts(con) == before_counts
     # the connection is usable afterwards
-    wh.load_batch(con, "r2", changed, dq_frame())
+    load.load_batch(con, "r2", changed, dq_frame())
     assert counts(con)["articles"] == 3
 
 
@@ -178,11 +179,11 @@ def test_rehome_article_duplicated_by_another_path(con: duckdb.DuckDBPyConnectio
         [batch["files"], pl.DataFrame({"source_path": ["b/copy.txt"], "outcome": ["duplicate"]})],
         how="diagonal_relaxed",
     )
-    wh.load_batch(con, "r1", batch, dq_frame())
+    load.load_batch(con, "r1", batch, dq_frame())
     n_sent = counts(con)["sentences"]
     # a/00000.txt changes: its new content is another article; b/copy.txt still holds the old one
     changed = make_batch(1, prefix="a/", salt="v2")
-    wh.load_batch(con, "r2", changed, dq_frame())
+    load.load_batch(con, "r2", changed, dq_frame())
     rows = dict(con.execute("SELECT article_id, source_path FROM articles").fetchall())
     assert rows[art["article_id"]] == "b/copy.txt"  # re-homed, extracted rows kept
     assert rows[changed["articles"]["article_id"][0]] == "a/00000.txt"
@@ -196,14 +197,14 @@ def test_rehome_article_duplicated_by_another_path(con: duckdb.DuckDBPyConnectio
     assert kept == n_sent
     # loading the same change again changes nothing
     snap = snapshot(con)
-    wh.load_batch(con, "r2", changed, dq_frame())
+    load.load_batch(con, "r2", changed, dq_frame())
     assert snapshot(con) == snap
 
 
 def test_rehome_to_a_duplicate_of_the_same_batch(con: duckdb.DuckDBPyConnection) -> None:
     batch = make_batch(1, prefix="j/")
     art = batch["articles"].row(0, named=True)
-    wh.load_batch(con, "r1", batch, dq_frame())
+    load.load_batch(con, "r1", batch, dq_frame())
     # the file was rewritten: its article is now only a duplicate found at another path of the batch
     moved = {
         "files": pl.DataFrame(
@@ -220,7 +221,7 @@ def test_rehome_to_a_duplicate_of_the_same_batch(con: duckdb.DuckDBPyConnection)
             }
         ),
     }
-    wh.load_batch(con, "r2", moved, dq_frame())
+    load.load_batch(con, "r2", moved, dq_frame())
     assert con.execute("SELECT article_id, source_path FROM articles").fetchall() == [
         (art["article_id"], "j/new.txt")
     ]
@@ -238,39 +239,41 @@ def test_entities_shared_and_orphans_removed(con: duckdb.DuckDBPyConnection) -> 
         ],
         how="diagonal_relaxed",
     )
-    wh.load_batch(con, "r1", batch, dq_frame())
+    load.load_batch(con, "r1", batch, dq_frame())
     ids = {r[0] for r in con.execute("SELECT entity_id FROM entities").fetchall()}
     assert ids == {"e_kor", "e_prk", "e_usa"}  # e_lonely is referenced by nothing
     # a later batch renaming an existing entity does not overwrite it (insert-or-ignore)
     other = make_batch(1, prefix="other/", salt="o")
     other["entities"] = other["entities"].with_columns(pl.lit("Renamed").alias("canonical_name"))
-    written = wh.load_batch(con, "r2", other, dq_frame())
+    written = load.load_batch(con, "r2", other, dq_frame())
     assert written["entities"] == 0
     assert con.execute("SELECT count(*) FROM entities WHERE canonical_name = 'Renamed'").fetchall()[0][0] == 0
-    keys = wh.existing_keys(con)
+    keys = lookups.existing_keys(con)
     assert set(keys["entities"].to_list()) == ids and keys["articles"].len() == 3
 
 
 def test_runs_and_dq_results(con: duckdb.DuckDBPyConnection) -> None:
-    wh.start_run(con, "r1", "seeds/articles")
-    with pytest.raises(wh.WarehouseError, match="already exists"):
-        wh.start_run(con, "r1", "seeds/articles")
-    assert wh.write_dq_results(con, "r1", dq_frame(4, failed=2)) == 4
-    assert wh.write_dq_results(con, "r1", dq_frame(3, failed=1)) == 3  # replaces
-    wh.finish_run(con, "r1", "failed", {"files_seen": 5, "rows_written": 0}, "fail", "critical checks failed")
+    runs.start_run(con, "r1", "seeds/articles")
+    with pytest.raises(WarehouseError, match="already exists"):
+        runs.start_run(con, "r1", "seeds/articles")
+    assert runs.write_dq_results(con, "r1", dq_frame(4, failed=2)) == 4
+    assert runs.write_dq_results(con, "r1", dq_frame(3, failed=1)) == 3  # replaces
+    runs.finish_run(
+        con, "r1", "failed", {"files_seen": 5, "rows_written": 0}, "fail", "critical checks failed"
+    )
     row = con.execute(
         "SELECT status, files_seen, dq_verdict, dq_checks, dq_critical_failed, duration_s >= 0 FROM v_runs"
     ).fetchall()[0]
     assert row == ("failed", 5, "fail", 3, 1, True)
     assert con.execute("SELECT count(*) FROM v_dq_failures").fetchall()[0][0] == 1
     with pytest.raises(ValueError, match="unknown run counters"):
-        wh.finish_run(con, "r1", "success", {"files_sen": 1}, "pass", None)
-    with pytest.raises(wh.WarehouseError, match="not started"):
-        wh.finish_run(con, "nope", "success", {}, "pass", None)
+        runs.finish_run(con, "r1", "success", {"files_sen": 1}, "pass", None)
+    with pytest.raises(WarehouseError, match="not started"):
+        runs.finish_run(con, "nope", "success", {}, "pass", None)
 
 
 def test_views_join_names(con: duckdb.DuckDBPyConnection) -> None:
-    wh.load_reference(
+    reference_tables.load_reference(
         con,
         {
             "countries": pl.DataFrame(
@@ -283,7 +286,7 @@ def test_views_join_names(con: duckdb.DuckDBPyConnection) -> None:
             )
         },
     )
-    wh.load_batch(con, "r1", make_batch(1), dq_frame())
+    load.load_batch(con, "r1", make_batch(1), dq_frame())
     ev = con.execute(
         "SELECT source_name, source_country, target_name, article_title FROM v_events LIMIT 1"
     ).fetchall()[0]
@@ -314,18 +317,18 @@ def test_locked_warehouse_names_the_process(tmp_path: Path) -> None:
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(
-            wh.WarehouseError,
+            WarehouseError,
             match=rf"warehouse .*locked.duckdb is locked by another process \(pid {holder.pid}\)",
         ):
-            wh.connect(path)
+            connection.connect(path)
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
 
 
 def test_read_only_missing_warehouse(tmp_path: Path) -> None:
-    with pytest.raises(wh.WarehouseError, match="does not exist"):
-        wh.connect(tmp_path / "missing.duckdb", read_only=True)
+    with pytest.raises(WarehouseError, match="does not exist"):
+        connection.connect(tmp_path / "missing.duckdb", read_only=True)
 
 
 def test_dq_results_table_matches_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -28,7 +28,7 @@ keeps today's ids: its unknown reports are their own events, ``event_id`` = ``me
 An event row carries the provenance and the telling of its *representative* report -- the
 earliest: by the article's ``published_date`` (unknown last), then ``article_id``, then
 ``start_char`` (then ``trigger_start``, ``mention_id``) -- plus ``mention_count`` (reports)
-and ``article_count`` (distinct articles). ``dateline.warehouse.store`` recomputes the same from the
+and ``article_count`` (distinct articles). ``dateline.warehouse.events`` recomputes the same from the
 warehouse's mentions when a later batch adds or removes reports (:data:`REPRESENTATIVE_ORDER`).
 
 Pure polars: DataFrames in, DataFrames out; no I/O.
@@ -79,7 +79,7 @@ STORY_REPORT_SCHEMA = pl.Schema(
     }
 )
 
-#: Order of an event's reports; the first is its representative (SQL twin in dateline.warehouse.store).
+#: Order of an event's reports; the first is its representative (SQL twin in dateline.warehouse.events).
 REPRESENTATIVE_ORDER: tuple[str, ...] = (
     "article_published_date",
     "article_id",

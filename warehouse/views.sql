@@ -1,4 +1,4 @@
--- Analyst views over the Dateline warehouse. Created by dateline.warehouse.store.init_schema after the
+-- Analyst views over the Dateline warehouse. Created by dateline.warehouse.schema.init_schema after the
 -- tables (schemas/tables.py); every statement is idempotent (CREATE OR REPLACE VIEW).
 
 -- Events with who did what to whom, in words: entity names, types and countries, the CAMEO

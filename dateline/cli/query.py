@@ -40,8 +40,7 @@ def query(
     import duckdb
 
     from dateline import config
-    from dateline.warehouse import locking
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import sandbox, snapshots
 
     cfg = config.load()
     path = settings.warehouse_path(warehouse)
@@ -51,9 +50,9 @@ def query(
         raise UsageError("--format parquet needs --out FILE")
     if fmt == "table" and out is not None:
         raise UsageError("--out needs --format csv, json or parquet")
-    if not path.exists() and not locking.snapshot_path(path).exists():
+    if not path.exists() and not snapshots.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
-    con, source = locking.open_for_reading(
+    con, source = snapshots.open_for_reading(
         path, cfg.query_wait_seconds if wait is None else wait, use_snapshot=cfg.snapshot
     )
     try:
@@ -61,7 +60,7 @@ def query(
             rel = con.sql(sql)
             df = rel.pl() if rel is not None else None
         except duckdb.Error as e:
-            refused = wh.sandbox_refusal(e)
+            refused = sandbox.sandbox_refusal(e)
             raise UsageError(refused or f"query failed: {str(e).splitlines()[0]}") from None
     finally:
         con.close()

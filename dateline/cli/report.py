@@ -25,7 +25,8 @@ def report(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Write the self-contained HTML data-quality report of a run, and the index over all runs."""
-    from dateline.report.html import ReportError, write_report
+    from dateline.report.data import ReportError
+    from dateline.report.html import write_report
 
     path = settings.warehouse_path(warehouse)
     if not path.exists():

@@ -187,7 +187,7 @@ def _run(
     what it started, ``held`` holds the run lock until :func:`run` returns."""
     from dateline import config
     from dateline.pipeline.discover import InputError, check_input_folder
-    from dateline.warehouse import locking
+    from dateline.warehouse import connection, lock
 
     stop.claim()  # polars (imported by dateline.pipeline.discover) put its SIGINT handler before this command's
     cfg = config.load()
@@ -201,24 +201,24 @@ def _run(
     path = settings.warehouse_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     # known here: after a failure, the warehouse says whether its batch committed
-    run_id = started.run_id = locking.new_run_id()
+    run_id = started.run_id = lock.new_run_id()
     started.warehouse = path
 
     def waiting(message: str) -> None:
-        started.waiting_for = str(locking.current_holder(path) or "another run")
+        started.waiting_for = str(lock.current_holder(path) or "another run")
         err.print(f"dateline: {message}", markup=False)
 
     # the run lock, before Prefect and the heavy libraries: 'fail' refuses at once, 'wait' says
     # so; held (not taken again by the flow) until the command ends
     stop.stage = "lock wait"
     held.enter_context(
-        locking.run_lock(
+        lock.run_lock(
             path,
             run_id,
             on_locked=on_locked or cfg.on_locked,
             timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
             notify=waiting,
-            remind_every=locking.WAIT_REMINDER_SECONDS,
+            remind_every=lock.WAIT_REMINDER_SECONDS,
         )
     )
     started.waiting_for = None
@@ -237,7 +237,7 @@ def _run(
     )
     stage_hook("start_up")
     from dateline.runtime import progress
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import lock
     from flows.ingest import ingest
 
     stop.claim()  # in case a library imported above put its own handler first
@@ -259,7 +259,7 @@ def _run(
     with (
         progress.use(stop.tracking(progress.for_terminal())),
         _no_heartbeats(api is not None),
-        _quiet_prefect_errors(_is_out_of_space, wh.NO_SPACE_TEXTS),
+        _quiet_prefect_errors(_is_out_of_space, connection.NO_SPACE_TEXTS),
         stop.quiet_prefect(),
     ):
         try:
@@ -367,12 +367,12 @@ def _stopped_outcome(why: str, started: _Started) -> str:
     path, run_id = started.warehouse, started.run_id
     if not started.flow or path is None or run_id is None or not path.exists():
         return "nothing was loaded"
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, runs
 
     try:
-        con = wh.connect(path)
+        con = connection.connect(path)
         try:
-            committed = wh.close_stopped_run(con, run_id, why)
+            committed = runs.close_stopped_run(con, run_id, why)
         finally:
             con.close()
     except Exception as exc:  # the line is still worth printing without the answer
@@ -386,9 +386,9 @@ def _stopped_outcome(why: str, started: _Started) -> str:
 
 
 def _is_out_of_space(exc: BaseException) -> bool:
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection
 
-    return wh.out_of_space(exc) is not None
+    return connection.out_of_space(exc) is not None
 
 
 def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
@@ -401,21 +401,21 @@ def _disk_full_message(warehouse: Path, run_id: str, exc: BaseException) -> str:
     """
     import shutil
 
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, runs
 
     folder = Path(warehouse).resolve().parent
     try:
         free = f"{shutil.disk_usage(folder).free / 1024:,.0f} KB free"
     except OSError:
         free = "free space unknown"
-    cause = wh.out_of_space(exc) or exc
+    cause = connection.out_of_space(exc) or exc
     said = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
     committed: bool | None = False  # no warehouse file yet: nothing can have been loaded
     if Path(warehouse).exists():
         try:
-            con = wh.connect(warehouse, read_only=True, sandbox=True)
+            con = connection.connect(warehouse, read_only=True, sandbox=True)
             try:
-                committed = wh.batch_committed(con, run_id)
+                committed = runs.batch_committed(con, run_id)
             finally:
                 con.close()
         except Exception:  # the line is still worth printing without the answer
@@ -471,13 +471,13 @@ def _files_to_read(input_dir: Path, warehouse: Path, rehash: bool) -> int:
     reading them), for starting the extraction workers early. Called while holding the run lock
     (no other run writes the warehouse meanwhile)."""
     from dateline.pipeline.discover import count_to_read
-    from dateline.warehouse import store as wh
+    from dateline.warehouse import connection, file_manifest
 
     manifest = None
     if warehouse.exists():
-        con = wh.connect(warehouse, read_only=True)
+        con = connection.connect(warehouse, read_only=True)
         try:
-            manifest = wh.manifest(con)
+            manifest = file_manifest.manifest(con)
         finally:
             con.close()
     return count_to_read(input_dir, manifest, rehash=rehash)

@@ -24,17 +24,17 @@ def status(
     import json
 
     from dateline.report.html import verdict_label
-    from dateline.warehouse import locking
+    from dateline.warehouse import lock, snapshots
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {fmt!r}")
     if last < 1:
         raise UsageError("--last must be at least 1")
     path = settings.warehouse_path(warehouse)
-    if not path.exists() and not locking.snapshot_path(path).exists():
+    if not path.exists() and not snapshots.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
-    holder_before = locking.current_holder(path)
-    con, source = locking.open_for_reading(path, 1.0)
+    holder_before = lock.current_holder(path)
+    con, source = snapshots.open_for_reading(path, 1.0)
     try:
         runs = con.sql(
             """
@@ -48,10 +48,10 @@ def status(
         ).pl()
     finally:
         con.close()
-    holder = locking.current_holder(path)
+    holder = lock.current_holder(path)
     busy = holder is not None
     runs = _interrupted_runs_shown(runs, {h.run_id for h in (holder_before, holder) if h is not None})
-    snap = locking.snapshot_path(path)
+    snap = snapshots.snapshot_path(path)
     if fmt == "json":
         doc = {
             "warehouse": str(path),

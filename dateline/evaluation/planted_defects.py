@@ -42,7 +42,7 @@ from dateline.pipeline.discover import discover  # noqa: E402
 from dateline.quality.validate import validate_run, verdict  # noqa: E402
 from dateline.report.html import ReportPaths, write_report  # noqa: E402
 from dateline.resources.reference import load_reference  # noqa: E402
-from dateline.warehouse import store as wh  # noqa: E402
+from dateline.warehouse import connection, load, lookups, reference_tables, runs, schema  # noqa: E402
 from transforms.extract import extract  # noqa: E402
 from transforms.parse import parse_files  # noqa: E402
 from transforms.route import route_units  # noqa: E402
@@ -185,22 +185,26 @@ def _record(
     today: date,
 ) -> pl.DataFrame:
     """Validate ``frames`` against the history and record the run like the flow does."""
-    wh.start_run(con, run_id, input_dir)
-    history = wh.dq_history(con, run_id)
-    dq, metrics = validate_run(frames, reference, wh.existing_keys(con), history, run_id=run_id, today=today)
+    runs.start_run(con, run_id, input_dir)
+    history = runs.dq_history(con, run_id)
+    dq, metrics = validate_run(
+        frames, reference, lookups.existing_keys(con), history, run_id=run_id, today=today
+    )
     v = verdict(dq)
     counts = {"files_seen": frames["files"].height, "files_new": frames["files"].height}
     counts["files_quarantined"] = frames["quarantine"].get_column("source_path").n_unique()
     if v == "fail":
-        wh.write_dq_results(con, run_id, dq)
-        wh.write_dq_runs(con, run_id, metrics)
-        wh.finish_run(con, run_id, "failed", counts, v, "critical data-quality checks failed; nothing loaded")
+        runs.write_dq_results(con, run_id, dq)
+        runs.write_dq_runs(con, run_id, metrics)
+        runs.finish_run(
+            con, run_id, "failed", counts, v, "critical data-quality checks failed; nothing loaded"
+        )
     else:
-        rows = wh.load_batch(con, run_id, frames, dq)
-        wh.write_dq_runs(con, run_id, metrics)
+        rows = load.load_batch(con, run_id, frames, dq)
+        runs.write_dq_runs(con, run_id, metrics)
         counts["articles_loaded"] = rows.get("articles", 0)
         counts["rows_written"] = sum(rows.values())
-        wh.finish_run(con, run_id, "success", counts, v, None)
+        runs.finish_run(con, run_id, "success", counts, v, None)
     return dq
 
 
@@ -223,12 +227,12 @@ def run_acceptance(
     parts = [units.filter(pl.col("_part") == i).drop("_part") for i in range(3)]
     bad_units = route([bad])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    con = wh.connect(warehouse)
+    con = connection.connect(warehouse)
     results: dict[str, pl.DataFrame] = {}
     reports: dict[str, ReportPaths] = {}
     try:
-        wh.init_schema(con)
-        wh.load_reference(con, reference)
+        schema.init_schema(con)
+        reference_tables.load_reference(con, reference)
         run_ids = {name: f"{stamp}Z-{name}" for name in ("clean", "planted", "empty")}
         clean = batch_frames(parts[0], reference, run_ids["clean"], today)
         results["clean"] = _record(con, run_ids["clean"], str(bbc), clean, reference, today)

@@ -213,49 +213,58 @@ def validate_batch(
         batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
             batch_parameters={"dataframe": pdf}
         )
-        # Every check first with GX's BASIC results (counts, observed values, unexpected values);
-        # the failed ones again with SUMMARY, which adds the key columns of the offending rows:
-        # GX computes those row indexes for every check in SUMMARY, which took ~15% of the BBC
-        # corpus's validation when every check passed.
-        basic = {"result_format": "BASIC", "partial_unexpected_count": MAX_EXAMPLES}
-        validation = batch.validate(
-            _suite(table.name, specs), result_format=basic, expectation_parameters=params
-        )
-        by_name = {r.expectation_config.meta["check_name"]: r for r in validation.results}
-        failed = [spec for spec in specs if not by_name[spec.check_name].success]
-        if failed:
-            summary = {
-                **basic,
-                "result_format": "SUMMARY",
-                "unexpected_index_column_names": example_columns(table.name),
-            }
-            again = batch.validate(
-                _suite(table.name, failed), result_format=summary, expectation_parameters=params
-            )
-            by_name.update({r.expectation_config.meta["check_name"]: r for r in again.results})
-        for spec in specs:
-            res = by_name[spec.check_name]
-            info = res.exception_info or {}
-            if "raised_exception" not in info:  # {metric id: info} when a metric failed
-                info = next(iter(info.values()), {}) if info else {}
-            if info.get("raised_exception"):
-                message = info.get("exception_message") or "exception"
-                log.error("check %s.%s raised: %s", table.name, spec.check_name, message)
-                rows.append(_row(spec, False, f"error: {message}", frame.height, None, []))
-                continue
-            result = res.result or {}
-            rows.append(
-                _row(
-                    spec,
-                    res.success,
-                    _observed(result),
-                    result.get("element_count", frame.height),
-                    result.get("unexpected_count"),
-                    _examples(result),
-                )
-            )
+        by_name = _check_results(batch, table.name, specs, params)
+        rows.extend(_result_row(spec, by_name[spec.check_name], frame.height) for spec in specs)
     out = pl.DataFrame(rows, schema={k: v for k, v in DQ_RESULTS.polars_schema().items() if k != "run_id"})
     return DQ_RESULTS.conform(out.with_columns(pl.lit(run_id, dtype=pl.String).alias("run_id")))
+
+
+def _check_results(
+    batch: Any, table_name: str, specs: list[CheckSpec], params: dict[str, Any]
+) -> dict[str, Any]:
+    """GX's result of every check of ``specs`` on ``batch`` (one table's), by check name.
+
+    Every check first with GX's BASIC results (counts, observed values, unexpected values);
+    the failed ones again with SUMMARY, which adds the key columns of the offending rows:
+    GX computes those row indexes for every check in SUMMARY, which took ~15% of the BBC
+    corpus's validation when every check passed.
+    """
+    basic = {"result_format": "BASIC", "partial_unexpected_count": MAX_EXAMPLES}
+    validation = batch.validate(_suite(table_name, specs), result_format=basic, expectation_parameters=params)
+    by_name = {r.expectation_config.meta["check_name"]: r for r in validation.results}
+    failed = [spec for spec in specs if not by_name[spec.check_name].success]
+    if failed:
+        summary = {
+            **basic,
+            "result_format": "SUMMARY",
+            "unexpected_index_column_names": example_columns(table_name),
+        }
+        again = batch.validate(
+            _suite(table_name, failed), result_format=summary, expectation_parameters=params
+        )
+        by_name.update({r.expectation_config.meta["check_name"]: r for r in again.results})
+    return by_name
+
+
+def _result_row(spec: CheckSpec, gx_result: Any, height: int) -> dict[str, Any]:
+    """The DQ_RESULTS row of check ``spec`` from its GX result ``gx_result`` on a table of ``height``
+    rows; a check whose evaluation raised is failed, with the error as its observed value."""
+    info = gx_result.exception_info or {}
+    if "raised_exception" not in info:  # {metric id: info} when a metric failed
+        info = next(iter(info.values()), {}) if info else {}
+    if info.get("raised_exception"):
+        message = info.get("exception_message") or "exception"
+        log.error("check %s.%s raised: %s", spec.table_name, spec.check_name, message)
+        return _row(spec, False, f"error: {message}", height, None, [])
+    result = gx_result.result or {}
+    return _row(
+        spec,
+        gx_result.success,
+        _observed(result),
+        result.get("element_count", height),
+        result.get("unexpected_count"),
+        _examples(result),
+    )
 
 
 def _suite(table_name: str, specs: list[CheckSpec]) -> Any:
@@ -278,7 +287,7 @@ def validate_run(
     """:func:`validate_batch` plus the checks against earlier runs (:mod:`schemas.run_checks`).
 
     ``history``: ``dq_runs`` rows of earlier (successful) runs with their ``started_at``
-    (:func:`dateline.warehouse.store.dq_history`); None or empty = no earlier runs.
+    (:func:`dateline.warehouse.runs.dq_history`); None or empty = no earlier runs.
     Returns (dq_results rows of every check, the batch's dq_runs metrics).
     """
     gx_results = validate_batch(

@@ -9,6 +9,9 @@ What a run page shows: the verdict; for every failed check its table, severity, 
 and example rows (the article -- a ``file://`` link to its source file --, offsets and the
 evidence text); every check per table with pass/fail, observed value and severity; the
 quarantined inputs with their reasons; row counts and failure rates over the runs.
+
+This module renders and writes the pages; what they show is read by :mod:`dateline.report.data`,
+the charts are drawn by :mod:`dateline.report.charts`.
 """
 
 from __future__ import annotations
@@ -16,29 +19,18 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
-from dateline.warehouse import store as wh
+from dateline.report.charts import trend_charts
+from dateline.report.data import RunData, load_run_data, parse_examples, run_page_data
+from dateline.warehouse import connection
 from schemas.tables import NO_NEW_DATA
 
-#: Tables whose row counts are charted, in this order.
-CHART_TABLES = (
-    "articles",
-    "sentences",
-    "entity_mentions",
-    "events",
-    "event_mentions",
-    "quantities",
-    "quarantine",
-)
-#: Runs shown in the charts (the most recent).
-CHART_RUNS = 30
 #: Example rows shown per failed check.
 MAX_EXAMPLE_ROWS = 10
 #: Text columns shown as the evidence of an example row, first found wins.
@@ -59,22 +51,6 @@ VERDICT_TEXT = {
 CHECKED_VERDICTS = ("pass", "warn", "fail")
 
 
-class ReportError(RuntimeError):
-    """There is nothing to report (no runs, unknown run)."""
-
-
-@dataclass
-class RunData:
-    """What one run page shows, read from the warehouse (or built directly in tests)."""
-
-    run: dict[str, Any]
-    results: pl.DataFrame  # dq_results rows of the run
-    runs: pl.DataFrame  # every run, oldest first: run_id, started_at, status, dq_verdict, checks, ...
-    counts: pl.DataFrame  # dq_runs 'rows' per run and table: run_id, table_name, value
-    quarantine: list[dict[str, Any]] = field(default_factory=list)
-    articles: dict[str, dict[str, Any]] = field(default_factory=dict)  # article_id -> title, source_path
-
-
 @dataclass(frozen=True)
 class ReportPaths:
     run_html: Path
@@ -82,99 +58,8 @@ class ReportPaths:
     run_id: str
 
 
-# --- reading the warehouse --------------------------------------------------------------------
-
-
-def _runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    runs: pl.DataFrame = con.sql(
-        """
-        SELECT r.run_id, r.started_at, r.finished_at, r.status, r.dq_verdict, r.input_dir,
-               r.files_seen, r.files_new, r.files_unchanged, r.files_duplicate, r.files_quarantined,
-               r.articles_loaded, r.rows_written, r.message,
-               coalesce(q.checks, 0) AS checks,
-               coalesce(q.critical_failed, 0) AS critical_failed,
-               coalesce(q.warnings_failed, 0) AS warnings_failed
-        FROM runs r
-        LEFT JOIN (
-            SELECT run_id, count(*) AS checks,
-                   count(*) FILTER (WHERE NOT success AND severity = 'critical') AS critical_failed,
-                   count(*) FILTER (WHERE NOT success AND severity = 'warning') AS warnings_failed
-            FROM dq_results GROUP BY run_id
-        ) q USING (run_id)
-        ORDER BY r.started_at, r.run_id
-        """
-    ).pl()
-    return runs
-
-
-def _example_article_ids(results: pl.DataFrame) -> set[str]:
-    ids: set[str] = set()
-    for raw in results.filter(~pl.col("success")).get_column("unexpected_examples").to_list():
-        for ex in _parse_examples(raw):
-            if isinstance(ex, dict) and isinstance(ex.get("article_id"), str):
-                ids.add(ex["article_id"])
-    return ids
-
-
-def load_run_data(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> RunData:
-    """Read what the page of ``run_id`` (default: the latest run) shows."""
-    runs = _runs(con)
-    if runs.height == 0:
-        raise ReportError("the warehouse has no runs yet: run 'dateline run' first")
-    if run_id is None:
-        run_id = runs.get_column("run_id")[-1]
-    if runs.filter(pl.col("run_id") == run_id).height == 0:
-        recent = ", ".join(runs.get_column("run_id").tail(5).to_list())
-        raise ReportError(f"run {run_id!r} is not in the warehouse (latest runs: {recent})")
-    counts = con.sql("SELECT run_id, table_name, value FROM dq_runs WHERE metric = 'rows'").pl()
-    return _run_data(con, run_id, runs, counts)
-
-
-def _run_data(
-    con: duckdb.DuckDBPyConnection, run_id: str, runs: pl.DataFrame, counts: pl.DataFrame
-) -> RunData:
-    """The page data of ``run_id`` (one of ``runs``), given every run and the row counts."""
-    results = con.sql(
-        "SELECT * FROM dq_results WHERE run_id = ? ORDER BY table_name, check_name", params=[run_id]
-    ).pl()
-    quarantine = con.sql(
-        "SELECT source_path, source_record, reason, detail FROM quarantine WHERE run_id = ? "
-        "ORDER BY source_path, source_record",
-        params=[run_id],
-    ).pl()
-    ids = sorted(_example_article_ids(results))
-    articles: dict[str, dict[str, Any]] = {}
-    if ids:
-        rows = con.sql(
-            "SELECT article_id, title, source_path FROM articles WHERE list_contains(?, article_id)",
-            params=[ids],
-        ).pl()
-        articles = {r["article_id"]: r for r in rows.iter_rows(named=True)}
-    return RunData(
-        run=runs.filter(pl.col("run_id") == run_id).row(0, named=True),
-        results=results,
-        runs=runs,
-        counts=counts,
-        quarantine=quarantine.to_dicts(),
-        articles=articles,
-    )
-
-
-# --- small helpers --------------------------------------------------------------------------------
-
-
 def _e(value: Any) -> str:
     return "" if value is None else html.escape(str(value), quote=True)
-
-
-def _parse_examples(raw: str | None) -> list[Any]:
-    if not raw:
-        return []
-    try:
-        value = json.loads(raw)
-    except (TypeError, ValueError):
-        return [raw]
-    return value if isinstance(value, list) else [value]
 
 
 def _safe_name(run_id: str) -> str:
@@ -307,142 +192,6 @@ def _page(title: str, body: str) -> str:
     )
 
 
-# --- charts (inline SVG) ----------------------------------------------------------------------------
-
-SERIES_COLORS = {"critical": "#d1242f", "warning": "#d4a72c"}
-
-
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    exp: float = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * exp:
-            return step * exp
-    return 10 * exp
-
-
-def _fmt(v: float) -> str:
-    if abs(v) >= 1000:
-        return f"{v / 1000:.1f}k".replace(".0k", "k")
-    return f"{v:.3g}"
-
-
-def bar_chart(
-    labels: list[str],
-    stacks: dict[str, list[float]],
-    *,
-    highlight: int | None = None,
-    colors: dict[str, str] | None = None,
-    y_format: str = "{}",
-    width: int = 360,
-    height: int = 150,
-) -> str:
-    """A (stacked) bar chart as inline SVG: one bar per label, one segment per series."""
-    colors = colors or {}
-    n = len(labels)
-    left, right, top, bottom = 44, 8, 10, 22
-    plot_w, plot_h = width - left - right, height - top - bottom
-    totals = [sum(s[i] for s in stacks.values()) for i in range(n)]
-    ymax = _nice_max(max(totals, default=0))
-    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">']
-    for k in range(3):
-        v = ymax * k / 2
-        y = top + plot_h - plot_h * k / 2
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e8ec"/>')
-        parts.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end" fill="#59636e">'
-            f"{_e(y_format.format(_fmt(v)))}</text>"
-        )
-    if n == 0:
-        parts.append(
-            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" font-size="12" text-anchor="middle" '
-            'fill="#59636e">no runs yet</text></svg>'
-        )
-        return "".join(parts)
-    slot = plot_w / n
-    bar_w = max(2.0, min(28.0, slot * 0.7))
-    palette = ["#2f5f98", "#5b8fc9", "#9cc1e8"]
-    for i, label in enumerate(labels):
-        x = left + slot * i + (slot - bar_w) / 2
-        y = top + plot_h
-        tip = [label]
-        for j, (name, values) in enumerate(stacks.items()):
-            v = values[i]
-            tip.append(f"{name}: {y_format.format(_fmt(v))}")
-            if v <= 0:
-                continue
-            h = plot_h * v / ymax
-            y -= h
-            color = colors.get(name, palette[j % len(palette)])
-            if highlight is not None and i != highlight and name not in colors:
-                color = "#a9bfd9"
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{color}" rx="1.5"/>'
-            )
-        parts.append(
-            f'<rect x="{left + slot * i:.1f}" y="{top}" width="{slot:.1f}" height="{plot_h}" fill="transparent">'
-            f"<title>{_e(' | '.join(tip))}</title></rect>"
-        )
-        if highlight == i or n <= 12:
-            parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{max(top + 9, y - 3):.1f}" font-size="10" '
-                f'text-anchor="middle" fill="#1f2328">{_e(y_format.format(_fmt(totals[i])))}</text>'
-            )
-    first, last = labels[0], labels[-1]
-    parts.append(
-        f'<text x="{left}" y="{height - 6}" font-size="10" fill="#59636e">{_e(first)}</text>'
-        f'<text x="{width - right}" y="{height - 6}" font-size="10" text-anchor="end" fill="#59636e">'
-        f"{_e(last)}</text>"
-    )
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#8c959f"/>'
-    )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _run_label(run: dict[str, Any]) -> str:
-    started = run.get("started_at")
-    if isinstance(started, datetime):
-        return started.strftime("%m-%d %H:%M")
-    return str(run["run_id"])[:13]
-
-
-def trend_charts(runs: pl.DataFrame, counts: pl.DataFrame, current: str | None = None) -> str:
-    """Row counts per table and failure rates over the last :data:`CHART_RUNS` runs with checks."""
-    shown = runs.filter(pl.col("checks") > 0).tail(CHART_RUNS)
-    run_rows = shown.to_dicts()
-    labels = [_run_label(r) for r in run_rows]
-    ids = [r["run_id"] for r in run_rows]
-    highlight = ids.index(current) if current in ids else None
-    by = {(r["run_id"], r["table_name"]): r["value"] or 0.0 for r in counts.iter_rows(named=True)}
-    panels = []
-    for table in CHART_TABLES:
-        values = [float(by.get((rid, table), 0.0)) for rid in ids]
-        svg = bar_chart(labels, {table: values}, highlight=highlight)
-        panels.append(f'<div class="chart"><h4>{_e(table)}</h4><p>rows in each run\'s batch</p>{svg}</div>')
-    crit = [100.0 * r["critical_failed"] / r["checks"] for r in run_rows]
-    warn = [100.0 * r["warnings_failed"] / r["checks"] for r in run_rows]
-    svg = bar_chart(
-        labels, {"critical": crit, "warning": warn}, colors=SERIES_COLORS, y_format="{}%", highlight=highlight
-    )
-    legend = (
-        '<div class="legend"><span><i style="background:#d1242f"></i>critical failed</span>'
-        '<span><i style="background:#d4a72c"></i>warning failed</span></div>'
-    )
-    panels.insert(
-        0,
-        f'<div class="chart"><h4>failed checks</h4><p>share of the run\'s checks that failed</p>{svg}{legend}</div>',
-    )
-    note = (
-        f'<p class="sub">The last {len(ids)} run(s) with checks, oldest left'
-        + ("; this run is the dark bar." if highlight is not None else ".")
-        + " Hover a bar for its values.</p>"
-    )
-    return note + f'<div class="charts">{"".join(panels)}</div>'
-
-
 # --- run page ------------------------------------------------------------------------------------------
 
 
@@ -455,12 +204,12 @@ def _example_rows(examples: list[Any], articles: dict[str, dict[str, Any]]) -> s
     head = "<tr><th>article / input</th><th class=num>offsets</th><th>evidence</th><th>values</th></tr>"
     body = []
     for ex in examples[:MAX_EXAMPLE_ROWS]:
-        aid = ex.get("article_id")
-        known = articles.get(aid or "", {})
+        article_id = ex.get("article_id")
+        known = articles.get(article_id or "", {})
         path = ex.get("article_source_path") or ex.get("source_path") or known.get("source_path")
         ref = []
-        if aid:
-            ref.append(f'<code title="article_id">{_e(aid)}</code>')
+        if article_id:
+            ref.append(f'<code title="article_id">{_e(article_id)}</code>')
         if known.get("title") and "title" not in ex:
             ref.append(f"<div>{_e(known['title'])}</div>")
         if path:
@@ -504,7 +253,7 @@ def _failures(data: RunData) -> str:
     )
     out = [f"<h2>Failed checks ({len(rows)})</h2>"]
     for r in rows:
-        examples = _parse_examples(r["unexpected_examples"])
+        examples = parse_examples(r["unexpected_examples"])
         count = r["unexpected_count"]
         observed = str(r["observed_value"] or "")
         count_txt = f"{count} unexpected row(s)" if count is not None and "unexpected" not in observed else ""
@@ -575,7 +324,7 @@ def _quarantined(data: RunData) -> str:
     if not items:  # a batch that was not loaded: the quarantine-rate check lists its inputs
         hit = data.results.filter(pl.col("check_name") == "quarantine_rate")
         if hit.height:
-            items = [x for x in _parse_examples(hit.item(0, "unexpected_examples")) if isinstance(x, dict)]
+            items = [x for x in parse_examples(hit.item(0, "unexpected_examples")) if isinstance(x, dict)]
             source = "the quarantine-rate check (this batch was not loaded)"
     if not items:
         return "<h2>Quarantined inputs</h2><p>None in this run.</p>"
@@ -718,12 +467,12 @@ def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | Non
     the page of every other run the index links to that ``out_dir`` does not have yet (pages
     already there are kept: each shows its run as it was when written).
 
-    The warehouse is read through a sandboxed connection (:data:`dateline.warehouse.store.SANDBOX_CONFIG`),
-    like ``dateline query``'s. Raises :class:`ReportError` when there is no such run,
-    :class:`dateline.warehouse.store.WarehouseError` when the warehouse cannot be opened.
+    The warehouse is read through a sandboxed connection (:data:`dateline.warehouse.sandbox.SANDBOX_CONFIG`),
+    like ``dateline query``'s. Raises :class:`dateline.report.data.ReportError` when there is no such run,
+    :class:`dateline.errors.WarehouseError` when the warehouse cannot be opened.
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(warehouse)
-    con = wh.connect(Path(warehouse), read_only=True, sandbox=True)
+    con = connection.connect(Path(warehouse), read_only=True, sandbox=True)
     try:
         data = load_run_data(con, run_id)
         out.mkdir(parents=True, exist_ok=True)
@@ -732,7 +481,9 @@ def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | Non
         for other in data.runs.get_column("run_id").to_list():
             page = out / run_file_name(other)
             if not page.exists():
-                page.write_text(render_run(_run_data(con, other, data.runs, data.counts)), encoding="utf-8")
+                page.write_text(
+                    render_run(run_page_data(con, other, data.runs, data.counts)), encoding="utf-8"
+                )
     finally:
         con.close()
     index_html = out / "index.html"
@@ -741,16 +492,11 @@ def write_report(warehouse: Path, run_id: str | None = None, out_dir: Path | Non
 
 
 __all__ = [
-    "ReportError",
     "ReportPaths",
-    "RunData",
-    "bar_chart",
     "default_out_dir",
-    "load_run_data",
     "render_index",
     "render_run",
     "run_file_name",
-    "trend_charts",
     "verdict_headline",
     "verdict_label",
     "write_report",

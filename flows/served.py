@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow
 from prefect.states import Failed, State
 
+from dateline.config import Config
 from dateline.warehouse import store as wh
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def served_ingest(
     input_dir: Path,
     warehouse: Path,
     default_year: int | None = None,
-    max_bytes: int = 5_000_000,
+    max_bytes: int = Config.max_bytes,
 ) -> RunSummary | State:
     """The ``ingest`` flow as ``dateline serve`` runs it: ingest, then report and summary line.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dateline import settings
+from dateline import config
 from dateline.cli.common import UsageError, WarehouseOpt, app, console
 
 
@@ -27,7 +27,7 @@ def report(
     """Write the self-contained HTML data-quality report of a run, and the index over all runs."""
     from dateline.report.html import ReportError, write_report
 
-    path = settings.warehouse_path(warehouse)
+    path = config.warehouse_path(warehouse)
     if not path.exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
     try:

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from dateline.config import REPO_ROOT
 from dateline.evaluation.conll import ConllDoc, read_conll
 from dateline.resources.ner_model import register_augmenters
-from dateline.settings import REPO_ROOT
 
 DEFAULT_CONFIG = REPO_ROOT / "seeds" / "models" / "ner_config.cfg"
 SENTS_PER_DOC = 10

@@ -119,4 +119,3 @@ def test_each_default_is_stated_once() -> None:
     parameters = inspect.signature(deploy.serve).parameters
     for name in ("deployment", "host", "port", "prefect_home", "default_year", "max_bytes"):
         assert parameters[name].default is inspect.Parameter.empty, name
-

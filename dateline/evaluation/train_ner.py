@@ -56,12 +56,16 @@ def train_ner(
     dev: Path,
     out: Path,
     *,
-    seed: int = 0,
-    config: Path = DEFAULT_CONFIG,
+    seed: int,
+    config: Path,
     max_steps: int | None = None,
     workdir: Path | None = None,
 ) -> dict:
-    """Convert, train, copy the best model to ``out``; return its dev scores and training facts."""
+    """Convert, train, copy the best model to ``out``; return its dev scores and training facts.
+
+    ``seed`` and the spaCy training ``config`` come from the caller (``dateline train-ner``:
+    --seed, --config, default :data:`DEFAULT_CONFIG`); ``max_steps`` overrides the config's
+    training.max_steps; ``workdir`` keeps the converted corpus (default: a temporary folder)."""
     import spacy
     from spacy.cli.train import train as spacy_train
 

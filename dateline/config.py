@@ -253,9 +253,8 @@ def _check_ranges(loaded: Config) -> None:
         raise ConfigError(
             f"[limits] max_json_depth must be in 1..{MAX_JSON_DEPTH}, not {loaded.max_json_depth}"
         )
-    if min(loaded.max_records_per_file, loaded.max_article_chars) < 1 or not (
-        loaded.article_timeout_seconds > 0
-    ):
+    limits = (loaded.max_records_per_file, loaded.max_article_chars, loaded.article_timeout_seconds)
+    if not all(limit > 0 for limit in limits):  # NaN is not > 0 either
         raise ConfigError(
             "[limits] max_records_per_file, max_article_chars and article_timeout_seconds must be > 0"
         )

@@ -46,7 +46,7 @@ format: $(STAMP)
 
 ## rebuild seeds/reference/*.csv from the Phoenix/CAMEO/PLOVER files in $(SHARED)
 seeds: $(STAMP)
-	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python seeds/build_reference.py
+	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python -m seeds.build_reference
 
 clean:
 	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal warehouse/dateline.snapshot.duckdb* warehouse/dateline.duckdb.lock .pytest_cache .ruff_cache .mypy_cache

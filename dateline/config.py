@@ -1,8 +1,21 @@
-"""One configuration file (``dateline.toml``) with environment overrides.
+"""The configuration of Dateline: the one place that says where things are and what every
+setting's default is.
 
-Lookup order for every key, first wins: the command-line option (applied by the CLI), the
-environment variable ``DATELINE_<SECTION>_<KEY>`` (``DATELINE_WAREHOUSE`` for the warehouse), the
-file named by ``$DATELINE_CONFIG`` or ``dateline.toml`` in the repository, the built-in default.
+* :class:`Config` holds every key of ``dateline.toml``; its field defaults are the only defaults
+  (the command-line options default to None and fall back to a loaded Config; library functions
+  take their values from the caller).
+* :func:`load` resolves a Config. Lookup order for every key, first wins: the command-line option
+  (applied by the CLI), the environment variable ``DATELINE_<SECTION>_<KEY>``
+  (``DATELINE_WAREHOUSE`` before it for the warehouse), the file named by ``$DATELINE_CONFIG`` or
+  ``dateline.toml`` in the repository, the built-in default. It is resolved at the edge (a
+  command, the flow) and passed on.
+* :func:`warehouse_path` resolves the warehouse the same way without reading the file when an
+  option or ``$DATELINE_WAREHOUSE`` names it.
+* :data:`REPO_ROOT` is the repository; :func:`shared_data` the evaluation and reference sources
+  outside it (``$DATELINE_SHARED_DATA``), :func:`missing_shared` the line saying they are missing.
+
+Process-wide settings of the libraries (telemetry off, quiet logs) are not configuration: they
+live in :mod:`dateline.environment`.
 """
 
 from __future__ import annotations
@@ -21,12 +34,24 @@ ON_LOCKED = ("wait", "fail")
 MAX_JSON_DEPTH = 500  # well below Python's recursion limit (1000), which json.loads would hit
 
 
+#: What ``../shared/data`` is, for the commands that need it and do not find it.
+SHARED_DATA_HINT = (
+    "the evaluation and reference sources (CoNLL-2003, the PLOVER gold records, the Phoenix "
+    "dictionaries, the BBC corpus) are not part of this repository: see 'Evaluation and reference "
+    "data' in README.md, and set DATELINE_SHARED_DATA to the folder that holds them"
+)
+
+
 class ConfigError(ValueError):
     """The configuration file or an override is invalid (exit code 2)."""
 
 
 @dataclass(frozen=True)
 class Config:
+    """Every setting of a run, a query and ``serve``; the defaults here are the only defaults.
+
+    ``source`` says where the values came from (the file read, or ``defaults``)."""
+
     warehouse: Path = REPO_ROOT / "warehouse" / "dateline.duckdb"
     input: Path = REPO_ROOT / "seeds" / "articles"
     max_bytes: int = 5_000_000
@@ -104,8 +129,8 @@ def _coerce(name: str, value: Any, base: Path, where: str) -> Any:
     kind = _TYPES[name]
     try:
         if name in _PATHS:
-            p = Path(os.path.expanduser(str(value)))
-            return p if p.is_absolute() else (base / p)
+            path = Path(os.path.expanduser(str(value)))
+            return path if path.is_absolute() else (base / path)
         if name == "default_year":
             year = int(value) if value not in (None, "") else 0
             return year or None
@@ -152,11 +177,11 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     overrides = {env_name(section, key): f"[{section}] {key}" for section, key in _KEYS}
     suggested = [*overrides, *OTHER_VARIABLES]
     valid = {*suggested, *TEST_VARIABLES}
-    for var in sorted(environ):
-        if not var.startswith("DATELINE_") or var in valid:
+    for variable in sorted(environ):
+        if not variable.startswith("DATELINE_") or variable in valid:
             continue
         # a high cutoff: every name shares "DATELINE_", which alone makes two names look alike
-        close = difflib.get_close_matches(var, suggested, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(variable, suggested, n=1, cutoff=0.8)
         if close:
             key = overrides.get(close[0])
             hint = f"; did you mean {close[0]}" + (f" ({key})?" if key else "?")
@@ -165,70 +190,126 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
                 ": neither the override of a key of dateline.toml (DATELINE_<SECTION>_<KEY>, e.g. "
                 f"DATELINE_RUN_MAX_BYTES) nor one of {', '.join(OTHER_VARIABLES)}"
             )
-        raise ConfigError(f"unknown environment variable {var}{hint}")
+        raise ConfigError(f"unknown environment variable {variable}{hint}")
 
 
 def load(path: Path | None = None) -> Config:
-    """The configuration: built-in defaults, then the file, then environment overrides."""
+    """The configuration: built-in defaults, then the file, then environment overrides.
+
+    ``path``: the file to read (default: ``$DATELINE_CONFIG``, else dateline.toml in the
+    repository; a missing default file means the built-in defaults). :class:`ConfigError` for
+    a file that cannot be read, an unknown key or variable, or a value out of range."""
     if path is None:
-        env = os.environ.get("DATELINE_CONFIG")
-        path = Path(env) if env else DEFAULT_CONFIG
+        named = os.environ.get("DATELINE_CONFIG")
+        path = Path(named) if named else DEFAULT_CONFIG
     values: dict[str, Any] = {}
     source = "defaults"
     if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read config {path}: {exc}") from None
-        for section, table in data.items():
-            if not isinstance(table, dict):
-                raise ConfigError(f"{path}: [{section}] must be a table")
-            for key, value in table.items():
-                name = _KEYS.get((section, key))
-                if name is None:
-                    raise ConfigError(f"{path}: {_unknown_key(section, key)}")
-                values[name] = _coerce(name, value, path.parent, f"{path} [{section}] {key}")
+        values = _read_file(path)
         source = str(path)
     elif "DATELINE_CONFIG" in os.environ:
         raise ConfigError(f"config file {path} (from $DATELINE_CONFIG) does not exist")
     check_environment()
     for (section, key), name in _KEYS.items():
-        var = env_name(section, key)
-        if var in os.environ:
-            values[name] = _coerce(name, os.environ[var], Path.cwd(), f"${var}")
-    if os.environ.get("DATELINE_WAREHOUSE"):
-        values["warehouse"] = _coerce(
-            "warehouse", os.environ["DATELINE_WAREHOUSE"], Path.cwd(), "$DATELINE_WAREHOUSE"
-        )
-    cfg = Config(**values, source=source)
-    if cfg.workers < 0 or cfg.parallel_min_articles < 1:
+        variable = env_name(section, key)
+        if variable in os.environ:
+            values[name] = _coerce(name, os.environ[variable], Path.cwd(), f"${variable}")
+    warehouse = _warehouse_variable()
+    if warehouse:
+        values["warehouse"] = _coerce("warehouse", warehouse, Path.cwd(), "$DATELINE_WAREHOUSE")
+    loaded = Config(**values, source=source)
+    _check_ranges(loaded)
+    return loaded
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The values of the configuration file ``path`` by :class:`Config` field (relative paths
+    taken from the file's folder)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key, value in table.items():
+            name = _KEYS.get((section, key))
+            if name is None:
+                raise ConfigError(f"{path}: {_unknown_key(section, key)}")
+            values[name] = _coerce(name, value, path.parent, f"{path} [{section}] {key}")
+    return values
+
+
+def _check_ranges(loaded: Config) -> None:
+    """:class:`ConfigError` for a value of the right type but out of its range."""
+    if loaded.workers < 0 or loaded.parallel_min_articles < 1:
         raise ConfigError(
             f"[run] workers must be >= 0 (0 = one per CPU) and parallel_min_articles >= 1, "
-            f"not {cfg.workers} and {cfg.parallel_min_articles}"
+            f"not {loaded.workers} and {loaded.parallel_min_articles}"
         )
-    if not 1 <= cfg.max_json_depth <= MAX_JSON_DEPTH:
+    if not 1 <= loaded.max_json_depth <= MAX_JSON_DEPTH:
         # deeper than Python's recursion limit, json.loads itself would fail (RecursionError)
-        raise ConfigError(f"[limits] max_json_depth must be in 1..{MAX_JSON_DEPTH}, not {cfg.max_json_depth}")
-    if min(cfg.max_records_per_file, cfg.max_article_chars) < 1 or not (cfg.article_timeout_seconds > 0):
+        raise ConfigError(
+            f"[limits] max_json_depth must be in 1..{MAX_JSON_DEPTH}, not {loaded.max_json_depth}"
+        )
+    limits = (loaded.max_records_per_file, loaded.max_article_chars, loaded.article_timeout_seconds)
+    if not all(limit > 0 for limit in limits):  # NaN is not > 0 either
         raise ConfigError(
             "[limits] max_records_per_file, max_article_chars and article_timeout_seconds must be > 0"
         )
-    if not 0.0 < cfg.near_duplicate_threshold <= 1.0 or cfg.near_duplicate_num_perm < 16:
+    if not 0.0 < loaded.near_duplicate_threshold <= 1.0 or loaded.near_duplicate_num_perm < 16:
         raise ConfigError(
             f"[dedup] near_duplicate_threshold must be in (0, 1] and num_perm >= 16, not "
-            f"{cfg.near_duplicate_threshold} and {cfg.near_duplicate_num_perm}"
+            f"{loaded.near_duplicate_threshold} and {loaded.near_duplicate_num_perm}"
         )
-    if cfg.on_locked not in ON_LOCKED:
-        raise ConfigError(f"on_locked must be one of {', '.join(ON_LOCKED)}, not {cfg.on_locked!r}")
-    return cfg
+    if loaded.on_locked not in ON_LOCKED:
+        raise ConfigError(f"on_locked must be one of {', '.join(ON_LOCKED)}, not {loaded.on_locked!r}")
+
+
+def _warehouse_variable() -> str:
+    """``$DATELINE_WAREHOUSE`` ('' when unset): the warehouse, before ``[paths] warehouse``."""
+    return os.environ.get("DATELINE_WAREHOUSE", "")
+
+
+def warehouse_path(option: Path | None = None, loaded: Config | None = None) -> Path:
+    """The warehouse of a command: ``option`` (its --warehouse), else ``$DATELINE_WAREHOUSE`` (as
+    written), else ``[paths] warehouse`` of ``loaded`` (default: :func:`load`).
+
+    The file is read only when neither names it: a command given --warehouse works beside a
+    broken dateline.toml it does not need."""
+    if option is not None:
+        return option
+    warehouse = _warehouse_variable()
+    if warehouse:
+        return Path(warehouse)
+    return (loaded or load()).warehouse
+
+
+def shared_data() -> Path:
+    """``$DATELINE_SHARED_DATA``, else ``../shared/data`` beside the repository: where the
+    evaluation, training and reference sources live (never needed by ``dateline run``). A
+    relative value is taken from the repository root."""
+    folder = Path(os.environ.get("DATELINE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    return folder if folder.is_absolute() else (REPO_ROOT / folder).resolve()
+
+
+def missing_shared(what: str, path: Path) -> str:
+    """One line for a command whose ``what`` (a file or folder of the shared data) is missing."""
+    return f"{what} {path} not found: {SHARED_DATA_HINT}"
 
 
 __all__ = [
     "OTHER_VARIABLES",
+    "REPO_ROOT",
+    "SHARED_DATA_HINT",
     "TEST_VARIABLES",
     "Config",
     "ConfigError",
     "check_environment",
     "env_name",
     "load",
+    "missing_shared",
+    "shared_data",
+    "warehouse_path",
 ]

@@ -346,7 +346,7 @@ def ingest(
     input_dir: Path,
     warehouse: Path,
     default_year: int | None = None,
-    max_bytes: int = 5_000_000,
+    max_bytes: int = config_mod.Config.max_bytes,
     run_id: str | None = None,
     on_locked: str | None = None,
     lock_timeout: float | None = None,

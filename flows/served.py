@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from prefect import flow
 from prefect.states import Failed, State
 
+from dateline.config import Config
 from dateline.errors import WarehouseError
 from dateline.warehouse import connection
 
@@ -116,7 +117,7 @@ def served_ingest(
     input_dir: Path,
     warehouse: Path,
     default_year: int | None = None,
-    max_bytes: int = 5_000_000,
+    max_bytes: int = Config.max_bytes,
 ) -> RunSummary | State:
     """The ``ingest`` flow as ``dateline serve`` runs it: ingest, then report and summary line.
 

@@ -27,15 +27,12 @@ Run ``python -m schemas.expectations`` to list every check with its severity.
 from __future__ import annotations
 
 import difflib
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations.expectations as gxe
 import polars as pl

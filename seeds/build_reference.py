@@ -1,8 +1,8 @@
 """Build the committed reference CSVs in ``seeds/reference/`` from the shared source files.
 
-Usage (from the repository root)::
+Usage (from the repository root; ``make seeds``)::
 
-    .venv/bin/python seeds/build_reference.py [--phoenix DIR] [--cameo DIR] [--plover DIR] [--out DIR]
+    .venv/bin/python -m seeds.build_reference [--phoenix DIR] [--cameo DIR] [--plover DIR] [--out DIR]
 
 Sources (defaults are relative to ``$DATELINE_SHARED_DATA``, default ``../shared/data`` from the
 repository root): the Phoenix / PETRARCH2 dictionaries (``reference/phoenix``), the CAMEO lookup
@@ -47,21 +47,15 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import importlib.util
 import re
-import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import pycountry
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from schemas.tables import (  # noqa: E402
+from dateline.config import REPO_ROOT, missing_shared, shared_data
+from schemas.tables import (
     ACTOR_ALIASES,
     ACTOR_ROLES,
     ACTORS,
@@ -71,6 +65,7 @@ from schemas.tables import (  # noqa: E402
     PLOVER_TYPES,
     Table,
 )
+from seeds import build_verbs
 
 AGENT_COLUMNS = ("term", "sector", "source")
 
@@ -874,15 +869,6 @@ def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: list[dict]
             w.writerow([_fmt(r.get(c)) for c in columns])
 
 
-def _sibling(name: str) -> ModuleType:
-    """Import a script next to this one (seeds/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) -> dict[str, int]:
     actor_rows, alias_rows, role_rows = build_actors(phoenix, curated)
     tables: list[tuple[Table | None, str, list[dict]]] = [
@@ -895,10 +881,9 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
         (None, "agents", build_agents(phoenix / "Phoenix.agents.txt")),
     ]
     out.mkdir(parents=True, exist_ok=True)
-    verbs = _sibling("build_verbs")
-    forms, patterns = verbs.parse(phoenix / "CAMEO.2.0.txt")
-    verbs.write(out / "verb_forms.csv", forms, verbs.FORM_COLUMNS)
-    verbs.write(out / "verb_patterns.csv", patterns, verbs.PATTERN_COLUMNS)
+    forms, patterns = build_verbs.parse(phoenix / "CAMEO.2.0.txt")
+    build_verbs.write(out / "verb_forms.csv", forms, build_verbs.FORM_COLUMNS)
+    build_verbs.write(out / "verb_patterns.csv", patterns, build_verbs.PATTERN_COLUMNS)
     counts = {"verb_forms": len(forms), "verb_patterns": len(patterns)}
     for table, name, rows in tables:
         cols = table.column_names if table else list(AGENT_COLUMNS)
@@ -908,15 +893,13 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dateline.settings import missing_shared, shared_data
-
     base = shared_data()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--phoenix", type=Path, default=base / "reference" / "phoenix")
     p.add_argument("--cameo", type=Path, default=base / "reference" / "cameo")
     p.add_argument("--plover", type=Path, default=base / "eval" / "plover")
-    p.add_argument("--curated", type=Path, default=REPO / "seeds" / "curated")
-    p.add_argument("--out", type=Path, default=REPO / "seeds" / "reference")
+    p.add_argument("--curated", type=Path, default=REPO_ROOT / "seeds" / "curated")
+    p.add_argument("--out", type=Path, default=REPO_ROOT / "seeds" / "reference")
     args = p.parse_args(argv)
     for d in (args.phoenix, args.cameo, args.plover, args.curated):
         if not d.is_dir():

@@ -1,6 +1,7 @@
 """Convert the PETRARCH2 verb dictionary (CAMEO.2.0.txt) into seeds/reference/verb_*.csv.
 
-Usage: .venv/bin/python seeds/build_verbs.py [--phoenix DIR] [--out DIR]
+Usage (from the repository root): .venv/bin/python -m seeds.build_verbs [--phoenix DIR] [--out DIR]
+(``python -m seeds.build_reference`` runs it too).
 
 The dictionary groups synonymous verbs into blocks (``--- AGREE [050] ---``); each verb line may
 carry its own CAMEO code and irregular forms (``DEAL {DEALS DEALING DEALT}``); pattern lines
@@ -21,7 +22,8 @@ import csv
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from dateline.config import REPO_ROOT, missing_shared, shared_data
+
 CODE = re.compile(r"\[([^\]]*)\]")
 
 
@@ -142,10 +144,8 @@ def write(path: Path, rows: list[dict[str, str]], fields: list[str]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    from dateline.settings import missing_shared, shared_data
-
     ap.add_argument("--phoenix", type=Path, default=shared_data() / "reference" / "phoenix")
-    ap.add_argument("--out", type=Path, default=REPO / "seeds" / "reference")
+    ap.add_argument("--out", type=Path, default=REPO_ROOT / "seeds" / "reference")
     args = ap.parse_args()
     if not (args.phoenix / "CAMEO.2.0.txt").is_file():
         ap.error(missing_shared("verb dictionary", args.phoenix / "CAMEO.2.0.txt"))

@@ -9,16 +9,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dateline import settings
+from dateline import config, environment
 
-settings.configure()
+environment.configure()
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "seeds" / "articles"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-shared_data = settings.shared_data  # $DATELINE_SHARED_DATA, default ../shared/data next to the repo
+shared_data = config.shared_data  # $DATELINE_SHARED_DATA, default ../shared/data next to the repo
 
 
 @pytest.fixture(scope="session")

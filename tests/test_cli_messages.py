@@ -223,7 +223,7 @@ def test_every_dateline_variable_the_code_names_is_known() -> None:
     from transforms import parse
 
     names: dict[str, str] = {}
-    for folder in ("flows", "transforms", "schemas", "seeds", "tests"):
+    for folder in ("dateline", "flows", "transforms", "schemas", "seeds", "tests"):
         for path in (REPO / folder).rglob("*.py"):
             if path.name == Path(__file__).name:  # this file spells names wrong on purpose
                 continue

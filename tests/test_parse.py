@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 import dateline.pipeline.discover as discover_module
+from dateline.config import shared_data
 from dateline.pipeline.discover import discover
-from dateline.settings import shared_data
 from schemas.tables import ENCODINGS, FORMATS, QUARANTINE_REASONS
 from transforms.parse import UNIT_SCHEMA, detect_language, parse_files
 from transforms.route import KNOWN_SCHEMA, RETRY_REASONS, route_units

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import filecmp
-import importlib.util
-import os
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run without installing the package
-    sys.path.insert(0, str(REPO))
+from dateline.config import REPO_ROOT as REPO
+from dateline.config import shared_data
+from dateline.resources.reference import ReferenceDataError, load_reference
+from schemas.tables import PLOVER_TYPES, REFERENCE_TABLES
 
-from dateline.resources.reference import ReferenceDataError, load_reference  # noqa: E402
-from schemas.tables import PLOVER_TYPES, REFERENCE_TABLES  # noqa: E402
-
-SHARED = Path(os.environ.get("DATELINE_SHARED_DATA", REPO / ".." / "shared" / "data"))
-if not SHARED.is_absolute():
-    SHARED = REPO / SHARED
+SHARED = shared_data()
 
 
 @pytest.fixture(scope="module")
@@ -167,13 +160,10 @@ def test_bad_file_raises(tmp_path: Path) -> None:
 def test_build_reproduces_committed_csvs(tmp_path: Path) -> None:
     if not (SHARED / "reference" / "phoenix").is_dir():
         pytest.skip(f"shared data not found at {SHARED} (set DATELINE_SHARED_DATA)")
-    spec = importlib.util.spec_from_file_location("build_reference", REPO / "seeds" / "build_reference.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses need the module registered
-    spec.loader.exec_module(mod)
+    from seeds import build_reference
+
     out = tmp_path / "reference"
-    mod.main(
+    build_reference.main(
         [
             "--phoenix", str(SHARED / "reference" / "phoenix"),
             "--cameo", str(SHARED / "reference" / "cameo"),

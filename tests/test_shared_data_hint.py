@@ -23,8 +23,8 @@ def _run(args: list[str], shared: Path) -> subprocess.CompletedProcess[str]:
     [
         ([sys.executable, "-m", "dateline.evaluation.bench"], "corpus/bbc"),
         ([sys.executable, "-m", "dateline.evaluation.planted_defects"], "corpus/bbc"),
-        ([sys.executable, "seeds/build_reference.py"], "reference/phoenix"),
-        ([sys.executable, "seeds/build_verbs.py"], "CAMEO.2.0.txt"),
+        ([sys.executable, "-m", "seeds.build_reference"], "reference/phoenix"),
+        ([sys.executable, "-m", "seeds.build_verbs"], "CAMEO.2.0.txt"),
         (
             [sys.executable, "-m", "dateline", "eval", "events", "--plover", "{shared}/gold.json"],
             "gold.json",

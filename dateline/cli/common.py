@@ -11,11 +11,6 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table as RichTable
 
-from dateline import settings
-
-settings.configure()
-
-
 # Help is printed as written (rich_markup_mode=None): with rich markup, "[paths] input" in a help
 # text lost its "[paths]". -h is --help, for every command (subcommands inherit the setting).
 HELP_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -80,7 +75,9 @@ class RunFailed(Exception):
 WarehouseOpt = Annotated[
     Path | None,
     typer.Option(
-        "--warehouse", "-w", help="DuckDB file (default: $DATELINE_WAREHOUSE or warehouse/dateline.duckdb)."
+        "--warehouse",
+        "-w",
+        help="DuckDB file (default: $DATELINE_WAREHOUSE, else [paths] warehouse).",
     ),
 ]
 

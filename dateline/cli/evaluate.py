@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from dateline import settings
 from dateline.cli.common import UsageError, app, eval_app
+from dateline.config import missing_shared
 
 
 @app.command("train-ner")
@@ -28,13 +28,13 @@ def train_ner_cmd(
 
     from dateline.evaluation.train_ner import DEFAULT_CONFIG, train_ner
 
-    cfg = config or DEFAULT_CONFIG
+    training_config = config or DEFAULT_CONFIG
     for label, path in (("--train", train), ("--dev", dev)):
         if not path.is_file():
-            raise UsageError(settings.missing_shared(f"{label} file", path))
-    if not cfg.is_file():
-        raise UsageError(f"--config file {cfg} does not exist")
-    facts = train_ner(train, dev, out, seed=seed, config=cfg, max_steps=max_steps)
+            raise UsageError(missing_shared(f"{label} file", path))
+    if not training_config.is_file():
+        raise UsageError(f"--config file {training_config} does not exist")
+    facts = train_ner(train, dev, out, seed=seed, config=training_config, max_steps=max_steps)
     sys.stdout.write(json.dumps(facts) + "\n")
 
 
@@ -55,7 +55,7 @@ def eval_ner_cmd(
     from dateline.resources.ner_model import NerModelMissing
 
     if not conll.is_file():
-        raise UsageError(settings.missing_shared("--conll file", conll))
+        raise UsageError(missing_shared("--conll file", conll))
     try:
         result = evaluate_ner(conll, model)
     except NerModelMissing as e:
@@ -79,7 +79,7 @@ def eval_ner_speed_cmd(
     from dateline.evaluation.ner import ner_speed
 
     if not corpus.is_dir():
-        raise UsageError(settings.missing_shared("--corpus folder", corpus))
+        raise UsageError(missing_shared("--corpus folder", corpus))
     result = ner_speed(corpus, model, limit=limit, n_process=n_process, batch_size=batch_size)
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -95,7 +95,7 @@ def eval_events_cmd(
     from dateline.resources.reference import load_reference
 
     if not plover.is_file():
-        raise UsageError(settings.missing_shared("--plover file", plover))
+        raise UsageError(missing_shared("--plover file", plover))
     try:
         records = read_plover(plover)
     except EvalDataError as e:

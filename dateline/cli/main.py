@@ -9,6 +9,7 @@ import sys
 
 import typer
 
+from dateline import environment
 from dateline.runtime.faults import stage_hook
 
 # Each module registers its commands on the app when imported, in the order `dateline --help` lists them.
@@ -26,6 +27,7 @@ def main() -> None:
     importing their modules (duckdb, polars) would cost every command ~1 s before it starts, and
     an exception of a class can only exist once its module was imported.
     """
+    environment.configure()  # before any command imports prefect or great_expectations
     try:
         code = app(standalone_mode=False)
     except loaded_errors(UsageError, USAGE_ERRORS) as e:

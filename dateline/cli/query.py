@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from dateline import settings
+from dateline import config
 from dateline.cli.common import UsageError, WarehouseOpt, _print_table, app, console, err
 
 QUERY_FORMATS = ("table", "csv", "json", "parquet")
@@ -39,11 +39,10 @@ def query(
     """
     import duckdb
 
-    from dateline import config
     from dateline.warehouse import sandbox, snapshots
 
-    cfg = config.load()
-    path = settings.warehouse_path(warehouse)
+    configuration = config.load()
+    path = config.warehouse_path(warehouse, configuration)
     if fmt not in QUERY_FORMATS:
         raise UsageError(f"--format must be one of {', '.join(QUERY_FORMATS)}, not {fmt!r}")
     if fmt == "parquet" and out is None:
@@ -53,32 +52,34 @@ def query(
     if not path.exists() and not snapshots.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
     con, source = snapshots.open_for_reading(
-        path, cfg.query_wait_seconds if wait is None else wait, use_snapshot=cfg.snapshot
+        path,
+        configuration.query_wait_seconds if wait is None else wait,
+        use_snapshot=configuration.snapshot,
     )
     try:
         try:
-            rel = con.sql(sql)
-            df = rel.pl() if rel is not None else None
+            relation = con.sql(sql)
+            result = relation.pl() if relation is not None else None
         except duckdb.Error as e:
             refused = sandbox.sandbox_refusal(e)
             raise UsageError(refused or f"query failed: {str(e).splitlines()[0]}") from None
     finally:
         con.close()
     err.print(f"dateline: read from the {source}")
-    if df is None:
+    if result is None:
         raise UsageError("the SQL returned no result set (only SELECT-like statements are supported)")
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        {"csv": df.write_csv, "json": df.write_json, "parquet": df.write_parquet}[fmt](out)
-        err.print(f"dateline: {df.height} row(s) written to {out}")
+        {"csv": result.write_csv, "json": result.write_json, "parquet": result.write_parquet}[fmt](out)
+        err.print(f"dateline: {result.height} row(s) written to {out}")
     elif fmt == "csv":
-        sys.stdout.write(df.write_csv())
+        sys.stdout.write(result.write_csv())
     elif fmt == "json":
-        sys.stdout.write(df.write_json() + "\n")
+        sys.stdout.write(result.write_json() + "\n")
     else:
-        t = RichTable(*df.columns)
-        for row in df.head(limit).iter_rows():
-            t.add_row(*["" if v is None else str(v) for v in row])
-        _print_table(t)
-        if df.height > limit:
-            console.print(f"({df.height} rows, {limit} shown)")
+        table = RichTable(*result.columns)
+        for row in result.head(limit).iter_rows():
+            table.add_row(*["" if value is None else str(value) for value in row])
+        _print_table(table)
+        if result.height > limit:
+            console.print(f"({result.height} rows, {limit} shown)")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dateline import settings
+from dateline import config
 from dateline.cli.common import UsageError, WarehouseOpt, app, console
 
 
@@ -28,7 +28,7 @@ def report(
     from dateline.report.data import ReportError
     from dateline.report.html import write_report
 
-    path = settings.warehouse_path(warehouse)
+    path = config.warehouse_path(warehouse)
     if not path.exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
     try:

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from dateline import settings
+from dateline import config
 from dateline.runtime.faults import stage_hook
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def _json_on_failure(command: Callable[..., None]) -> Callable[..., None]:
                 code = 130 if isinstance(exc, KeyboardInterrupt) else 1
                 message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if not isinstance(exc, _FailedRunPrinted):
-                warehouse = settings.warehouse_path(kwargs.get("warehouse"))  # type: ignore[arg-type]
+                warehouse = config.warehouse_path(kwargs.get("warehouse"))  # type: ignore[arg-type]
                 sys.stdout.write(
                     _stopped_json(None, kwargs.get("input_dir"), warehouse, message, code) + "\n"
                 )
@@ -198,7 +198,7 @@ def _run(
         raise UsageError(str(e)) from None
     if on_locked is not None and on_locked not in config.ON_LOCKED:
         raise UsageError(f"--on-locked must be wait or fail, not {on_locked!r}")
-    path = settings.warehouse_path(warehouse)
+    path = config.warehouse_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     # known here: after a failure, the warehouse says whether its batch committed
     run_id = started.run_id = lock.new_run_id()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dateline import settings
+from dateline import config
 from dateline.cli.common import RunFailed, UsageError, WarehouseOpt, app, console
 
 
@@ -23,7 +23,10 @@ def serve(
     warehouse: WarehouseOpt = None,
     port: Annotated[
         int | None,
-        typer.Option(help="Port of the local Prefect server if one is started (0 = any free port)."),
+        typer.Option(
+            help="Port of the local Prefect server if one is started (0 = any free port; "
+            "default: [serve] port)."
+        ),
     ] = None,
     once: Annotated[
         bool,
@@ -38,33 +41,32 @@ def serve(
 
     Each run prints a summary line here and writes its data-quality report (reports/ next to
     the warehouse), as `make run` does."""
-    from dateline import config
     from dateline.runtime.prefect_server import ServeError
-    from flows import deploy as serve_mod
+    from flows import deploy
 
-    cfg = config.load()
-    input_dir = input_dir or cfg.input
+    configuration = config.load()
+    input_dir = input_dir or configuration.input
     if not input_dir.is_dir():
         raise UsageError(f"input folder {input_dir} does not exist or is not a folder")
     if cron is not None:
         where = "--cron"
     else:
-        var = config.env_name("serve", "cron")
-        where = f"${var}" if var in os.environ else f"[serve] cron of {cfg.source}"
-        cron = cfg.serve_cron
+        variable = config.env_name("serve", "cron")
+        where = f"${variable}" if variable in os.environ else f"[serve] cron of {configuration.source}"
+        cron = configuration.serve_cron
     _check_cron(cron, where)
-    path = settings.warehouse_path(warehouse)
+    path = config.warehouse_path(warehouse, configuration)
     try:
-        code = serve_mod.serve(
+        code = deploy.serve(
             input_dir.resolve(),
             path.resolve(),
             cron,
-            deployment=cfg.serve_deployment,
-            host=cfg.serve_host,
-            port=cfg.serve_port if port is None else port,
-            prefect_home=cfg.serve_prefect_home,
-            default_year=cfg.default_year,
-            max_bytes=cfg.max_bytes,
+            deployment=configuration.serve_deployment,
+            host=configuration.serve_host,
+            port=configuration.serve_port if port is None else port,
+            prefect_home=configuration.serve_prefect_home,
+            default_year=configuration.default_year,
+            max_bytes=configuration.max_bytes,
             echo=lambda line: console.print(line, markup=False),
             once=once,
         )

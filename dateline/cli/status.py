@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from dateline import settings
+from dateline import config
 from dateline.cli.common import UsageError, WarehouseOpt, _print_table, app, console
 
 
@@ -21,22 +23,42 @@ def status(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
 ) -> None:
     """The last runs: when, how long, files and rows, data-quality verdict; and any run in progress."""
-    import json
-
-    from dateline.report.html import verdict_label
-    from dateline.warehouse import lock, snapshots
+    from dateline.warehouse import snapshots
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {fmt!r}")
     if last < 1:
         raise UsageError("--last must be at least 1")
-    path = settings.warehouse_path(warehouse)
+    path = config.warehouse_path(warehouse)
     if not path.exists() and not snapshots.snapshot_path(path).exists():
         raise UsageError(f"warehouse {path} does not exist yet: run 'dateline run' first")
+    runs = _last_runs(path, last)
+    if fmt == "json":
+        _print_json(path, runs)
+    else:
+        _print_runs(path, runs)
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """What ``status`` read: the last rows of ``runs`` (a polars frame, dead runs shown as
+    interrupted), where from (the live warehouse or its snapshot), and the run lock's holder
+    after reading (None: no run in progress)."""
+
+    rows: Any
+    source: str
+    holder: Any
+
+
+def _last_runs(path: Path, last: int) -> _Runs:
+    """The ``last`` runs of the warehouse at ``path``, newest first. A ``running`` row whose run
+    held the run lock neither before nor after the read is shown as interrupted."""
+    from dateline.warehouse import lock, snapshots
+
     holder_before = lock.current_holder(path)
     con, source = snapshots.open_for_reading(path, 1.0)
     try:
-        runs = con.sql(
+        rows = con.sql(
             """
             SELECT run_id, status, started_at, finished_at,
                    round(epoch(finished_at) - epoch(started_at), 1) AS seconds,
@@ -49,54 +71,83 @@ def status(
     finally:
         con.close()
     holder = lock.current_holder(path)
-    busy = holder is not None
-    runs = _interrupted_runs_shown(runs, {h.run_id for h in (holder_before, holder) if h is not None})
-    snap = snapshots.snapshot_path(path)
-    if fmt == "json":
-        doc = {
-            "warehouse": str(path),
-            "read_from": source,
-            "run_in_progress": busy,
-            "snapshot": str(snap) if snap.exists() else None,
-            "runs": json.loads(runs.write_json()),
-        }
-        sys.stdout.write(json.dumps(doc, default=str) + "\n")
-        return
-    console.print(f"warehouse  {path}  (read from the {source})")
-    if busy:
-        console.print(Text.assemble(("a run is in progress", "bold"), f": {holder}"))
+    running = {held.run_id for held in (holder_before, holder) if held is not None}
+    return _Runs(_interrupted_runs_shown(rows, running), source, holder)
+
+
+def _print_json(path: Path, runs: _Runs) -> None:
+    """``status --format json``: one object with the warehouse, where it was read from, whether a
+    run is in progress, the snapshot (null: none) and the runs."""
+    import json
+
+    from dateline.warehouse import snapshots
+
+    snapshot = snapshots.snapshot_path(path)
+    document = {
+        "warehouse": str(path),
+        "read_from": runs.source,
+        "run_in_progress": runs.holder is not None,
+        "snapshot": str(snapshot) if snapshot.exists() else None,
+        "runs": json.loads(runs.rows.write_json()),
+    }
+    sys.stdout.write(json.dumps(document, default=str) + "\n")
+
+
+def _print_runs(path: Path, runs: _Runs) -> None:
+    """``status``'s table: the warehouse, a run in progress, the snapshot's age, one row per run,
+    then the message of every run that did not succeed."""
+    from dateline.warehouse import snapshots
+
+    console.print(f"warehouse  {path}  (read from the {runs.source})")
+    if runs.holder is not None:
+        console.print(Text.assemble(("a run is in progress", "bold"), f": {runs.holder}"))
     now = datetime.now(UTC)
-    if snap.exists():
-        published = datetime.fromtimestamp(snap.stat().st_mtime, tz=UTC)
-        console.print(f"snapshot   {snap}  published {_when(published, now)}")
-    if runs.height == 0:
+    snapshot = snapshots.snapshot_path(path)
+    if snapshot.exists():
+        published = datetime.fromtimestamp(snapshot.stat().st_mtime, tz=UTC)
+        console.print(f"snapshot   {snapshot}  published {_when(published, now)}")
+    if runs.rows.height == 0:
         console.print("no runs yet")
         return
+    _print_table(_runs_table(runs.rows, now))
+    for run in runs.rows.iter_rows(named=True):
+        if run["status"] != "success" and run["message"]:
+            console.print(f"{run['run_id']}: {run['message']}")
+
+
+def _runs_table(rows: Any, now: datetime) -> RichTable:
+    """One line per run: id, start, status, seconds, files seen/new/unchanged/duplicate/
+    quarantined, articles, rows written, data-quality verdict."""
+    from dateline.report.html import verdict_label
+
     # the run id is what `report --run` takes: never cut short (no_wrap), and first to be read
-    t = RichTable(box=None, pad_edge=False, collapse_padding=True)
-    t.add_column("run", no_wrap=True)
+    table = RichTable(box=None, pad_edge=False, collapse_padding=True)
+    table.add_column("run", no_wrap=True)
     for header in ("started", "status", "secs", "files s/n/u/d/q", "articles", "rows", "DQ"):
-        t.add_column(header)
-    for r in runs.iter_rows(named=True):
-        started = _when(r["started_at"], now) if r["started_at"] else ""
+        table.add_column(header)
+    for run in rows.iter_rows(named=True):
+        started = _when(run["started_at"], now) if run["started_at"] else ""
         files = "/".join(
-            "" if r[k] is None else str(r[k])
-            for k in ("files_seen", "files_new", "files_unchanged", "files_duplicate", "files_quarantined")
+            "" if run[column] is None else str(run[column])
+            for column in (
+                "files_seen",
+                "files_new",
+                "files_unchanged",
+                "files_duplicate",
+                "files_quarantined",
+            )
         )
-        t.add_row(
-            r["run_id"],
+        table.add_row(
+            run["run_id"],
             started,
-            r["status"],
-            "" if r["seconds"] is None else f"{r['seconds']:.1f}",
+            run["status"],
+            "" if run["seconds"] is None else f"{run['seconds']:.1f}",
             files,
-            "" if r["articles_loaded"] is None else str(r["articles_loaded"]),
-            "" if r["rows_written"] is None else str(r["rows_written"]),
-            verdict_label(r),
+            "" if run["articles_loaded"] is None else str(run["articles_loaded"]),
+            "" if run["rows_written"] is None else str(run["rows_written"]),
+            verdict_label(run),
         )
-    _print_table(t)
-    for r in runs.iter_rows(named=True):
-        if r["status"] != "success" and r["message"]:
-            console.print(f"{r['run_id']}: {r['message']}")
+    return table
 
 
 def _when(moment: datetime, now: datetime) -> str:

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import duckdb
 
+from dateline import environment
+from dateline.config import REPO_ROOT, missing_shared, shared_data
 from dateline.runtime.interrupts import processes
-from dateline.settings import REPO_ROOT, missing_shared, shared_data
 
 
 def default_corpus() -> Path:
@@ -69,14 +70,14 @@ class TreeRss(threading.Thread):
 
 
 def bench_once(corpus: Path, work: Path) -> dict:
-    inp = work / "input"
-    if inp.exists():
-        shutil.rmtree(inp)
-    shutil.copytree(corpus, inp)
-    wh = work / "bench.duckdb"
-    for p in work.glob("bench.duckdb*"):
-        p.unlink()
-    cmd = [sys.executable, "-m", "dateline", "run", "--input", str(inp), "--warehouse", str(wh)]
+    input_dir = work / "input"
+    if input_dir.exists():
+        shutil.rmtree(input_dir)
+    shutil.copytree(corpus, input_dir)
+    warehouse = work / "bench.duckdb"
+    for stale in work.glob("bench.duckdb*"):
+        stale.unlink()
+    cmd = [sys.executable, "-m", "dateline", "run", "--input", str(input_dir), "--warehouse", str(warehouse)]
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as out:
@@ -94,7 +95,7 @@ def bench_once(corpus: Path, work: Path) -> dict:
     if child.returncode != 0:
         sys.stderr.write(output[-4000:])
         raise SystemExit(f"bench: dateline run failed with exit code {child.returncode}")
-    con = duckdb.connect(str(wh), read_only=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
         articles = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
     finally:
@@ -110,23 +111,24 @@ def bench_once(corpus: Path, work: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Benchmark `dateline run` end to end.")
-    ap.add_argument("--corpus", type=Path, default=default_corpus())
-    ap.add_argument("--runs", type=int, default=1)
-    args = ap.parse_args(argv)
+    environment.configure()  # the runs it starts inherit the offline, quiet settings
+    parser = argparse.ArgumentParser(description="Benchmark `dateline run` end to end.")
+    parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         raise SystemExit(f"bench: {missing_shared('corpus folder', args.corpus)} (or pass --corpus)")
     with tempfile.TemporaryDirectory(prefix="dateline-bench-") as tmp:
         results = []
         for i in range(args.runs):
-            r = bench_once(args.corpus, Path(tmp))
-            results.append(r)
+            result = bench_once(args.corpus, Path(tmp))
+            results.append(result)
             print(
-                f"run {i + 1}: {r['articles']} articles in {r['seconds']} s "
-                f"({r['articles_per_s']} articles/s; {r['cpu_seconds']} CPU-seconds over all processes)",
+                f"run {i + 1}: {result['articles']} articles in {result['seconds']} s "
+                f"({result['articles_per_s']} articles/s; {result['cpu_seconds']} CPU-seconds over all processes)",
                 flush=True,
             )
-        best = max(results, key=lambda r: r["articles_per_s"])
+        best = max(results, key=lambda run: run["articles_per_s"])
         print(json.dumps(best))
         print(
             f"{best['articles_per_s']} articles/s, peak RSS {best['peak_rss_mb']} MB "

@@ -123,11 +123,11 @@ def _article_body(raw: bytes) -> str:
     return body.strip() if sep else text.strip()
 
 
-def ner_speed(
-    corpus: Path, model: Path | None = None, *, limit: int = 0, n_process: int = 1, batch_size: int = 64
-) -> dict:
+def ner_speed(corpus: Path, model: Path | None, *, limit: int, n_process: int, batch_size: int) -> dict:
     """Articles/s and tokens/s of the NER alone (``ner_spans``) over the bodies of ``corpus``'s
-    ``*.txt`` files; loading the model and reading the files are not timed."""
+    ``*.txt`` files (the first ``limit``; 0: all) with ``n_process`` processes and batches of
+    ``batch_size`` (defaults: the options of ``dateline eval ner-speed``); loading the model and
+    reading the files are not timed."""
     from dateline.resources.ner_model import load_ner
     from transforms.ner import ner_spans
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dateline import settings
-from dateline.settings import REPO_ROOT as REPO
-from dateline.settings import missing_shared, shared_data
+from dateline import environment
+from dateline.config import REPO_ROOT as REPO
+from dateline.config import Config, missing_shared, shared_data
 
-settings.configure()
+environment.configure()
 
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
@@ -99,7 +99,7 @@ def route(paths: list[Path]) -> pl.DataFrame:
 
 
 def _discover(path: Path) -> pl.DataFrame:
-    found = discover(path, max_bytes=5_000_000)
+    found = discover(path, max_bytes=Config.max_bytes)
     return getattr(found, "files", found)  # Discovery (newer dateline.pipeline.discover) or the frame itself
 
 

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from dateline.config import REPO_ROOT
 from dateline.evaluation.conll import ConllDoc, read_conll
 from dateline.resources.ner_model import register_augmenters
-from dateline.settings import REPO_ROOT
 
 DEFAULT_CONFIG = REPO_ROOT / "seeds" / "models" / "ner_config.cfg"
 SENTS_PER_DOC = 10
@@ -56,12 +56,16 @@ def train_ner(
     dev: Path,
     out: Path,
     *,
-    seed: int = 0,
-    config: Path = DEFAULT_CONFIG,
+    seed: int,
+    config: Path,
     max_steps: int | None = None,
     workdir: Path | None = None,
 ) -> dict:
-    """Convert, train, copy the best model to ``out``; return its dev scores and training facts."""
+    """Convert, train, copy the best model to ``out``; return its dev scores and training facts.
+
+    ``seed`` and the spaCy training ``config`` come from the caller (``dateline train-ner``:
+    --seed, --config, default :data:`DEFAULT_CONFIG`); ``max_steps`` overrides the config's
+    training.max_steps; ``workdir`` keeps the converted corpus (default: a temporary folder)."""
     import spacy
     from spacy.cli.train import train as spacy_train
 

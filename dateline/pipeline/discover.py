@@ -47,7 +47,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-DEFAULT_MAX_BYTES = 5_000_000
+from dateline.config import Config
 
 # Names that are never articles: OS / editor litter. Hidden names (leading dot) are skipped too.
 IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini", "Icon\r", "__MACOSX"})
@@ -377,12 +377,14 @@ def _read_all(items: list[Listed], max_bytes: int) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DISCOVER_SCHEMA, orient="row")
 
 
-def discover(input_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> pl.DataFrame:
+def discover(input_dir: Path, *, max_bytes: int = Config.max_bytes) -> pl.DataFrame:
     """One row per listed path: source_path, size_bytes, mtime, raw, read_error.
 
     ``raw`` is the content (decompressed for gzip) or NULL with a ``read_error``
-    ('<reason>: <detail>', see the module docstring); ``size_bytes`` is the size on disk.
-    Raises :class:`InputError` if ``input_dir`` does not exist, is not a folder or cannot be listed.
+    ('<reason>: <detail>', see the module docstring); ``size_bytes`` is the size on disk. A file
+    larger than ``max_bytes`` is not read (the flow passes ``[run] max_bytes``; the default is
+    that key's default). Raises :class:`InputError` if ``input_dir`` does not exist, is not a
+    folder or cannot be listed.
     """
     return _read_all(list_files(check_input_folder(input_dir)), max_bytes)
 
@@ -438,7 +440,7 @@ def discover_incremental(
     input_dir: Path,
     manifest: pl.DataFrame | None,
     *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int = Config.max_bytes,
     rehash: bool = False,
 ) -> Discovery:
     """Like :func:`discover`, but files whose size and mtime equal the manifest's are not read.

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dateline.settings import REPO_ROOT
+from dateline.config import REPO_ROOT
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -50,10 +50,11 @@ class LocalServer:
     """A Prefect server in a subprocess: ``prefect server start`` on a loopback port.
 
     Its database (SQLite) and settings live in ``home`` (its ``PREFECT_HOME``); its output goes to
-    ``home/server.log``. Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    ``home/server.log``. ``port`` 0 picks a free one. Use as a context manager, or call
+    :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, home: Path, host: str = "127.0.0.1", port: int = 0, ui: bool = True) -> None:
+    def __init__(self, home: Path, host: str, port: int, ui: bool = True) -> None:
         self.home = Path(home)
         self.host = host
         self.port = port or free_port(host)

@@ -112,9 +112,9 @@ def _init_worker() -> None:
     # Once extraction runs, the run's process waits and they have the CPUs.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(WORKER_NICE)
-    from dateline import settings
+    from dateline import environment
 
-    settings.configure()
+    environment.configure()
     from dateline.resources.ner_model import load_ner
     from dateline.resources.reference import load_reference
     from transforms.gazetteer import build_gazetteer

@@ -8,6 +8,8 @@ great_expectations is imported. It is called once at each edge of the applicatio
 line (:func:`dateline.cli.main.main`), the extraction worker processes, the scripts with their own
 ``main`` (the benchmark, the planted-defects acceptance run) and the test suite (tests/conftest.py).
 Child processes (the temporary API server, Prefect's runs of a served deployment) inherit it.
+The one module that imports Great Expectations (:mod:`dateline.quality.validate`) calls it too,
+before that import, so that no way into GX can miss it.
 
 A variable the user exported wins: :func:`configure` only fills in what is unset. What a run does
 (limits, paths, schedules) is configuration instead: :mod:`dateline.config`.

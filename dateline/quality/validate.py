@@ -8,19 +8,23 @@ bars), and returns one row per check conformed to :data:`schemas.tables.DQ_RESUL
 not given (the warehouse loader then fills in the run it writes the results for).
 """
 
+# ruff: noqa: E402  (the offline settings are applied before GX is imported: see below)
 from __future__ import annotations
 
 import contextlib
 import json
 import logging
 import math
-import os
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+from dateline import environment
+
+# GX reads its analytics switch when it is imported: whoever imports this module (a test, a
+# notebook) gets the offline settings even without going through an edge that configured them.
+environment.configure()
 
 import great_expectations as gx
 import numpy as np

@@ -35,10 +35,12 @@ from dateline.settings import missing_shared, shared_data
 
 settings.configure()
 
-import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 from dateline.pipeline.discover import discover  # noqa: E402
+from dateline.pipeline.frames import build_frames  # noqa: E402
+from dateline.pipeline.run import Run, connected  # noqa: E402
+from dateline.pipeline.summary import count_files  # noqa: E402
 from dateline.quality.validate import validate_run, verdict  # noqa: E402
 from dateline.report.html import ReportPaths, write_report  # noqa: E402
 from dateline.resources.reference import load_reference  # noqa: E402
@@ -75,9 +77,7 @@ class Planted:
 def batch_frames(
     units: pl.DataFrame, reference: dict[str, pl.DataFrame], run_id: str, today: date
 ) -> dict[str, pl.DataFrame]:
-    """The fact-table frames of one batch (as ``flows.ingest.build_frames`` makes them)."""
-    from flows.ingest import build_frames
-
+    """The fact-table frames of one batch (as the flow makes them: ``build_frames``)."""
     articles = units.filter(pl.col("route") == "article")
     extracted = extract(articles, reference, today=today, default_year=None)
     return build_frames(units, extracted, run_id)
@@ -177,31 +177,45 @@ def plant(frames: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], Pla
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
     run_id: str,
     input_dir: str,
-    frames: dict[str, pl.DataFrame],
+    batch: tuple[pl.DataFrame, dict[str, pl.DataFrame]],
     reference: dict[str, pl.DataFrame],
-    today: date,
 ) -> pl.DataFrame:
-    """Validate ``frames`` against the history and record the run like the flow does."""
-    wh.start_run(con, run_id, input_dir)
-    history = wh.dq_history(con, run_id)
-    dq, metrics = validate_run(frames, reference, wh.existing_keys(con), history, run_id=run_id, today=today)
-    v = verdict(dq)
-    counts = {"files_seen": frames["files"].height, "files_new": frames["files"].height}
-    counts["files_quarantined"] = frames["quarantine"].get_column("source_path").n_unique()
-    if v == "fail":
-        wh.write_dq_results(con, run_id, dq)
-        wh.write_dq_runs(con, run_id, metrics)
-        wh.finish_run(con, run_id, "failed", counts, v, "critical data-quality checks failed; nothing loaded")
-    else:
-        rows = wh.load_batch(con, run_id, frames, dq)
-        wh.write_dq_runs(con, run_id, metrics)
-        counts["articles_loaded"] = rows.get("articles", 0)
-        counts["rows_written"] = sum(rows.values())
-        wh.finish_run(con, run_id, "success", counts, v, None)
+    """Validate a batch (its routed units and its frames) against the history and record the run
+    as the flow does (:class:`dateline.pipeline.run.Run`): loaded if its checks pass, else
+    rejected. Returns its check results."""
+    units, frames = batch
+    with Run(warehouse, run_id, input_dir) as run:
+        with connected(warehouse) as con:
+            run.start(con)
+            history = wh.dq_history(con, run_id)
+            existing = wh.existing_keys(con)
+        run.count(count_files(units, read=units["source_path"].n_unique(), skipped=0, deleted=0))
+        dq, metrics = validate_run(frames, reference, existing, history, run_id=run_id, today=run.today)
+        if run.checked(dq) == "fail":
+            run.rejected(dq, metrics)
+        else:
+            with connected(warehouse) as con:
+                rows = wh.load_batch(con, run_id, frames, dq)
+            run.loaded(rows, metrics, checkpoint=False)
     return dq
+
+
+def _parts(bbc: Path, limit: int | None) -> list[pl.DataFrame]:
+    """The routed units of the first ``limit`` BBC files in three parts that each span the
+    corpus' sections; a duplicate goes with the article it duplicates (else its foreign key
+    would dangle), inputs without an article to the first part."""
+    units = route([bbc]).sort("source_path")
+    paths = units.get_column("source_path").unique(maintain_order=True)
+    if limit is not None:
+        paths = paths.head(limit)
+    units = units.filter(pl.col("source_path").is_in(paths.implode()))
+    ids = units.get_column("article_id").drop_nulls().unique(maintain_order=True)
+    part_of = pl.DataFrame({"article_id": ids, "_part": pl.int_range(len(ids), eager=True) % 3})
+    units = units.join(part_of, on="article_id", how="left").with_columns(pl.col("_part").fill_null(0))
+    return [units.filter(pl.col("_part") == i).drop("_part") for i in range(3)]
 
 
 def run_acceptance(
@@ -210,44 +224,25 @@ def run_acceptance(
     """The three runs; returns each run's dq_results, report paths and what was planted."""
     reference = load_reference()
     today = datetime.now(UTC).date()
-    units = route([bbc]).sort("source_path")
-    paths = units.get_column("source_path").unique(maintain_order=True)
-    if limit is not None:
-        paths = paths.head(limit)
-    units = units.filter(pl.col("source_path").is_in(paths.implode()))
-    # three parts that each span the corpus' sections; a duplicate goes with the article it
-    # duplicates (else its foreign key would dangle), inputs without an article to the first part
-    ids = units.get_column("article_id").drop_nulls().unique(maintain_order=True)
-    part_of = pl.DataFrame({"article_id": ids, "_part": pl.int_range(len(ids), eager=True) % 3})
-    units = units.join(part_of, on="article_id", how="left").with_columns(pl.col("_part").fill_null(0))
-    parts = [units.filter(pl.col("_part") == i).drop("_part") for i in range(3)]
-    bad_units = route([bad])
+    clean_units, planted_units, empty_units = _parts(bbc, limit)
+    planted_units = pl.concat([planted_units, route([bad])], how="vertical_relaxed")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    con = wh.connect(warehouse)
-    results: dict[str, pl.DataFrame] = {}
-    reports: dict[str, ReportPaths] = {}
-    try:
+    run_ids = {name: f"{stamp}Z-{name}" for name in ("clean", "planted", "empty")}
+    with connected(warehouse) as con:
         wh.init_schema(con)
         wh.load_reference(con, reference)
-        run_ids = {name: f"{stamp}Z-{name}" for name in ("clean", "planted", "empty")}
-        clean = batch_frames(parts[0], reference, run_ids["clean"], today)
-        results["clean"] = _record(con, run_ids["clean"], str(bbc), clean, reference, today)
-        planted_frames, planted = plant(
-            batch_frames(
-                pl.concat([parts[1], bad_units], how="vertical_relaxed"), reference, run_ids["planted"], today
-            )
-        )
-        results["planted"] = _record(
-            con, run_ids["planted"], f"{bbc} + {bad}", planted_frames, reference, today
-        )
-        empty = batch_frames(parts[2], reference, run_ids["empty"], today)
-        empty["events"] = empty["events"].clear()
-        empty["event_mentions"] = empty["event_mentions"].clear()
-        results["empty"] = _record(con, run_ids["empty"], str(bbc), empty, reference, today)
-    finally:
-        con.close()
-    for name, rid in run_ids.items():
-        reports[name] = write_report(warehouse, rid, out_dir)
+    results: dict[str, pl.DataFrame] = {}
+    clean = batch_frames(clean_units, reference, run_ids["clean"], today)
+    results["clean"] = _record(warehouse, run_ids["clean"], str(bbc), (clean_units, clean), reference)
+    planted_frames, planted = plant(batch_frames(planted_units, reference, run_ids["planted"], today))
+    results["planted"] = _record(
+        warehouse, run_ids["planted"], f"{bbc} + {bad}", (planted_units, planted_frames), reference
+    )
+    empty = batch_frames(empty_units, reference, run_ids["empty"], today)
+    empty["events"] = empty["events"].clear()
+    empty["event_mentions"] = empty["event_mentions"].clear()
+    results["empty"] = _record(warehouse, run_ids["empty"], str(bbc), (empty_units, empty), reference)
+    reports = {name: write_report(warehouse, rid, out_dir) for name, rid in run_ids.items()}
     return results, reports, planted
 
 

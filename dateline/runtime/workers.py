@@ -263,6 +263,17 @@ class WorkerPool:
         thread.start()
         return thread
 
+    def loaded_fingerprint(self) -> str:
+        """Start the workers (if not yet started) and wait until one has loaded its reference data:
+        its :func:`reference_fingerprint`. Raises BrokenProcessPool if a worker died or the pool
+        cannot start (fewer than 2 workers, or closed)."""
+        self.start()
+        with self._lock:
+            executor = self._executor
+        if executor is None:
+            raise BrokenProcessPool("the worker pool is closed or has fewer than 2 workers")
+        return str(executor.submit(_worker_fingerprint).result())
+
     def shutdown(self, *, wait: bool = True, terminate: bool = False) -> None:
         """Stop the worker processes (if any); the pool may start again. ``wait=False`` returns at
         once: the workers finish exiting (an interpreter holding a NER model takes ~0.5 s to tear
@@ -360,13 +371,12 @@ class WorkerPool:
         timeout: float,
     ) -> list[dict[str, pl.DataFrame]] | None:
         """The chunks' results from the workers; None when they loaded other reference data."""
-        self.start()
+        if self.loaded_fingerprint() != reference_fingerprint(reference):
+            return None
         with self._lock:
             executor = self._executor
         if executor is None:  # closed meanwhile (the command is ending)
             raise BrokenProcessPool("the worker pool was closed")
-        if executor.submit(_worker_fingerprint).result() != reference_fingerprint(reference):
-            return None
         # two chunks per worker (balanced by text length): each chunk pays fixed costs (the gazetteer's
         # Aho-Corasick automaton is built per call), so few, but not one, so a slow chunk does not idle a core
         parts = chunks(articles, self.size * 2)

@@ -85,7 +85,9 @@ def ingest(
             held.enter_context(
                 locking.run_lock(warehouse, run_id, on_locked=on_locked, timeout=wait, notify=reporter.note)
             )
-        pool = workers or held.enter_context(WorkerPool(resolve_workers(cfg.workers)))
+        pool = (
+            workers if workers is not None else held.enter_context(WorkerPool(resolve_workers(cfg.workers)))
+        )
         held.enter_context(pool.for_run())
         with Run(warehouse, run_id, input_dir, failures=(InputError,)) as run:
             return _stages(_Context(run, options, pool, reporter, load_reference()))

@@ -78,7 +78,7 @@ def test_run_summary_names_the_kept_files(monkeypatch: pytest.MonkeyPatch) -> No
     from rich.console import Console
 
     from dateline.cli import run as cli
-    from flows.ingest import RunSummary
+    from dateline.pipeline.summary import RunSummary
 
     buf = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=buf, width=300))
@@ -228,9 +228,9 @@ def test_progress_is_plain_lines_without_a_terminal(tmp_path: Path) -> None:
     stream = (tmp_path / "log.txt").open("w+")
     reporter = progress.for_terminal(stream)
     assert isinstance(reporter, progress.LineReporter)
-    with progress.use(reporter):
-        progress.stage("discover", "in/")
-        progress.note("hello")
+    reporter.stage("discover", "in/")
+    reporter.note("hello")
+    reporter.close()
     stream.seek(0)
     lines = stream.read().splitlines()
     assert "2/7 discover: in/" in lines[0] and lines[1].endswith("hello")

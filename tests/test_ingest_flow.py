@@ -131,7 +131,7 @@ def test_failed_or_raising_checks_leave_the_facts_unloaded(
     """The load runs while the checks run; it is committed only if they pass (flows/ingest.py)."""
     import polars as pl
 
-    import flows.ingest as ingest_mod
+    import flows.tasks as ingest_mod
     from flows.ingest import ingest
 
     inp = tmp_path / "in"

@@ -4,14 +4,13 @@ process and in the extraction workers."""
 
 from __future__ import annotations
 
-import multiprocessing
+import functools
 import os
 import re
 import shutil
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 
 from dateline.runtime import isolation
 from dateline.runtime import workers as parallel
+from dateline.runtime.progress import LogReporter
 from tests.conftest import SAMPLES
 from transforms.extract import extract, merge_extracted
 from transforms.gazetteer import build_gazetteer
@@ -335,35 +335,34 @@ def test_flow_with_worker_processes_quarantines_and_goes_on(
 ) -> None:
     from flows.ingest import ingest
 
-    faults.setenv("DATELINE_RUN_WORKERS", "2")
     faults.setenv("DATELINE_RUN_PARALLEL_MIN_ARTICLES", "2")
-    notes: list[str] = []
-    faults.setattr("dateline.runtime.progress.note", notes.append)
+    notes = _Notes()
     inp, wh = _inbox(tmp_path), tmp_path / "w.duckdb"
-    _check_isolated_run(ingest(inp, wh), wh, inp)
-    assert not any("extracting in process" in n for n in notes), notes
-    assert parallel._pool is None
+    with parallel.WorkerPool(2) as pool:
+        _check_isolated_run(ingest(inp, wh, workers=pool, reporter=notes), wh, inp)
+        assert not pool.running  # the workers do not outlive the run
+    assert not any("extracting in process" in n for n in notes.notes), notes.notes
+
+
+class _Notes(LogReporter):
+    """A progress reporter that keeps the run's notes."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
 
 
 def test_a_dead_worker_sends_the_batch_to_the_guarded_in_process_path(
     tmp_path: Path, faults, articles: pl.DataFrame, reference: dict
 ) -> None:
     """BrokenProcessPool: the batch is extracted in process, with the same guard."""
-    from flows.ingest import extract_task
+    from flows.tasks import extract_task
 
-    def broken_pool(workers: int) -> None:
-        # workers that die as they start: the first result raises BrokenProcessPool
-        parallel._pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=os._exit,
-            initargs=(3,),
-        )
-        parallel._pool_workers = workers
-
-    faults.setattr(parallel, "prestart", broken_pool)
-    notes: list[str] = []
-    faults.setattr("dateline.runtime.progress.note", notes.append)
+    # workers that die as they start: the first result raises BrokenProcessPool
+    broken = parallel.WorkerPool(2, initializer=functools.partial(os._exit, 3))
+    notes = _Notes()
     batch = pl.concat(
         [
             articles,
@@ -371,7 +370,9 @@ def test_a_dead_worker_sends_the_batch_to_the_guarded_in_process_path(
         ],
         how="diagonal_relaxed",
     )
-    out = extract_task.fn(batch, reference, TODAY, None, 2, 2, 2.0)
-    assert any("extraction workers failed" in n for n in notes), notes
+    with broken:
+        out = extract_task.fn(batch, reference, TODAY, None, broken, 2, 2.0, notes)
+    assert any("extraction workers failed" in n for n in notes.notes), notes.notes
     assert out[isolation.FAILED_KEY]["article_id"].to_list() == ["x9"]
     assert set(out["articles"]["article_id"]) == set(articles["article_id"])
+    assert out["articles"].height == articles.height

@@ -75,18 +75,18 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
         calls.append(batch.height)
         return extract(batch, reference, today=TODAY, nlp=load_ner())
 
-    parallel_out = parallel.extract_batch(
-        articles,
-        reference,
-        today=TODAY,
-        default_year=None,
-        workers=2,
-        min_articles=2,
-        in_process=in_process,
-        timeout=30,
-    )
-    assert calls == [], "the batch should have gone to the workers"
-    assert parallel._pool is None, "the pool is shut down after the batch"
+    with parallel.WorkerPool(2) as pool:
+        parallel_out = pool.extract(
+            articles,
+            reference,
+            today=TODAY,
+            default_year=None,
+            min_articles=2,
+            in_process=in_process,
+            timeout=30,
+        )
+        assert calls == [], "the batch should have gone to the workers"
+        assert not pool.running, "the pool is shut down after the batch"
     # the workers guard each article (dateline/runtime/isolation.py): none was set aside here
     assert parallel_out.pop(FAILED_KEY).height == 0
     _same(extract(articles, reference, today=TODAY, nlp=load_ner()), parallel_out)
@@ -99,26 +99,18 @@ def test_small_batches_and_one_worker_stay_in_process(articles: pl.DataFrame, re
         calls.append(batch.height)
         return {"articles": batch}
 
-    parallel.extract_batch(
-        articles,
-        reference,
-        today=TODAY,
-        default_year=None,
-        workers=2,
-        min_articles=1000,
-        in_process=in_process,
-        timeout=30,
-    )
-    parallel.extract_batch(
-        articles,
-        reference,
-        today=TODAY,
-        default_year=None,
-        workers=1,
-        min_articles=1,
-        in_process=in_process,
-        timeout=30,
-    )
+    for workers, min_articles in ((2, 1000), (1, 1)):
+        with parallel.WorkerPool(workers) as pool:
+            pool.extract(
+                articles,
+                reference,
+                today=TODAY,
+                default_year=None,
+                min_articles=min_articles,
+                in_process=in_process,
+                timeout=30,
+            )
+            assert not pool.running
     assert calls == [articles.height, articles.height]
 
 
@@ -126,17 +118,17 @@ def test_other_reference_data_falls_back_to_in_process(articles: pl.DataFrame, r
     changed = dict(reference)
     changed["countries"] = reference["countries"].head(3)
     notes: list[str] = []
-    out = parallel.extract_batch(
-        articles,
-        changed,
-        today=TODAY,
-        default_year=None,
-        workers=2,
-        min_articles=2,
-        in_process=lambda b: {"articles": b},
-        timeout=30,
-        note=notes.append,
-    )
+    with parallel.WorkerPool(2) as pool:
+        out = pool.extract(
+            articles,
+            changed,
+            today=TODAY,
+            default_year=None,
+            min_articles=2,
+            in_process=lambda b: {"articles": b},
+            timeout=30,
+            note=notes.append,
+        )
     assert out["articles"].height == articles.height
     assert notes and "other reference data" in notes[0]
 
@@ -198,10 +190,10 @@ def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
     script = tmp_path / "killed.py"
     script.write_text(
         "import os, signal\n"
-        "from flows import parallel\n"
+        "from dateline.runtime.workers import WorkerPool\n"
         "if __name__ == '__main__':\n"
-        "    parallel.prestart(2)\n"
-        "    parallel._pool.submit(parallel._worker_fingerprint).result()\n"
+        "    pool = WorkerPool(2)\n"
+        "    pool.loaded_fingerprint()\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     proc = subprocess.run(
@@ -219,11 +211,17 @@ def test_workers_die_with_a_killed_run(tmp_path: Path) -> None:
     assert _processes_with(f"DATELINE_TEST_MARK={mark}".encode()) == []
 
 
-def test_prestart_early_waits_then_applies_the_batch_size_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prestart_early_waits_then_applies_the_batch_size_rule() -> None:
     import threading
 
     started: list[int] = []
-    monkeypatch.setattr(parallel, "prestart", started.append)
+
+    class RecordingPool(parallel.WorkerPool):
+        """Records its starts instead of starting processes."""
+
+        def start(self) -> None:
+            started.append(self.size)
+
     booted = threading.Event()
     counted = threading.Event()
 
@@ -231,20 +229,30 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule(monkeypatch: pyte
         counted.set()
         return 500
 
-    thread = parallel.prestart_early(count, workers=2, min_articles=200, after=booted)
+    thread = RecordingPool(2).start_early(count, min_articles=200, after=booted)
     assert not counted.wait(0.2)  # waits for the server's boot
     booted.set()
     thread.join(5)
     assert started == [2]
     # a small batch, one worker, or a failing count: no early start, and no error
     for files, workers in ((199, 2), (500, 1)):
-        parallel.prestart_early(lambda n=files: n, workers=workers, min_articles=200).join(5)
+        RecordingPool(workers).start_early(lambda n=files: n, min_articles=200).join(5)
 
     def broken() -> int:
         raise OSError("warehouse busy")
 
-    parallel.prestart_early(broken, workers=2, min_articles=200).join(5)
+    RecordingPool(2).start_early(broken, min_articles=200).join(5)
     assert started == [2]
+
+
+def test_a_closed_pool_starts_no_workers() -> None:
+    """close() (an interrupted `dateline run`) stops the pool for good: the early start's thread,
+    still on its way, starts nothing."""
+    pool = parallel.WorkerPool(2)
+    pool.close()
+    pool.start_early(lambda: 500, min_articles=200).join(5)
+    pool.start()
+    assert not pool.running
 
 
 def test_files_to_read_looks_at_the_warehouse_read_only(tmp_path: Path) -> None:

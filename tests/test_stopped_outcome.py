@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dateline.cli.run import _Started, _stopped_outcome
-from flows.ingest import RunSummary
+from dateline.pipeline.summary import RunSummary
 
 
 def _finished(status: str, rows: dict[str, int]) -> _Started:

@@ -19,8 +19,10 @@ from dateline import config
 from dateline.runtime.faults import stage_hook
 
 if TYPE_CHECKING:
+    from dateline.config import Config
+    from dateline.pipeline.summary import RunSummary
     from dateline.runtime.interrupts import RunStop
-    from flows.ingest import RunSummary
+    from dateline.runtime.prefect_api import TemporaryApi
 from dateline.cli.common import (
     USAGE_ERRORS,
     RunFailed,
@@ -39,7 +41,7 @@ class _FailedRunPrinted(RunFailed):
 
 def run_json(summary: object) -> dict[str, object]:
     """``dateline run --json``'s object: every field of the run's summary
-    (:class:`flows.ingest.RunSummary`), ``rows_written`` (the sum of ``rows``) and ``exit_code``
+    (:class:`dateline.pipeline.summary.RunSummary`), ``rows_written`` (the sum of ``rows``) and ``exit_code``
     (0 success, 1 failed)."""
     import dataclasses
 
@@ -132,28 +134,31 @@ def run(
     from dateline.runtime import interrupts
 
     stop = interrupts.RunStop()
+    args = _RunArgs(input_dir, warehouse, default_year, max_bytes, on_locked, lock_timeout, rehash, as_json)
     started = _Started(as_json=as_json, input_dir=input_dir)
     with stop.handling(), contextlib.ExitStack() as held:
         try:
-            _run(
-                stop,
-                started,
-                held,
-                input_dir,
-                warehouse,
-                default_year,
-                max_bytes,
-                on_locked,
-                lock_timeout,
-                rehash,
-                as_json,
-            )
+            _run(stop, started, held, args)
         except BaseException:
             if stop.signum is None:
                 raise
             stop.cleaning_up()
             # still holding the run lock (held): no other run starts before this one is marked
             _stopped(stop, started)
+
+
+@dataclass(frozen=True)
+class _RunArgs:
+    """The options of ``dateline run`` as given (None: the configured value)."""
+
+    input_dir: Path | None
+    warehouse: Path | None
+    default_year: int | None
+    max_bytes: int | None
+    on_locked: str | None
+    lock_timeout: float | None
+    rehash: bool
+    as_json: bool
 
 
 @dataclass
@@ -165,128 +170,162 @@ class _Started:
     waiting_for: str | None = None  # the holder of the run lock, while waiting for it
     api: Any = None  # dateline.runtime.prefect_api.TemporaryApi (imported late)
     flow: bool = False  # the ingest flow was called: the run may have a runs row
-    summary: Any = None  # flows.ingest.RunSummary: the flow returned
+    summary: Any = None  # dateline.pipeline.summary.RunSummary: the flow returned
+    pool: Any = None  # dateline.runtime.workers.WorkerPool (imported late), once created
     as_json: bool = False  # --json: the stopped run's object is printed on stdout too
     input_dir: Path | None = None
 
 
-def _run(
-    stop: RunStop,
-    started: _Started,
-    held: contextlib.ExitStack,
-    input_dir: Path | None,
-    warehouse: Path | None,
-    default_year: int | None,
-    max_bytes: int | None,
-    on_locked: str | None,
-    lock_timeout: float | None,
-    rehash: bool,
-    as_json: bool,
-) -> None:
+def _run(stop: RunStop, started: _Started, held: contextlib.ExitStack, args: _RunArgs) -> None:
     """The body of :func:`run`; ``stop`` (dateline.runtime.interrupts.RunStop) knows its stage, ``started``
-    what it started, ``held`` holds the run lock until :func:`run` returns."""
+    what it started, ``held`` holds the run lock and the worker pool until :func:`run` returns.
+    The configuration is resolved here, once, and passed to the flow."""
     from dateline import config
-    from dateline.pipeline.discover import InputError, check_input_folder
-    from dateline.warehouse import connection, lock
 
     stop.claim()  # polars (imported by dateline.pipeline.discover) put its SIGINT handler before this command's
     cfg = config.load()
-    input_dir = started.input_dir = input_dir or cfg.input
-    try:  # missing, not a folder, or cannot be listed: one line, exit 2, before Prefect starts
-        check_input_folder(input_dir)
-    except InputError as e:
-        raise UsageError(str(e)) from None
-    if on_locked is not None and on_locked not in config.ON_LOCKED:
-        raise UsageError(f"--on-locked must be wait or fail, not {on_locked!r}")
-    path = config.warehouse_path(warehouse)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # known here: after a failure, the warehouse says whether its batch committed
-    run_id = started.run_id = lock.new_run_id()
-    started.warehouse = path
-
-    def waiting(message: str) -> None:
-        started.waiting_for = str(lock.current_holder(path) or "another run")
-        err.print(f"dateline: {message}", markup=False)
-
-    # the run lock, before Prefect and the heavy libraries: 'fail' refuses at once, 'wait' says
-    # so; held (not taken again by the flow) until the command ends
-    stop.stage = "lock wait"
-    held.enter_context(
-        lock.run_lock(
-            path,
-            run_id,
-            on_locked=on_locked or cfg.on_locked,
-            timeout=cfg.lock_timeout_seconds if lock_timeout is None else lock_timeout,
-            notify=waiting,
-            remind_every=lock.WAIT_REMINDER_SECONDS,
-        )
-    )
-    started.waiting_for = None
+    _check_args(cfg, started, args)
+    _take_run_lock(stop, started, held, cfg, args)
     # start-up in parallel: Prefect's API server boots while this process imports its libraries
     stop.stage = "start-up"
     from dateline.runtime import prefect_api
-    from dateline.runtime import workers as parallel
-    from dateline.runtime.prefect_server import ServeError
+    from dateline.runtime.workers import WorkerPool, resolve_workers
 
+    pool = started.pool = held.enter_context(WorkerPool(resolve_workers(cfg.workers)))
     api = started.api = prefect_api.start_early()
-    early = parallel.prestart_early(
-        lambda: _files_to_read(input_dir, path, rehash),
-        workers=parallel.resolve_workers(cfg.workers),
+    early = pool.start_early(
+        lambda: _files_to_read(_input_dir(started), _warehouse(started), args.rehash),
         min_articles=cfg.parallel_min_articles,
         after=api.booted if api is not None else None,
     )
     stage_hook("start_up")
-    from dateline.runtime import progress
-    from dateline.warehouse import lock
     from flows.ingest import ingest
 
     stop.claim()  # in case a library imported above put its own handler first
     stop.stage = "API boot"
     stage_hook("api_boot")
-    if api is not None:
-        try:
-            api.wait_ready(
-                timeout=float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 180))
-            )
-        except ServeError as exc:
-            parallel.shutdown()
-            raise RunFailed(str(exc)) from None
-
+    _wait_for_api(api)
     stop.stage = "workers start"
     stage_hook("workers_start")
     early.join(timeout=30)  # its read-only look at the warehouse is over before the flow writes
     started.flow = True
+    summary = started.summary = _call_flow(ingest, stop, started, cfg, args)
+    stop.stage = "summary"
+    stage_hook("after_run")
+    stop.check()  # Prefect's engine drops a BaseException raised once the flow function returned
+    _print_result(summary, args.as_json)
+
+
+def _input_dir(started: _Started) -> Path:
+    assert started.input_dir is not None  # set by _check_args
+    return started.input_dir
+
+
+def _warehouse(started: _Started) -> Path:
+    assert started.warehouse is not None  # set by _check_args
+    return started.warehouse
+
+
+def _check_args(cfg: Config, started: _Started, args: _RunArgs) -> None:
+    """Resolve the input folder and the warehouse (into ``started``) and check the options: bad
+    usage is one line and exit 2, before Prefect starts."""
+    from dateline import config
+    from dateline.pipeline.discover import InputError, check_input_folder
+
+    input_dir = started.input_dir = args.input_dir or cfg.input
+    try:  # missing, not a folder, or cannot be listed
+        check_input_folder(input_dir)
+    except InputError as e:
+        raise UsageError(str(e)) from None
+    if args.on_locked is not None and args.on_locked not in config.ON_LOCKED:
+        raise UsageError(f"--on-locked must be wait or fail, not {args.on_locked!r}")
+    path = started.warehouse = config.warehouse_path(args.warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _take_run_lock(
+    stop: RunStop, started: _Started, held: contextlib.ExitStack, cfg: Config, args: _RunArgs
+) -> None:
+    """Take the run lock before Prefect and the heavy libraries: 'fail' refuses at once, 'wait'
+    says so; held (not taken again by the flow) until the command ends. The run's id is known
+    from here: after a failure, the warehouse says whether its batch committed."""
+    from dateline.warehouse import lock
+
+    path = _warehouse(started)
+    run_id = started.run_id = lock.new_run_id()
+
+    def waiting(message: str) -> None:
+        started.waiting_for = str(lock.current_holder(path) or "another run")
+        err.print(f"dateline: {message}", markup=False)
+
+    stop.stage = "lock wait"
+    held.enter_context(
+        lock.run_lock(
+            path,
+            run_id,
+            on_locked=args.on_locked or cfg.on_locked,
+            timeout=cfg.lock_timeout_seconds if args.lock_timeout is None else args.lock_timeout,
+            notify=waiting,
+            remind_every=lock.WAIT_REMINDER_SECONDS,
+        )
+    )
+    started.waiting_for = None
+
+
+def _wait_for_api(api: TemporaryApi | None) -> None:
+    """Wait until the temporary Prefect API server (if this run started one) answers."""
+    from dateline.runtime.prefect_server import ServeError
+
+    if api is None:
+        return
+    try:
+        api.wait_ready(timeout=float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 180)))
+    except ServeError as exc:
+        raise RunFailed(str(exc)) from None
+
+
+def _call_flow(
+    ingest: Callable[..., RunSummary], stop: RunStop, started: _Started, cfg: Config, args: _RunArgs
+) -> RunSummary:
+    """Run the ``ingest`` flow with this command's configuration, worker pool and progress
+    reporter (a bar or plain lines, tracked by ``stop``); a full disk is one line (exit 1)."""
+    from dateline.pipeline.discover import InputError
+    from dateline.runtime import progress
+    from dateline.warehouse import connection
+
+    path, run_id, pool = _warehouse(started), started.run_id, started.pool
     with (
-        progress.use(stop.tracking(progress.for_terminal())),
-        _no_heartbeats(api is not None),
+        contextlib.closing(stop.tracking(progress.for_terminal())) as reporter,
+        _no_heartbeats(started.api is not None),
         _quiet_prefect_errors(_is_out_of_space, connection.NO_SPACE_TEXTS),
         stop.quiet_prefect(),
     ):
         try:
-            summary = ingest(
-                input_dir.resolve(),
+            return ingest(
+                _input_dir(started).resolve(),
                 path.resolve(),
-                default_year=default_year if default_year is not None else cfg.default_year,
-                max_bytes=max_bytes if max_bytes is not None else cfg.max_bytes,
+                default_year=args.default_year,
+                max_bytes=args.max_bytes,
                 run_id=run_id,
-                on_locked=on_locked,
-                lock_timeout=lock_timeout,
-                rehash=rehash,
+                rehash=args.rehash,
                 lock_held=True,
+                config=cfg,
+                workers=pool,
+                reporter=reporter,
             )
         except InputError as e:
             raise UsageError(str(e)) from None
         except Exception as e:
             if not _is_out_of_space(e) or stop.signum is not None:
                 raise
-            raise RunFailed(_disk_full_message(path, run_id, e)) from None
+            raise RunFailed(_disk_full_message(path, str(run_id), e)) from None
         finally:
             # the API server stays up until exit (atexit): Prefect flushes its logs and events then
-            parallel.shutdown()
-    started.summary = summary
-    stop.stage = "summary"
-    stage_hook("after_run")
-    stop.check()  # Prefect's engine drops a BaseException raised once the flow function returned
+            pool.shutdown()
+
+
+def _print_result(summary: RunSummary, as_json: bool) -> None:
+    """The run's summary (a table, or one JSON object with ``--json``); exit 1 if it failed."""
     if as_json:
         import json
 
@@ -311,10 +350,8 @@ def _stopped(stop: RunStop, started: _Started) -> NoReturn:
         # run --json prints its object when the deadline ends the process too
         stdout=(lambda text, code: _signalled_json(started, text, code)) if started.as_json else None,
     )
-    if "dateline.runtime.workers" in sys.modules:
-        from dateline.runtime import workers as parallel
-
-        parallel.close()
+    if started.pool is not None:
+        started.pool.close()
     outcome = _stopped_outcome(stop.message(), started)
     if started.api is not None:
         started.api.stop(timeout=2.0)

@@ -29,23 +29,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
+
 from dateline import environment
 from dateline.config import REPO_ROOT as REPO
 from dateline.config import Config, missing_shared, shared_data
-
-environment.configure()
-
-import duckdb  # noqa: E402
-import polars as pl  # noqa: E402
-
-from dateline.pipeline.discover import discover  # noqa: E402
-from dateline.quality.validate import validate_run, verdict  # noqa: E402
-from dateline.report.html import ReportPaths, write_report  # noqa: E402
-from dateline.resources.reference import load_reference  # noqa: E402
-from dateline.warehouse import connection, load, lookups, reference_tables, runs, schema  # noqa: E402
-from transforms.extract import extract  # noqa: E402
-from transforms.parse import parse_files  # noqa: E402
-from transforms.route import route_units  # noqa: E402
+from dateline.pipeline.discover import discover
+from dateline.pipeline.frames import build_frames
+from dateline.pipeline.run import Run, connected
+from dateline.pipeline.summary import count_files
+from dateline.quality.validate import validate_run, verdict
+from dateline.report.html import ReportPaths, write_report
+from dateline.resources.reference import load_reference
+from dateline.warehouse import load, lookups, reference_tables, runs, schema
+from transforms.extract import extract
+from transforms.parse import parse_files
+from transforms.route import route_units
 
 BAD_FILES = REPO / "tests" / "fixtures" / "bad"
 CAMEO_BAD = ("13y", "120]--")
@@ -75,9 +74,7 @@ class Planted:
 def batch_frames(
     units: pl.DataFrame, reference: dict[str, pl.DataFrame], run_id: str, today: date
 ) -> dict[str, pl.DataFrame]:
-    """The fact-table frames of one batch (as ``flows.ingest.build_frames`` makes them)."""
-    from flows.ingest import build_frames
-
+    """The fact-table frames of one batch (as the flow makes them: ``build_frames``)."""
     articles = units.filter(pl.col("route") == "article")
     extracted = extract(articles, reference, today=today, default_year=None)
     return build_frames(units, extracted, run_id)
@@ -177,35 +174,45 @@ def plant(frames: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], Pla
 
 
 def _record(
-    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
     run_id: str,
     input_dir: str,
-    frames: dict[str, pl.DataFrame],
+    batch: tuple[pl.DataFrame, dict[str, pl.DataFrame]],
     reference: dict[str, pl.DataFrame],
-    today: date,
 ) -> pl.DataFrame:
-    """Validate ``frames`` against the history and record the run like the flow does."""
-    runs.start_run(con, run_id, input_dir)
-    history = runs.dq_history(con, run_id)
-    dq, metrics = validate_run(
-        frames, reference, lookups.existing_keys(con), history, run_id=run_id, today=today
-    )
-    v = verdict(dq)
-    counts = {"files_seen": frames["files"].height, "files_new": frames["files"].height}
-    counts["files_quarantined"] = frames["quarantine"].get_column("source_path").n_unique()
-    if v == "fail":
-        runs.write_dq_results(con, run_id, dq)
-        runs.write_dq_runs(con, run_id, metrics)
-        runs.finish_run(
-            con, run_id, "failed", counts, v, "critical data-quality checks failed; nothing loaded"
-        )
-    else:
-        rows = load.load_batch(con, run_id, frames, dq)
-        runs.write_dq_runs(con, run_id, metrics)
-        counts["articles_loaded"] = rows.get("articles", 0)
-        counts["rows_written"] = sum(rows.values())
-        runs.finish_run(con, run_id, "success", counts, v, None)
+    """Validate a batch (its routed units and its frames) against the history and record the run
+    as the flow does (:class:`dateline.pipeline.run.Run`): loaded if its checks pass, else
+    rejected. Returns its check results."""
+    units, frames = batch
+    with Run(warehouse, run_id, input_dir) as run:
+        with connected(warehouse) as con:
+            run.start(con)
+            history = runs.dq_history(con, run_id)
+            existing = lookups.existing_keys(con)
+        run.count(count_files(units, read=units["source_path"].n_unique(), skipped=0, deleted=0))
+        dq, metrics = validate_run(frames, reference, existing, history, run_id=run_id, today=run.today)
+        if run.checked(dq) == "fail":
+            run.rejected(dq, metrics)
+        else:
+            with connected(warehouse) as con:
+                rows = load.load_batch(con, run_id, frames, dq)
+            run.loaded(rows, metrics, checkpoint=False)
     return dq
+
+
+def _parts(bbc: Path, limit: int | None) -> list[pl.DataFrame]:
+    """The routed units of the first ``limit`` BBC files in three parts that each span the
+    corpus' sections; a duplicate goes with the article it duplicates (else its foreign key
+    would dangle), inputs without an article to the first part."""
+    units = route([bbc]).sort("source_path")
+    paths = units.get_column("source_path").unique(maintain_order=True)
+    if limit is not None:
+        paths = paths.head(limit)
+    units = units.filter(pl.col("source_path").is_in(paths.implode()))
+    ids = units.get_column("article_id").drop_nulls().unique(maintain_order=True)
+    part_of = pl.DataFrame({"article_id": ids, "_part": pl.int_range(len(ids), eager=True) % 3})
+    units = units.join(part_of, on="article_id", how="left").with_columns(pl.col("_part").fill_null(0))
+    return [units.filter(pl.col("_part") == i).drop("_part") for i in range(3)]
 
 
 def run_acceptance(
@@ -214,48 +221,30 @@ def run_acceptance(
     """The three runs; returns each run's dq_results, report paths and what was planted."""
     reference = load_reference()
     today = datetime.now(UTC).date()
-    units = route([bbc]).sort("source_path")
-    paths = units.get_column("source_path").unique(maintain_order=True)
-    if limit is not None:
-        paths = paths.head(limit)
-    units = units.filter(pl.col("source_path").is_in(paths.implode()))
-    # three parts that each span the corpus' sections; a duplicate goes with the article it
-    # duplicates (else its foreign key would dangle), inputs without an article to the first part
-    ids = units.get_column("article_id").drop_nulls().unique(maintain_order=True)
-    part_of = pl.DataFrame({"article_id": ids, "_part": pl.int_range(len(ids), eager=True) % 3})
-    units = units.join(part_of, on="article_id", how="left").with_columns(pl.col("_part").fill_null(0))
-    parts = [units.filter(pl.col("_part") == i).drop("_part") for i in range(3)]
-    bad_units = route([bad])
+    clean_units, planted_units, empty_units = _parts(bbc, limit)
+    planted_units = pl.concat([planted_units, route([bad])], how="vertical_relaxed")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    con = connection.connect(warehouse)
-    results: dict[str, pl.DataFrame] = {}
-    reports: dict[str, ReportPaths] = {}
-    try:
+    run_ids = {name: f"{stamp}Z-{name}" for name in ("clean", "planted", "empty")}
+    with connected(warehouse) as con:
         schema.init_schema(con)
         reference_tables.load_reference(con, reference)
-        run_ids = {name: f"{stamp}Z-{name}" for name in ("clean", "planted", "empty")}
-        clean = batch_frames(parts[0], reference, run_ids["clean"], today)
-        results["clean"] = _record(con, run_ids["clean"], str(bbc), clean, reference, today)
-        planted_frames, planted = plant(
-            batch_frames(
-                pl.concat([parts[1], bad_units], how="vertical_relaxed"), reference, run_ids["planted"], today
-            )
-        )
-        results["planted"] = _record(
-            con, run_ids["planted"], f"{bbc} + {bad}", planted_frames, reference, today
-        )
-        empty = batch_frames(parts[2], reference, run_ids["empty"], today)
-        empty["events"] = empty["events"].clear()
-        empty["event_mentions"] = empty["event_mentions"].clear()
-        results["empty"] = _record(con, run_ids["empty"], str(bbc), empty, reference, today)
-    finally:
-        con.close()
-    for name, rid in run_ids.items():
-        reports[name] = write_report(warehouse, rid, out_dir)
+    results: dict[str, pl.DataFrame] = {}
+    clean = batch_frames(clean_units, reference, run_ids["clean"], today)
+    results["clean"] = _record(warehouse, run_ids["clean"], str(bbc), (clean_units, clean), reference)
+    planted_frames, planted = plant(batch_frames(planted_units, reference, run_ids["planted"], today))
+    results["planted"] = _record(
+        warehouse, run_ids["planted"], f"{bbc} + {bad}", (planted_units, planted_frames), reference
+    )
+    empty = batch_frames(empty_units, reference, run_ids["empty"], today)
+    empty["events"] = empty["events"].clear()
+    empty["event_mentions"] = empty["event_mentions"].clear()
+    results["empty"] = _record(warehouse, run_ids["empty"], str(bbc), (empty_units, empty), reference)
+    reports = {name: write_report(warehouse, rid, out_dir) for name, rid in run_ids.items()}
     return results, reports, planted
 
 
 def main(argv: list[str] | None = None) -> int:
+    environment.configure()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bbc", type=Path, default=shared_data() / "corpus" / "bbc")
     ap.add_argument("--bad", type=Path, default=BAD_FILES)

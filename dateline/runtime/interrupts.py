@@ -2,14 +2,14 @@
 
 ``dateline run`` creates one :class:`RunStop` and installs its handlers (:meth:`RunStop.handling`)
 first thing. It knows the stage the run is at (the command sets its own stages -- start-up, API
-boot, workers start, lock wait -- and the flow's ``progress.stage`` calls reach it through the
-reporter it wraps, :meth:`RunStop.tracking`). On the first SIGINT or SIGTERM:
+boot, workers start, lock wait -- and the flow's stages reach it through the reporter the command
+passes to the flow, which it wraps, :meth:`RunStop.tracking`). On the first SIGINT or SIGTERM:
 
 * the handler records the signal and the stage, and raises :class:`Interrupted` in the main
   thread: a ``BaseException``, so that no ``except Exception`` of the code it interrupts (the
   per-article isolation of extraction, a task engine) takes it for an error of its own. The
   ``finally`` blocks on the way out roll the batch back (the load commits only through a gate
-  the flow closes, :mod:`flows.ingest`), stop the workers and release the run lock;
+  the flow closes, :mod:`dateline.pipeline.commit`), stop the workers and release the run lock;
 * a watcher thread sees the signal too, at once (Python writes every handled signal's number to
   a wakeup file descriptor, even while the main thread is inside a long C call where no Python
   handler can run) and starts a deadline: if the process is still alive :data:`DEADLINE` seconds

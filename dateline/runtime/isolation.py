@@ -33,7 +33,7 @@ no interrupt: their regular expressions (Rust's ``regex``) run in linear time. P
 (transforms/parse.py) runs before extraction, outside this timer.
 
 The module knows nothing of the worker pool: dateline/runtime/workers.py calls it inside each worker, and the
-in-process path of flows/ingest.py calls it directly.
+in-process path of the extract task (flows/tasks.py) calls it directly.
 """
 
 from __future__ import annotations

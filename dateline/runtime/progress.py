@@ -1,8 +1,9 @@
 """Run progress: a rich progress bar in a terminal, plain log lines otherwise.
 
-The flow calls :func:`stage` and :func:`note`; the CLI installs a reporter with :func:`use`
-(:class:`BarReporter` when stderr is a terminal, else :class:`LineReporter`). Without one
-(e.g. a run started by ``dateline serve``) progress goes to the ``dateline`` logger.
+A reporter is passed to the flow (its ``reporter`` argument), which calls its ``stage`` and
+``note``: ``dateline run`` passes :func:`for_terminal`'s (:class:`BarReporter` when stderr is a
+terminal, else :class:`LineReporter`) and closes it when the run ends. Without one (e.g. a run
+started by ``dateline serve``) the flow reports to the ``dateline`` logger (:class:`LogReporter`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 log = logging.getLogger("dateline")
 
@@ -20,7 +19,10 @@ log = logging.getLogger("dateline")
 STAGES = ("lock", "discover", "parse", "extract", "validate", "load", "snapshot")
 
 
+@runtime_checkable  # the ingest flow's parameter schema checks its reporter argument by isinstance
 class Reporter(Protocol):
+    """Where a run's progress goes: one call per stage (:data:`STAGES`), notes in between."""
+
     def stage(self, name: str, detail: str = "") -> None: ...
     def note(self, message: str) -> None: ...
     def close(self) -> None: ...
@@ -91,29 +93,6 @@ class BarReporter:
     def close(self) -> None:
         self.progress.update(self.task, completed=len(STAGES))
         self.progress.stop()
-
-
-_current: Reporter = LogReporter()
-
-
-def stage(name: str, detail: str = "") -> None:
-    _current.stage(name, detail)
-
-
-def note(message: str) -> None:
-    _current.note(message)
-
-
-@contextmanager
-def use(reporter: Reporter) -> Iterator[Reporter]:
-    """Report progress with ``reporter`` for the block."""
-    global _current
-    previous, _current = _current, reporter
-    try:
-        yield reporter
-    finally:
-        reporter.close()
-        _current = previous
 
 
 def for_terminal(stream: TextIO | None = None) -> Reporter:

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SHARED ?= ../shared/data
 
-.PHONY: install run serve test lint format seeds clean
+.PHONY: install run serve test test-fast test-integration test-system bench lint format seeds clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -27,9 +27,21 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/dateline serve $(if $(CRON),--cron "$(CRON)") $(if $(INPUT),--input "$(INPUT)")
 
-## the whole test suite
+## every tier of the test suite (what CI runs): tests/unit, tests/integration, tests/system
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## the unit tier only (pure code in process, under a minute): the loop to run while editing
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+## the integration tier: the flow in process, warehouse files, worker processes
+test-integration: $(STAMP)
+	$(BIN)/python -m pytest -q tests/integration
+
+## the system tier: `dateline` subprocesses, concurrency, crash recovery, interrupts, serve, browser
+test-system: $(STAMP)
+	$(BIN)/python -m pytest -q tests/system
 
 ## end-to-end speed: the full `dateline run` on a copy of ../shared/data/corpus/bbc (not a test)
 bench: $(STAMP)

@@ -47,10 +47,12 @@ test-system: $(STAMP)
 bench: $(STAMP)
 	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python -m dateline.evaluation.bench
 
+## ruff, the type checker and the import contracts of [tool.importlinter] in pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -61,4 +63,4 @@ seeds: $(STAMP)
 	DATELINE_SHARED_DATA=$(SHARED) $(BIN)/python -m seeds.build_reference
 
 clean:
-	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal warehouse/dateline.snapshot.duckdb* warehouse/dateline.duckdb.lock .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) warehouse/dateline.duckdb warehouse/dateline.duckdb.wal warehouse/dateline.snapshot.duckdb* warehouse/dateline.duckdb.lock .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -105,7 +105,7 @@ _PATHS = {"warehouse", "input", "serve_prefect_home"}
 #: Variables ``DATELINE_*`` that are not ``DATELINE_<SECTION>_<KEY>`` overrides of a key, and what
 #: each is for. Any other ``DATELINE_*`` variable is an error (:func:`check_environment`): a typo
 #: in an override would otherwise be ignored without a word. Add a variable here (or to
-#: :data:`TEST_VARIABLES`) when code starts reading one: tests/test_cli_messages.py checks that
+#: :data:`TEST_VARIABLES`) when code starts reading one: tests/unit/test_cli_messages.py checks that
 #: every one the code reads is known.
 OTHER_VARIABLES: dict[str, str] = {
     "DATELINE_CONFIG": "the configuration file to read instead of dateline.toml",
@@ -118,9 +118,9 @@ TEST_VARIABLES: dict[str, str] = {
     "DATELINE_PAUSE_AT": "pause the run at a stage (dateline/runtime/faults.py)",
     "DATELINE_FAIL_ARTICLE": "extraction fails on marked articles (dateline/runtime/faults.py)",
     "DATELINE_SLOW_ARTICLE": "extraction stalls on marked articles (dateline/runtime/faults.py)",
-    "DATELINE_SLOW": "run the slow NER score (tests/test_ner.py)",
-    "DATELINE_SCREENSHOT_DIR": "keep the report's screenshots (tests/test_report.py)",
-    "DATELINE_TEST_MARK": "marks the processes of a run (tests/test_parallel.py)",
+    "DATELINE_SLOW": "run the slow NER score (tests/integration/test_ner.py)",
+    "DATELINE_SCREENSHOT_DIR": "keep the report's screenshots (tests/system/test_report.py)",
+    "DATELINE_TEST_MARK": "marks the processes of a run (tests/system/test_parallel.py)",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}
 

@@ -16,7 +16,7 @@ Then it writes the HTML report of each run and prints which checks failed with t
     .venv/bin/python -m dateline.evaluation.planted_defects                  # all 2,225 BBC files (~1 min)
     .venv/bin/python -m dateline.evaluation.planted_defects --limit 90 --out /tmp/dq
 
-``tests/test_report.py`` runs the same on a small part of the corpus.
+``tests/system/test_report.py`` runs the same on a small part of the corpus.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ entity and title rules, the NER pipeline (``nlp.pipe`` with one process), the ev
 quantity scanner and the outlet links. polars would run a ``map_elements`` function on one of its
 own threads when it is evaluated next to other expressions, where ``re`` does not see signals;
 extraction applies its Python functions with ``transforms.pymap.map_py``, a plain loop, instead
-(tests/test_timeout_coverage.py stalls each stage in turn). polars' own string expressions need
+(tests/integration/test_timeout_coverage.py stalls each stage in turn). polars' own string expressions need
 no interrupt: their regular expressions (Rust's ``regex``) run in linear time. Parsing
 (transforms/parse.py) runs before extraction, outside this timer.
 

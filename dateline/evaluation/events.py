@@ -101,9 +101,16 @@ def evaluate_events(
     """
     started = time.perf_counter()
     rows = []
-    for i, r in enumerate(records):
-        aid = hashlib.sha256(f"{i}|{r['text']}".encode()).hexdigest()[:16]
-        rows.append({"article_id": aid, "body": r["text"], "published_date": _date(r.get("date")), "i": i})
+    for i, record in enumerate(records):
+        article_id = hashlib.sha256(f"{i}|{record['text']}".encode()).hexdigest()[:16]
+        rows.append(
+            {
+                "article_id": article_id,
+                "body": record["text"],
+                "published_date": _date(record.get("date")),
+                "i": i,
+            }
+        )
     articles = pl.DataFrame(
         rows, schema={"article_id": pl.String, "body": pl.String, "published_date": pl.Date, "i": pl.Int64}
     ).with_columns(

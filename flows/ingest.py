@@ -36,7 +36,7 @@ from flows.tasks import discover_task, extract_task, load_task, near_dup_task, p
 from transforms.parse import parse_files
 from transforms.route import KNOWN_SCHEMA, RETRY_REASONS, quarantine_failed, route_units
 
-__all__ = ["RunSummary", "ingest"]
+__all__ = ["ingest"]
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)

@@ -82,7 +82,7 @@ WarehouseOpt = Annotated[
 ]
 
 
-def _print_table(table: RichTable) -> None:
+def print_table(table: RichTable) -> None:
     """``table`` on stdout: fitted to the terminal on a terminal; at its full width when stdout
     is a pipe or a file (rich would cut it to 80 columns, wrapping long cells a word a line)."""
     if console.is_terminal:

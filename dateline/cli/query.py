@@ -10,7 +10,7 @@ import typer
 from rich.table import Table as RichTable
 
 from dateline import config
-from dateline.cli.common import UsageError, WarehouseOpt, _print_table, app, console, err
+from dateline.cli.common import UsageError, WarehouseOpt, app, console, err, print_table
 
 QUERY_FORMATS = ("table", "csv", "json", "parquet")
 
@@ -80,6 +80,6 @@ def query(
         table = RichTable(*result.columns)
         for row in result.head(limit).iter_rows():
             table.add_row(*["" if value is None else str(value) for value in row])
-        _print_table(table)
+        print_table(table)
         if result.height > limit:
             console.print(f"({result.height} rows, {limit} shown)")

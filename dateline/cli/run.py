@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from dateline import config
+from dateline.environment import OFFLINE_DEFAULTS
 from dateline.runtime.faults import stage_hook
 
 if TYPE_CHECKING:
@@ -182,9 +183,10 @@ def _run(stop: RunStop, started: _Started, held: contextlib.ExitStack, args: _Ru
     The configuration is resolved here, once, and passed to the flow."""
     from dateline import config
 
-    stop.claim()  # polars (imported by dateline.pipeline.discover) put its SIGINT handler before this command's
+    stop.claim()
     cfg = config.load()
     _check_args(cfg, started, args)
+    stop.claim()  # _check_args imported polars (dateline.pipeline.discover), which put its SIGINT handler first
     _take_run_lock(stop, started, held, cfg, args)
     # start-up in parallel: Prefect's API server boots while this process imports its libraries
     stop.stage = "start-up"
@@ -279,7 +281,8 @@ def _wait_for_api(api: TemporaryApi | None) -> None:
     if api is None:
         return
     try:
-        api.wait_ready(timeout=float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 180)))
+        startup = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+        api.wait_ready(timeout=float(os.environ.get(startup, OFFLINE_DEFAULTS[startup])))
     except ServeError as exc:
         raise RunFailed(str(exc)) from None
 

@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from dateline import config
-from dateline.cli.common import UsageError, WarehouseOpt, _print_table, app, console
+from dateline.cli.common import UsageError, WarehouseOpt, app, console, print_table
 
 
 @app.command()
@@ -109,7 +109,7 @@ def _print_runs(path: Path, runs: _Runs) -> None:
     if runs.rows.height == 0:
         console.print("no runs yet")
         return
-    _print_table(_runs_table(runs.rows, now))
+    print_table(_runs_table(runs.rows, now))
     for run in runs.rows.iter_rows(named=True):
         if run["status"] != "success" and run["message"]:
             console.print(f"{run['run_id']}: {run['message']}")

@@ -179,6 +179,7 @@ def _record(
     input_dir: str,
     batch: tuple[pl.DataFrame, dict[str, pl.DataFrame]],
     reference: dict[str, pl.DataFrame],
+    today: date,
 ) -> pl.DataFrame:
     """Validate a batch (its routed units and its frames) against the history and record the run
     as the flow does (:class:`dateline.pipeline.run.Run`): loaded if its checks pass, else
@@ -190,7 +191,7 @@ def _record(
             history = runs.dq_history(con, run_id)
             existing = lookups.existing_keys(con)
         run.count(count_files(units, read=units["source_path"].n_unique(), skipped=0, deleted=0))
-        dq, metrics = validate_run(frames, reference, existing, history, run_id=run_id, today=run.today)
+        dq, metrics = validate_run(frames, reference, existing, history, run_id=run_id, today=today)
         if run.checked(dq) == "fail":
             run.rejected(dq, metrics)
         else:
@@ -230,15 +231,15 @@ def run_acceptance(
         reference_tables.load_reference(con, reference)
     results: dict[str, pl.DataFrame] = {}
     clean = batch_frames(clean_units, reference, run_ids["clean"], today)
-    results["clean"] = _record(warehouse, run_ids["clean"], str(bbc), (clean_units, clean), reference)
+    results["clean"] = _record(warehouse, run_ids["clean"], str(bbc), (clean_units, clean), reference, today)
     planted_frames, planted = plant(batch_frames(planted_units, reference, run_ids["planted"], today))
     results["planted"] = _record(
-        warehouse, run_ids["planted"], f"{bbc} + {bad}", (planted_units, planted_frames), reference
+        warehouse, run_ids["planted"], f"{bbc} + {bad}", (planted_units, planted_frames), reference, today
     )
     empty = batch_frames(empty_units, reference, run_ids["empty"], today)
     empty["events"] = empty["events"].clear()
     empty["event_mentions"] = empty["event_mentions"].clear()
-    results["empty"] = _record(warehouse, run_ids["empty"], str(bbc), (empty_units, empty), reference)
+    results["empty"] = _record(warehouse, run_ids["empty"], str(bbc), (empty_units, empty), reference, today)
     reports = {name: write_report(warehouse, rid, out_dir) for name, rid in run_ids.items()}
     return results, reports, planted
 

@@ -16,17 +16,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-#: Stages named by :func:`crashpoint`, in the order a run reaches them.
-CRASH_STAGES = (
-    "after_start_run",
-    "after_discover",
-    "after_extract",
-    "load_after_delete",
-    "load_before_commit",
-    "after_commit",
-    "snapshot_mid_copy",
-)
-
 
 def crash_requested(stage: str) -> bool:
     return os.environ.get("DATELINE_CRASH_AT") == stage

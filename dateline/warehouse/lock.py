@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dateline.config import Config
 from dateline.errors import WarehouseError
 
 #: ``dateline run`` waiting for another run says how long it has waited, this often (seconds).
@@ -103,8 +104,8 @@ def is_locked(warehouse: Path) -> bool:
 def run_lock(
     warehouse: Path,
     run_id: str,
-    on_locked: str = "wait",
-    timeout: float = 900.0,
+    on_locked: str = Config.on_locked,
+    timeout: float = Config.lock_timeout_seconds,
     poll: float = 0.2,
     notify: Callable[[str], None] | None = None,
     remind_every: float | None = None,

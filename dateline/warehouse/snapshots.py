@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dateline.config import Config
 from dateline.errors import WarehouseError
 from dateline.runtime.faults import crash_requested, crashpoint
 
@@ -87,7 +88,7 @@ def clean_stale_snapshots(warehouse: Path) -> None:
 
 
 def open_for_reading(
-    warehouse: Path, wait_seconds: float = 3.0, use_snapshot: bool = True
+    warehouse: Path, wait_seconds: float = Config.query_wait_seconds, use_snapshot: bool = Config.snapshot
 ) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A read-only, sandboxed connection for analysts, and a sentence saying what it reads.
 

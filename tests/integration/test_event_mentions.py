@@ -1,5 +1,5 @@
 """One event, many reports, in the warehouse: batches loaded with
-``dateline.warehouse.store.load_batch`` (what the flow's load task calls) and through the flow
+``dateline.warehouse.load.load_batch`` (what the flow's load task calls) and through the flow
 keep the same event told by several articles as one ``events`` row with one ``event_mentions``
 row per report, across runs, reruns and articles that are replaced; older warehouses migrate;
 the event_id foreign key is checked against the batch and the warehouse.

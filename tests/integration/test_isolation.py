@@ -13,8 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from dateline.runtime import isolation
-from dateline.runtime import workers as parallel
+from dateline.runtime import isolation, workers
 from dateline.runtime.progress import LogReporter
 from tests.paths import SAMPLES
 from tests.unit.test_isolation import TODAY
@@ -125,7 +124,7 @@ def test_flow_with_worker_processes_quarantines_and_goes_on(
     faults.setenv("DATELINE_RUN_PARALLEL_MIN_ARTICLES", "2")
     notes = _Notes()
     inp, wh = _inbox(tmp_path), tmp_path / "w.duckdb"
-    with parallel.WorkerPool(2) as pool:
+    with workers.WorkerPool(2) as pool:
         _check_isolated_run(ingest(inp, wh, workers=pool, reporter=notes), wh, inp)
         assert not pool.running  # the workers do not outlive the run
     assert not any("extracting in process" in n for n in notes.notes), notes.notes
@@ -148,7 +147,7 @@ def test_a_dead_worker_sends_the_batch_to_the_guarded_in_process_path(
     from flows.tasks import extract_task
 
     # workers that die as they start: the first result raises BrokenProcessPool
-    broken = parallel.WorkerPool(2, initializer=functools.partial(os._exit, 3))
+    broken = workers.WorkerPool(2, initializer=functools.partial(os._exit, 3))
     notes = _Notes()
     batch = pl.concat(
         [

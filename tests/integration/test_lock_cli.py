@@ -1,5 +1,5 @@
 """Waiting for the run lock: a reminder every ``remind_every`` seconds says how long so far.
-The lock is held here by this test process (``locking.run_lock``), as another run would hold it.
+The lock is held here by this test process (``dateline.warehouse.lock.run_lock``), as another run would hold it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from dateline.resources.ner_model import load_ner
-from dateline.runtime import workers as parallel
+from dateline.runtime import workers
 from dateline.runtime.isolation import FAILED_KEY
 from tests.unit.test_parallel import TODAY, _same
 from transforms.extract import extract
@@ -22,7 +22,7 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
         calls.append(batch.height)
         return extract(batch, reference, today=TODAY, nlp=load_ner())
 
-    with parallel.WorkerPool(2) as pool:
+    with workers.WorkerPool(2) as pool:
         parallel_out = pool.extract(
             articles,
             reference,
@@ -43,7 +43,7 @@ def test_other_reference_data_falls_back_to_in_process(articles: pl.DataFrame, r
     changed = dict(reference)
     changed["countries"] = reference["countries"].head(3)
     notes: list[str] = []
-    with parallel.WorkerPool(2) as pool:
+    with workers.WorkerPool(2) as pool:
         out = pool.extract(
             articles,
             changed,

@@ -11,8 +11,7 @@ import polars as pl
 import pytest
 
 from dateline.resources.ner_model import load_ner
-from dateline.runtime import prefect_api
-from dateline.runtime import workers as parallel
+from dateline.runtime import prefect_api, workers
 from transforms.extract import extract, merge_extracted
 
 TODAY = date(2026, 11, 28)
@@ -28,22 +27,22 @@ def _same(a: dict[str, pl.DataFrame], b: dict[str, pl.DataFrame]) -> None:
 
 def test_chunks_cover_every_article_once_in_order(articles: pl.DataFrame) -> None:
     for n in (1, 2, 3, 100):
-        parts = parallel.chunks(articles, n)
+        parts = workers.chunks(articles, n)
         assert 1 <= len(parts) <= min(n, articles.height)
         assert pl.concat(parts)["article_id"].to_list() == articles["article_id"].to_list()
-    assert parallel.chunks(articles.head(0), 4)[0].height == 0
+    assert workers.chunks(articles.head(0), 4)[0].height == 0
 
 
 def test_chunks_balance_text_not_rows() -> None:
     df = pl.DataFrame({"article_id": [str(i) for i in range(6)], "body": ["x" * 1000] + ["y" * 10] * 5})
-    parts = parallel.chunks(df, 2)
+    parts = workers.chunks(df, 2)
     assert [p.height for p in parts] == [1, 5]
 
 
 def test_merge_of_chunks_equals_one_call(articles: pl.DataFrame, reference: dict) -> None:
     nlp = load_ner()
     whole = extract(articles, reference, today=TODAY, nlp=nlp)
-    parts = [extract(p, reference, today=TODAY, nlp=nlp) for p in parallel.chunks(articles, 3)]
+    parts = [extract(p, reference, today=TODAY, nlp=nlp) for p in workers.chunks(articles, 3)]
     _same(whole, merge_extracted(parts))
     # entities named in several chunks appear once
     merged = merge_extracted(parts)["entities"]
@@ -57,8 +56,8 @@ def test_small_batches_and_one_worker_stay_in_process(articles: pl.DataFrame, re
         calls.append(batch.height)
         return {"articles": batch}
 
-    for workers, min_articles in ((2, 1000), (1, 1)):
-        with parallel.WorkerPool(workers) as pool:
+    for size, min_articles in ((2, 1000), (1, 1)):
+        with workers.WorkerPool(size) as pool:
             pool.extract(
                 articles,
                 reference,
@@ -73,11 +72,11 @@ def test_small_batches_and_one_worker_stay_in_process(articles: pl.DataFrame, re
 
 
 def test_reference_fingerprint_sees_content(reference: dict) -> None:
-    fp = parallel.reference_fingerprint(reference)
-    assert fp == parallel.reference_fingerprint(dict(reference))
+    fp = workers.reference_fingerprint(reference)
+    assert fp == workers.reference_fingerprint(dict(reference))
     edited = dict(reference)
     edited["actors"] = reference["actors"].with_columns(pl.col("canonical_name").str.to_uppercase())
-    assert parallel.reference_fingerprint(edited) != fp
+    assert workers.reference_fingerprint(edited) != fp
 
 
 def test_start_early_leaves_a_configured_server_alone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +89,7 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule() -> None:
 
     started: list[int] = []
 
-    class RecordingPool(parallel.WorkerPool):
+    class RecordingPool(workers.WorkerPool):
         """Records its starts instead of starting processes."""
 
         def start(self) -> None:
@@ -109,8 +108,8 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule() -> None:
     thread.join(5)
     assert started == [2]
     # a small batch, one worker, or a failing count: no early start, and no error
-    for files, workers in ((199, 2), (500, 1)):
-        RecordingPool(workers).start_early(lambda n=files: n, min_articles=200).join(5)
+    for files, size in ((199, 2), (500, 1)):
+        RecordingPool(size).start_early(lambda n=files: n, min_articles=200).join(5)
 
     def broken() -> int:
         raise OSError("warehouse busy")
@@ -122,7 +121,7 @@ def test_prestart_early_waits_then_applies_the_batch_size_rule() -> None:
 def test_a_closed_pool_starts_no_workers() -> None:
     """close() (an interrupted `dateline run`) stops the pool for good: the early start's thread,
     still on its way, starts nothing."""
-    pool = parallel.WorkerPool(2)
+    pool = workers.WorkerPool(2)
     pool.close()
     pool.start_early(lambda: 500, min_articles=200).join(5)
     pool.start()

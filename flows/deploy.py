@@ -49,57 +49,62 @@ def serve(
     ``[run]`` keys of dateline.toml) come from the caller, which resolved the configuration.
     """
     code = 0
-    api_url, server = _prefect_server(host, port, prefect_home, echo)
-    try:
-        with _signals_stop_serving(), _using_api(api_url):
-            parameters: dict[str, object] = {
-                "input_dir": str(input_dir),
-                "warehouse": str(warehouse),
-                "default_year": default_year,
-                "max_bytes": max_bytes,
-            }
-            runner, deployment_id = _deployment(deployment, cron, parameters)
-            if once:
-                code = _run_once(runner, deployment_id, deployment, echo)
-            else:
-                echo(
-                    f"serving deployment ingest/{deployment} on cron {cron!r}: "
-                    f"{input_dir} -> {warehouse}  (Ctrl-C to stop)"
-                )
-                asyncio.run(runner.start())
-    except KeyboardInterrupt as stopped:
-        # serving ends this way (exit 0); a run asked for with --once was interrupted: 130 / 143
-        code = (143 if isinstance(stopped, _Terminated) else 130) if once else 0
-    finally:
-        if server is not None:
-            echo("stopping the local Prefect server ...")
-            server.stop()
+    with contextlib.ExitStack() as cleanup:
+        api_url = _prefect_server(host, port, prefect_home, echo, cleanup)
+        try:
+            with _signals_stop_serving(), _using_api(api_url):
+                parameters: dict[str, object] = {
+                    "input_dir": str(input_dir),
+                    "warehouse": str(warehouse),
+                    "default_year": default_year,
+                    "max_bytes": max_bytes,
+                }
+                runner, deployment_id = _deployment(deployment, cron, parameters)
+                if once:
+                    code = _run_once(runner, deployment_id, deployment, echo)
+                else:
+                    echo(
+                        f"serving deployment ingest/{deployment} on cron {cron!r}: "
+                        f"{input_dir} -> {warehouse}  (Ctrl-C to stop)"
+                    )
+                    asyncio.run(runner.start())
+        except KeyboardInterrupt as stopped:
+            # serving ends this way (exit 0); a run asked for with --once was interrupted: 130 / 143
+            code = (143 if isinstance(stopped, _Terminated) else 130) if once else 0
     echo("stopped")
     return code
 
 
 def _prefect_server(
-    host: str, port: int, prefect_home: Path, echo: Callable[[str], None]
-) -> tuple[str, LocalServer | None]:
-    """The API address of the Prefect server to serve on, and the server if this call started it:
-    ``$PREFECT_API_URL`` when set, else a :class:`LocalServer` on ``host:port`` (0: any free port)
-    with its home in ``prefect_home``, whose address is then exported as ``$PREFECT_API_URL``
-    (the runs' subprocesses inherit it). :class:`ServeError` if ``port`` is taken."""
+    host: str, port: int, prefect_home: Path, echo: Callable[[str], None], cleanup: contextlib.ExitStack
+) -> str:
+    """The API address of the Prefect server to serve on: ``$PREFECT_API_URL`` when set, else a
+    :class:`LocalServer` on ``host:port`` (0: any free port) with its home in ``prefect_home``,
+    whose address is then exported as ``$PREFECT_API_URL`` (the runs' subprocesses inherit it).
+    The local server's stop is registered on ``cleanup`` before it starts, so that it is stopped
+    whatever ends serving, a Ctrl-C during its start included. :class:`ServeError` if ``port``
+    is taken."""
     api_url = os.environ.get("PREFECT_API_URL")
     if api_url:
         echo(f"Prefect server: {api_url} (from PREFECT_API_URL)")
-        return api_url, None
+        return api_url
     if port and not port_free(host, port):
         raise ServeError(
             f"port {port} on {host} is in use: set [serve] port (0 = any free port) or "
             "PREFECT_API_URL to use a running server"
         )
     server = LocalServer(prefect_home, host, port)  # port 0: it picks a free one, named here
+
+    def stop() -> None:
+        echo("stopping the local Prefect server ...")
+        server.stop()
+
+    cleanup.callback(stop)
     echo(f"starting a local Prefect server on {host}:{server.port} (home {prefect_home}) ...")
     server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
     echo(f"Prefect UI: {server.ui_url}   API: {server.api_url}   log: {server.home / 'server.log'}")
-    return server.api_url, server
+    return server.api_url
 
 
 @contextlib.contextmanager

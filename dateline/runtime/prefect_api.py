@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import importlib.util
 import os
 import signal
@@ -29,7 +28,7 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from dateline.runtime.prefect_server import ServeError, free_port, wait_healthy
+from dateline.runtime.prefect_server import ServeError, die_with_parent, free_port, wait_healthy
 
 # the settings Prefect's own temporary server (prefect.server.api.server.SubprocessASGIServer)
 # runs with: no UI, ephemeral mode
@@ -117,12 +116,6 @@ class TemporaryApi:
                 continue
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the run's process dies, even by SIGKILL (Linux prctl)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _prefect_parent() -> Path | None:
     spec = importlib.util.find_spec("prefect")  # does not import prefect
     if spec is None or not spec.submodule_search_locations:
@@ -167,9 +160,9 @@ def start_early() -> TemporaryApi | None:
         stderr=subprocess.STDOUT,
         # its own session: a Ctrl-C in the terminal (SIGINT to the foreground process group)
         # reaches the run, which stops the server once it has stopped using it, not the server
-        # while Prefect still reports to it; it still dies with the run (_die_with_parent)
+        # while Prefect still reports to it; it still dies with the run (die_with_parent)
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     api = TemporaryApi(proc, f"http://127.0.0.1:{port}/api", log)
     os.environ["PREFECT_API_URL"] = api.api_url

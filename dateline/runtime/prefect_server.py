@@ -4,6 +4,8 @@ helpers the temporary API of ``dateline run`` shares with it (free ports, health
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -19,6 +21,13 @@ SERVER_START_TIMEOUT = 180.0
 
 class ServeError(RuntimeError):
     """The Prefect server could not be started or reached (exit code 1)."""
+
+
+def die_with_parent() -> None:
+    """In a child process: get SIGTERM when the process that started it dies, even by SIGKILL
+    (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -104,6 +113,7 @@ class LocalServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=die_with_parent,  # a `serve` killed outright does not leave it behind
             )
         finally:
             log.close()
@@ -146,4 +156,4 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-__all__ = ["LocalServer", "ServeError", "free_port", "port_free", "wait_healthy"]
+__all__ = ["LocalServer", "ServeError", "die_with_parent", "free_port", "port_free", "wait_healthy"]

@@ -23,6 +23,7 @@ from dateline import config
 from dateline.warehouse import connection, runs, schema
 from tests.conftest import dateline_env
 from tests.paths import REPO
+from tests.system.conftest import start_serve
 
 RUN_IDS = ("20261130T105102Z-a1b2c3", "20261130T111500Z-d4e5f6")
 STARTED_UTC = ("2026-11-30 10:51:02", "2026-11-30 11:15:00")
@@ -227,27 +228,7 @@ def test_bad_cron_is_one_line_with_an_example(tmp_path: Path, origin: str) -> No
 
 
 def test_serve_names_the_free_port_it_picked(tmp_path: Path) -> None:
-    env = dateline_env(DATELINE_SERVE_PREFECT_HOME=str(tmp_path / "prefect"))
-    env.pop("PREFECT_API_URL", None)
-    args = [
-        "serve",
-        "--port",
-        "0",
-        "--cron",
-        "0 0 1 1 *",
-        "--input",
-        str(tmp_path),
-        "-w",
-        str(tmp_path / "w"),
-    ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dateline", *args],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_serve(tmp_path)
     lines: list[str] = []
     try:
         assert proc.stdout is not None

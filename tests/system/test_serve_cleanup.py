@@ -7,39 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from dateline.runtime.interrupts import processes
-from tests.conftest import dateline_env
-from tests.paths import REPO
-
-
-def _serve(tmp_path: Path) -> subprocess.Popen[str]:
-    env = dateline_env(DATELINE_SERVE_PREFECT_HOME=str(tmp_path / "prefect"))
-    env.pop("PREFECT_API_URL", None)
-    args = [
-        "serve",
-        "--port",
-        "0",
-        "--cron",
-        "0 0 1 1 *",
-        "--input",
-        str(tmp_path),
-        "-w",
-        str(tmp_path / "w"),
-    ]
-    return subprocess.Popen(
-        [sys.executable, "-m", "dateline", *args],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+from tests.system.conftest import start_serve
 
 
 def _read_until(proc: subprocess.Popen[str], prefix: str) -> list[str]:
@@ -68,7 +42,7 @@ def _gone(pids: list[int], timeout: float) -> bool:
 
 
 def test_a_serve_killed_outright_takes_its_local_server_with_it(tmp_path: Path) -> None:
-    proc = _serve(tmp_path)
+    proc = start_serve(tmp_path)
     try:
         _read_until(proc, "Prefect UI:")
         servers = _servers_started_by(proc.pid)
@@ -85,7 +59,7 @@ def test_a_serve_killed_outright_takes_its_local_server_with_it(tmp_path: Path) 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_stop_while_the_server_starts_stops_it(tmp_path: Path, sig: signal.Signals) -> None:
-    proc = _serve(tmp_path)
+    proc = start_serve(tmp_path)
     try:
         _read_until(proc, "starting a local Prefect server")
         time.sleep(1.0)  # the server process exists, it is not healthy yet

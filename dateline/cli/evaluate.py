@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 
 from dateline.cli.common import UsageError, app, eval_app
-from dateline.config import missing_shared
+from dateline.config import missing_shared, shared_data
 
 
 @app.command("train-ner")
@@ -24,7 +25,6 @@ def train_ner_cmd(
     max_steps: Annotated[int | None, typer.Option(help="Override training.max_steps.")] = None,
 ) -> None:
     """Train the NER model (spaCy tok2vec + ner) on CoNLL-2003 and write the best one to --out."""
-    import json
 
     from dateline.evaluation.train_ner import DEFAULT_CONFIG, train_ner
 
@@ -49,7 +49,6 @@ def eval_ner_cmd(
     ] = None,
 ) -> None:
     """Score the pipeline's NER on a CoNLL file; the last stdout line is the JSON result."""
-    import json
 
     from dateline.evaluation.ner import evaluate_ner
     from dateline.resources.ner_model import NerModelMissing
@@ -74,7 +73,6 @@ def eval_ner_speed_cmd(
     batch_size: Annotated[int, typer.Option(help="Batch size for nlp.pipe.")] = 64,
 ) -> None:
     """Time the NER alone on article texts; the last stdout line is JSON (articles/s, tokens/s)."""
-    import json
 
     from dateline.evaluation.ner import ner_speed
 
@@ -86,13 +84,36 @@ def eval_ner_speed_cmd(
 
 @eval_app.command("events")
 def eval_events_cmd(
-    plover: Annotated[Path, typer.Option("--plover", help="PLOVER gold records (JSON array).")],
+    plover: Annotated[Path | None, typer.Option("--plover", help="PLOVER gold records (JSON array).")] = None,
+    silver: Annotated[
+        Path | None,
+        typer.Option(
+            "--silver", help="Silver BBC labels (seeds/silver/*.jsonl): precision on ordinary news."
+        ),
+    ] = None,
+    bbc: Annotated[
+        Path | None,
+        typer.Option("--bbc", help="The BBC corpus the silver labels point into (default: shared data)."),
+    ] = None,
 ) -> None:
-    """Score event coding against PLOVER gold records; the last stdout line is the JSON result."""
-    import json
+    """Score event coding against PLOVER gold records (--plover) or silver BBC labels (--silver); the last
+    stdout line is the JSON result."""
 
-    from dateline.evaluation.events import EvalDataError, evaluate_events, read_plover
+    from dateline.resources.ner_model import load_ner
     from dateline.resources.reference import load_reference
+
+    if (plover is None) == (silver is None):
+        raise UsageError("give one of --plover FILE or --silver FILE")
+    if plover is not None:
+        result = _plover_result(plover, load_reference(), load_ner())
+    else:
+        assert silver is not None
+        result = _silver_result(silver, bbc or shared_data() / "corpus" / "bbc", load_reference(), load_ner())
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+def _plover_result(plover: Path, reference: dict, nlp: object) -> dict:
+    from dateline.evaluation.events import EvalDataError, evaluate_events, read_plover
 
     if not plover.is_file():
         raise UsageError(missing_shared("--plover file", plover))
@@ -100,7 +121,35 @@ def eval_events_cmd(
         records = read_plover(plover)
     except EvalDataError as e:
         raise UsageError(str(e)) from None
-    from dateline.resources.ner_model import load_ner
+    return evaluate_events(records, reference, nlp)
 
-    result = evaluate_events(records, load_reference(), load_ner())
-    sys.stdout.write(json.dumps(result) + "\n")
+
+def _silver_result(silver: Path, bbc: Path, reference: dict, nlp: object) -> dict:
+    from dateline.evaluation.silver_score import evaluate_silver
+
+    if not silver.is_file():
+        raise UsageError(f"--silver file {silver} does not exist")
+    if not bbc.is_dir():
+        raise UsageError(missing_shared("--bbc folder", bbc))
+    return evaluate_silver(silver, bbc, reference, nlp)
+
+
+@eval_app.command("sample")
+def eval_sample_cmd(
+    what: Annotated[str, typer.Argument(help="What to sample: 'events' (event mentions).")],
+    warehouse: Annotated[Path, typer.Option("--warehouse", help="The warehouse to sample from.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many to draw.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same sample).")] = 0,
+) -> None:
+    """Write a random sample of event mentions as JSON Lines (sentence, trigger, type, actors, polarity,
+    status) for judging against the codebook."""
+    from dateline.evaluation.sample import sample_event_mentions
+    from dateline.warehouse.connection import connect
+
+    if what != "events":
+        raise UsageError(f"cannot sample {what!r}: only 'events'")
+    if not warehouse.is_file():
+        raise UsageError(f"--warehouse {warehouse} does not exist")
+    with connect(warehouse, read_only=True) as con:
+        for row in sample_event_mentions(con, n, seed):
+            sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")

@@ -249,3 +249,17 @@ def test_every_sample_loaded(db: duckdb.DuckDBPyConnection) -> None:
     assert paths == {p.name for p in SAMPLES.iterdir() if not p.name.startswith(".")}
     assert db.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM runs WHERE status = 'success'").fetchone()[0] == 1
+
+
+def test_a_sample_of_event_mentions_is_random_repeatable_and_judgeable(db: duckdb.DuckDBPyConnection) -> None:
+    from dateline.evaluation.sample import sample_event_mentions
+
+    total = db.execute("SELECT count(*) FROM event_mentions").fetchone()[0]
+    first = sample_event_mentions(db, 5, seed=1)
+    assert first == sample_event_mentions(db, 5, seed=1)
+    assert len(first) == 5 and len({r["mention_id"] for r in first}) == 5
+    assert {r["mention_id"] for r in first} != {r["mention_id"] for r in sample_event_mentions(db, 5, seed=2)}
+    assert len(sample_event_mentions(db, total + 10, seed=0)) == total
+    for row in first:
+        assert row["trigger_text"] in row["sentence"]
+        assert row["event_type"] and row["polarity"] and row["status"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal
 
 import polars as pl
 
@@ -59,8 +60,25 @@ DATE_RES = [
             re.I,
         ),
     ),
-    ("relp", re.compile(r"\b(?P<dir>last|next|this)\s+(?P<unit>week|month|year)\b", re.I)),
+    (
+        "relp",
+        re.compile(
+            r"\b(?P<dir>(?:later|earlier)\s+this|last|next|this)\s+(?P<unit>week|month|year)\b",
+            re.I,
+        ),
+    ),
+    # a bare weekday, as wire copy writes it ("met Cho Monday"); not a name ("Sunday Times")
+    (
+        "wd",
+        re.compile(
+            r"(?<!-)\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b(?!\s+[A-Z]|-)"
+        ),
+    ),
 ]
+# before a weekday: it names a day of the calendar or a paper, not a day of the week at hand
+_NOT_A_WEEKDAY_BEFORE = re.compile(
+    r"\b(?:Good|Black|Cyber|Super|Bloody|Ash|Easter|Palm|Holy|Maundy|Shrove|Whit|Mail(?:\s+on)?)\s+$"
+)
 
 # each pattern with its literal prefilter (transforms.rxfilter): most texts have no date
 _DATE_FILTERS = [(kind, rx, prefilter(rx)) for kind, rx in DATE_RES]
@@ -105,13 +123,17 @@ def find_dates(text: str) -> list[DateExpr]:
                 continue
             if kind == "md" and g["mon"].lower() == "may" and not re.match(r"May\s+\d", m.group()):
                 continue
+            if kind in ("relw", "wd") and _NOT_A_WEEKDAY_BEFORE.search(text, max(0, s - 12), s):
+                continue
             rel = None
             if kind == "rel":
                 rel = g["rel"].lower()
             elif kind == "relw":
                 rel = f"{g['dir'].lower()} {g['wd'].lower()}"
+            elif kind == "wd":
+                rel = g["wd"].lower()
             elif kind == "relp":
-                rel = f"{g['dir'].lower()} {g['unit'].lower()}"
+                rel = f"{' '.join(g['dir'].lower().split())} {g['unit'].lower()}"
             if kind == "year":
                 s = m.start("y")
             found.append(DateExpr(s, e, kind, year, mon, day, rel))
@@ -126,8 +148,112 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
         return None
 
 
-def resolve_date(expr: DateExpr, pub: date | None, future: bool) -> tuple[date | None, str | None, str]:
-    """Resolve ``expr`` against the publication date: (date, precision, source)."""
+Direction = Literal["ahead", "past", "nearest"]
+"""Which side of the publication date a date without a year, or a bare weekday, lies on.
+
+``ahead``: the coming one (future tense, a planned event, "takes effect on August 1");
+``past``: the latest one (past tense, and what news reports by default); ``nearest``: whichever
+is closer ("from August 1", "until March 3" name a bound, not a side)."""
+
+# a date a few days on the other side of the publication date still belongs to its side (an
+# article published late, a deadline just missed)
+SIDE_SLACK = timedelta(days=7)
+
+# right before a date: the date is ahead ("takes effect on", "due by", "ahead of Friday's vote")
+_AHEAD_BEFORE_DATE = re.compile(
+    r"\b(?:(?:takes?|comes?|goes?)\s+(?:into\s+)?(?:effect|force)|due|deadline\s+of|no\s+later\s+than|"
+    r"ahead\s+of|in\s+the\s+run-up\s+to)"
+    r"(?:\s+(?:on|from|by))?\s+$",
+    re.I,
+)
+# right before a date: the date bounds a span that may lie either side ("from", "until")
+_BOUND_BEFORE_DATE = re.compile(
+    r"\b(?:from|starting|beginning|effective|as\s+of|until|till|through|by)(?:\s+on)?\s+$", re.I
+)
+# a plan stated in the past ("was scheduled for", "had been due to"): its date may be either side
+_PAST_PLAN = re.compile(
+    r"\b(?:was|were|had\s+been)\s+(?:(?:originally|initially|previously)\s+)?"
+    r"(?:scheduled|planned|set|due|expected|supposed|slated)\b",
+    re.I,
+)
+
+
+def points_ahead(expr: DateExpr) -> bool:
+    """Whether ``expr`` points ahead of the publication date by itself, whatever the verb's tense
+    ("tomorrow", "next Friday", "next week", "later this year")."""
+    rel = expr.rel or ""
+    return rel == "tomorrow" or rel.startswith(("next ", "later this "))
+
+
+def date_direction(before_date: str, *, past_tense: bool, future: bool, settled: bool) -> Direction:
+    """The side of the publication date a date lies on, from the clause text before it and the
+    event it dates.
+
+    ``before_date`` is the clause up to the date expression; ``past_tense``: the event's verb is
+    in the simple past ("met", "imposed"); ``future``: the event is planned or its clause speaks
+    of the future ("will", "is expected to"); ``settled``: the event was cancelled or postponed
+    (the date it was set for may lie either side). Words right before the date win ("imposed a
+    tariff that takes effect on August 1" is ahead), then a plan stated in the past, the verb's
+    tense, the event's status; the default is past: news reports what happened.
+    """
+    if _AHEAD_BEFORE_DATE.search(before_date[-40:]):
+        return "ahead"
+    if _PAST_PLAN.search(before_date):
+        return "nearest"
+    if _BOUND_BEFORE_DATE.search(before_date[-20:]):
+        return "ahead" if future and not past_tense else "nearest"
+    if past_tense:
+        return "past"
+    if settled:
+        return "nearest"
+    return "ahead" if future else "past"
+
+
+def _resolve_month_day(month: int, day: int, pub: date, direction: Direction) -> tuple[date | None, str]:
+    """A month and day without a year: its occurrence (previous, publication or next year) on
+    ``direction``'s side of ``pub`` (within ``SIDE_SLACK``), or the nearest one."""
+    years = {pub.year - 1: "previous year", pub.year: "publication year", pub.year + 1: "next year"}
+    dates = [(d, word) for y, word in years.items() if (d := _safe_date(y, month, day))]
+    if not dates:
+        return None, "unknown: invalid calendar date"
+    if direction == "ahead":
+        ahead = [c for c in dates if c[0] >= pub - SIDE_SLACK]
+        chosen, side = (min(ahead) if ahead else max(dates)), "the coming one"
+    elif direction == "past":
+        past = [c for c in dates if c[0] <= pub + SIDE_SLACK]
+        chosen, side = (max(past) if past else min(dates)), "the latest one"
+    else:
+        chosen, side = min(dates, key=lambda c: abs(c[0] - pub)), "the nearest one"
+    return chosen[0], f"month/day, {side}: {chosen[1]}"
+
+
+def _resolve_weekday(weekday: int, how: str, pub: date, direction: Direction) -> tuple[date, str]:
+    """A weekday: "next"/"last" the one of the coming/past week (never the publication day);
+    "on"/"this" the publication day itself or the past six days when ``direction`` is past,
+    the coming seven days when ahead ("will meet on Monday" in a Monday article is a week
+    later: news says "today" for the same day), the closer of both when nearest."""
+    forward = (weekday - pub.weekday()) % 7
+    back = (pub.weekday() - weekday) % 7
+    if how == "next" or (how != "last" and direction == "ahead"):
+        return pub + timedelta(days=forward or 7), "the coming week"
+    if how == "last":
+        return pub - timedelta(days=back or 7), "the past week"
+    if back == 0:
+        return pub, "the publication day"
+    if direction == "nearest" and forward < back:
+        return pub + timedelta(days=forward), "the nearest one: ahead"
+    return pub - timedelta(days=back), "the past week" if direction == "past" else "the nearest one: past"
+
+
+def resolve_date(
+    expr: DateExpr, pub: date | None, future: bool | Direction
+) -> tuple[date | None, str | None, str]:
+    """Resolve ``expr`` against the publication date: (date, precision, source).
+
+    ``future`` says on which side of ``pub`` a date without a year lies: a ``Direction``
+    (see ``date_direction``), or True for ahead and False for past.
+    """
+    direction: Direction = future if isinstance(future, str) else ("ahead" if future else "past")
     if expr.year and expr.month and expr.day:
         d = _safe_date(expr.year, expr.month, expr.day)
         return (d, "day", "explicit date") if d else (None, None, "unknown: invalid calendar date")
@@ -138,16 +264,8 @@ def resolve_date(expr: DateExpr, pub: date | None, future: bool) -> tuple[date |
     if pub is None:
         return None, None, "unknown: relative date and the publication date is unknown"
     if expr.month and expr.day:
-        d = _safe_date(pub.year, expr.month, expr.day)
-        if d is None:
-            return None, None, "unknown: invalid calendar date"
-        if d > pub + timedelta(days=7) and not future:
-            d = _safe_date(pub.year - 1, expr.month, expr.day) or d
-            return d, "day", "month/day before the publication date: previous year"
-        if d < pub - timedelta(days=300) and future:
-            d = _safe_date(pub.year + 1, expr.month, expr.day) or d
-            return d, "day", "month/day after the publication date: next year"
-        return d, "day", "month/day in the publication year"
+        d, src = _resolve_month_day(expr.month, expr.day, pub, direction)
+        return d, "day" if d else None, src
     rel = expr.rel or ""
     if rel in ("today", "tonight"):
         return pub, "day", f"relative: {rel}"
@@ -155,23 +273,20 @@ def resolve_date(expr: DateExpr, pub: date | None, future: bool) -> tuple[date |
         return pub - timedelta(days=1), "day", "relative: yesterday"
     if rel == "tomorrow":
         return pub + timedelta(days=1), "day", "relative: tomorrow"
-    parts = rel.split()
-    if len(parts) == 2 and parts[1] in WEEKDAYS:
-        wd = WEEKDAYS[parts[1]]
-        if parts[0] == "next" or (parts[0] in ("on", "this") and future):
-            delta = (wd - pub.weekday()) % 7 or 7
-            return pub + timedelta(days=delta), "day", f"relative: {rel}"
-        delta = (pub.weekday() - wd) % 7 or 7
-        return pub - timedelta(days=delta), "day", f"relative: {rel}"
-    if len(parts) == 2 and parts[1] == "week":
-        shift = {"last": -7, "next": 7, "this": 0}[parts[0]]
-        return pub + timedelta(days=shift), "day", f"relative: {rel} (approximate day)"
-    if len(parts) == 2 and parts[1] == "month":
-        y, m = pub.year, pub.month + {"last": -1, "next": 1, "this": 0}[parts[0]]
+    *how_words, unit = rel.split() or [""]
+    how = how_words[0] if how_words else ""
+    if unit in WEEKDAYS:
+        d, side = _resolve_weekday(WEEKDAYS[unit], how, pub, direction)
+        return d, "day", f"relative: {rel} ({side})"
+    shift = {"last": -1, "next": 1}.get(how, 0)  # "this", "later this", "earlier this": 0
+    if unit == "week":
+        return pub + timedelta(days=7 * shift), "day", f"relative: {rel} (approximate day)"
+    if unit == "month":
+        y, m = pub.year, pub.month + shift
         y, m = (y - 1, 12) if m == 0 else ((y + 1, 1) if m == 13 else (y, m))
         return date(y, m, 1), "month", f"relative: {rel}"
-    if len(parts) == 2 and parts[1] == "year":
-        return date(pub.year + {"last": -1, "next": 1, "this": 0}[parts[0]], 1, 1), "year", f"relative: {rel}"
+    if unit == "year":
+        return date(pub.year + shift, 1, 1), "year", f"relative: {rel}"
     return None, None, "unknown: unsupported date expression"
 
 

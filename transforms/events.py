@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from transforms import lexicon as lx
-from transforms.dates import FUTURE_CUES, find_dates, resolve_date
+from transforms.dates import FUTURE_CUES, date_direction, find_dates, points_ahead, resolve_date
 from transforms.rxfilter import finditer, fold, prefilter
 from transforms.verbs import VerbLexicon, find_verb_triggers
 
@@ -627,6 +627,43 @@ def _tariff_users(body: str, actors: list[dict]) -> list[tuple[str, str]]:
     return out if len(seen) == 1 else []
 
 
+# the simple past of a verb trigger ("met", "imposed", "agreed"): its event happened, so a date
+# without a year lies behind the publication. Words in -eed that are not past ("need", "exceed")
+# are excluded, and so are forms that are present as well ("cut", "set", "hit")
+_PAST_FORM = re.compile(
+    r"(?:\w+(?<!ne)(?<!ce)(?<!spe)(?<!fe)(?<!he)(?<!ble)(?<!bre)(?<!se)ed|met|held|made|took|gave|"
+    r"sent|said|told|struck|fought|won|lost|left|began|broke|came|went|saw|spoke|threw|wrote|drew|"
+    r"shot|sought|brought|bought|caught|taught|led|fled|paid|laid|sold|stood|withdrew|overthrew|"
+    r"forbade|froze|stole|swore|tore|rose|drove|bore|spent|kept|meant|understood|undertook|upheld)$",
+    re.I,
+)
+# before a verb: it is not a simple past ("will be imposed", "to be held", "is expected")
+_NOT_PAST_BEFORE = re.compile(
+    r"\b(?:be|being|is|are|am|will|would|shall|should|can|could|may|might|must|to|'ll)\s+"
+    r"(?:[\w-]+ly\s+)?$",
+    re.I,
+)
+
+
+def _simple_past(ev: Ev, body: str, clause_start: int) -> bool:
+    """Whether ``ev``'s trigger is a verb in the simple past (or the present perfect: "has met")."""
+    if ev.trigger.nominal:
+        return False
+    first = body[ev.t_start : ev.t_end].split(maxsplit=1)
+    if not first or not _PAST_FORM.fullmatch(first[0]):
+        return False
+    return not _NOT_PAST_BEFORE.search(body[max(clause_start, ev.t_start - 40) : ev.t_start])
+
+
+def _without_dates(text: str, dates: list, offset: int) -> str:
+    """``text`` with the date expressions in it blanked out: "next" in "next month's summit" is a
+    date of its own, not a sign that the clause speaks of the future."""
+    for d in dates:
+        a, b = (min(max(0, x - offset), len(text)) for x in (d.start, d.end))
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
 def _date_event(
     ev: Ev,
     body: str,
@@ -636,34 +673,79 @@ def _date_event(
     sent_dates: list,
     lead_date: Any,
 ) -> None:
+    """Date ``ev``: the date expression of its clause nearest its trigger (or the sentence's
+    leading date), resolved on the side of the publication date its tense and status say.
+
+    Tense decides status as well as date: a verb in the simple past is an event that happened
+    ("met ... ahead of next week's summit" is not planned) and is never dated after the
+    publication ("agreed to hold a summit later this year": the agreement is not dated by the
+    summit); an event that an expression pointing ahead does date is planned ("a summit later
+    this year"), whatever the precision of that date.
+    """
+    past_tense = _simple_past(ev, body, clause[0])
+    if past_tense and ev.status == "planned":
+        ev.status = "occurred"
     c_dates = [d for d in sent_dates if clause[0] <= s_start + d.start and s_start + d.end <= clause[1]]
-    future = bool(_search(FUTURE_CUES, body[clause[0] : clause[1]]))
-    after_trigger = [d for d in c_dates if s_start + d.start >= ev.t_start]
-    chosen, how = None, ""
-    if ev.status == "postponed" or _search(lx.POSTPONED, body[ev.t_end : clause[1]]):
-        to = [
-            d
-            for d in after_trigger
-            if re.search(r"\b(?:to|until|till)\s+$", body[s_start + d.start - 8 : s_start + d.start])
-        ]
-        if to:
-            chosen, how = to[0], "new date after postponement"
-            future = True
-    if chosen is None:
-        day_dates = [d for d in c_dates if d.kind != "year"]
-        if day_dates:
-            chosen = min(day_dates, key=lambda d: abs(s_start + d.start - ev.t_start))
-        elif lead_date is not None:
-            chosen, how = lead_date, "sentence-initial date"
-    if chosen is not None:
-        d, prec, src = resolve_date(chosen, pub, future)
-        ev.event_date, ev.date_precision = d, prec
-        ev.date_source = f"'{body[s_start + chosen.start : s_start + chosen.end]}': {src}" + (
-            f" ({how})" if how else ""
+    new_date = _postponed_to(ev, body, s_start, clause, c_dates)
+    if new_date is not None:
+        _set_date(
+            ev, body, s_start, new_date, resolve_date(new_date, pub, "ahead"), "new date after postponement"
         )
         return
-    trig_text = body[ev.t_start : ev.t_end]
-    if pub and lx.PRESENT_VERB.match(trig_text):
+    candidates = sorted(
+        (d for d in c_dates if d.kind != "year"), key=lambda d: abs(s_start + d.start - ev.t_start)
+    )
+    if not candidates and lead_date is not None:
+        candidates = [lead_date]
+    clause_text = _without_dates(body[clause[0] : clause[1]], sent_dates, clause[0] - s_start)
+    future = ev.status == "planned" or bool(_search(FUTURE_CUES, clause_text))
+    ahead_of_past = None  # a date a past-tense event cannot have
+    for expr in candidates:
+        direction = date_direction(
+            body[clause[0] : s_start + expr.start],
+            past_tense=past_tense,
+            future=future,
+            settled=ev.status in ("cancelled", "postponed"),
+        )
+        resolved = resolve_date(expr, pub, direction)
+        if past_tense and (points_ahead(expr) or (resolved[0] and pub and resolved[0] > pub)):
+            ahead_of_past = ahead_of_past or expr
+            continue
+        _set_date(ev, body, s_start, expr, resolved, "" if expr in c_dates else "sentence-initial date")
+        if points_ahead(expr) and ev.status == "occurred" and ev.polarity != "negated":
+            ev.status = "planned"
+        return
+    if pub and lx.PRESENT_VERB.match(body[ev.t_start : ev.t_end]):
         ev.event_date, ev.date_precision, ev.date_source = pub, "day", "present tense: publication date"
+    elif ahead_of_past is not None:
+        text = body[s_start + ahead_of_past.start : s_start + ahead_of_past.end]
+        verb = body[ev.t_start : ev.t_end].split()[0]
+        ev.date_source = f"unknown: '{text}' lies ahead of the publication and '{verb}' is in the past tense"
     else:
         ev.date_source = "unknown: no date expression for this event"
+
+
+def _set_date(
+    ev: Ev, body: str, s_start: int, expr: Any, resolved: tuple[date | None, str | None, str], how: str
+) -> None:
+    """Give ``ev`` the date ``expr`` resolved to, with its source: the words, how they were
+    resolved and (``how``) why this expression was taken."""
+    ev.event_date, ev.date_precision, src = resolved
+    ev.date_source = f"'{body[s_start + expr.start : s_start + expr.end]}': {src}" + (
+        f" ({how})" if how else ""
+    )
+
+
+def _postponed_to(ev: Ev, body: str, s_start: int, clause: tuple[int, int], c_dates: list) -> Any:
+    """The new date of a postponed event ("postponed to July 17"), or None."""
+    if ev.status != "postponed" and not _search(lx.POSTPONED, body[ev.t_end : clause[1]]):
+        return None
+    return next(
+        (
+            d
+            for d in c_dates
+            if s_start + d.start >= ev.t_start
+            and re.search(r"\b(?:to|until|till)\s+$", body[s_start + d.start - 8 : s_start + d.start])
+        ),
+        None,
+    )

@@ -31,7 +31,9 @@ def test_bench_times_the_baseline_on_the_bodies_the_run_loaded_and_prints_the_ra
     assert run, lines
     articles, dateline_per_s = int(run[1]), float(run[2])
     assert articles >= 5
-    baseline = re.search(r"\): (\d+) articles in [\d.]+ s \(([\d.]+) articles/s\)$", lines[-2])
+    baseline = re.search(
+        r"\): (\d+) articles in [\d.]+ s \(([\d.]+) articles/s; [\d.]+ CPU-seconds\)$", lines[-2]
+    )
     assert lines[-2].startswith("spaCy en_core_web_sm") and baseline, lines
     assert int(baseline[1]) == articles
     ratio = dateline_per_s / float(baseline[2])

@@ -19,6 +19,7 @@ from dateline.pipeline.frames import Stories
 from dateline.pipeline.run import connected
 from dateline.quality.validate import validate_run
 from dateline.resources.ner_model import load_ner
+from dateline.resources.parser_model import load_parser
 from dateline.runtime import isolation
 from dateline.runtime.progress import Reporter
 from dateline.runtime.workers import WorkerPool
@@ -59,15 +60,16 @@ def extract_task(
     batch back to the run's own process, guarded the same way."""
 
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
-        # the statistical NER (committed model, loaded once per process); skipped for an empty batch
-        nlp = load_ner() if batch.height else None
+        # the statistical NER and the parser (committed models, loaded once per process); skipped for an
+        # empty batch
         return isolation.extract_articles(
             batch,
             reference,
             today=today,
             default_year=default_year,
             timeout=timeout,
-            nlp=nlp,
+            nlp=load_ner() if batch.height else None,
+            parser=load_parser() if batch.height else None,
             note=reporter.note,
         )
 

@@ -32,11 +32,14 @@ def extract(
     gazetteer: Gazetteer | None = None,
     verbs: VerbLexicon | None = None,
     nlp: Language | None = None,
+    parser: Language | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Run every extractor over ``articles`` (parsed units routed as new articles).
 
     ``nlp``, when given, is the statistical NER model (dateline.resources.ner_model.load_ner): its spans join
-    the gazetteer and the title rules as mention candidates. ``gazetteer`` and ``verbs`` may be
+    the gazetteer and the title rules as mention candidates. ``parser``, when given, is the dependency
+    parser (dateline.resources.parser_model.load_parser) event coding checks its candidates with
+    (transforms.events). ``gazetteer`` and ``verbs`` may be
     passed prebuilt from ``reference`` (a caller running many batches builds them once).
 
     Articles are independent of each other: ``merge_extracted`` of the results over disjoint
@@ -70,7 +73,7 @@ def extract(
     entities = entities_from_mentions(mentions)
     if verbs is None and "verb_forms" in reference:
         verbs = build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
-    events = extract_events(articles, sents, mentions, reference["event_taxonomy"], verbs)
+    events = extract_events(articles, sents, mentions, reference["event_taxonomy"], verbs, parser)
     entities = _add_referenced_actors(entities, events, reference["actors"])
     articles, entities = _outlets(articles, entities, gaz)
     quantities = extract_quantities(articles, sents)

@@ -1,4 +1,5 @@
-"""``dateline eval ner|ner-speed|events`` and ``dateline train-ner``: quality measured on gold data."""
+"""``dateline eval ner|ner-speed|events|sample``, ``dateline train-ner`` and ``train-parser``: quality measured
+on gold data, and the models trained on it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def train_ner_cmd(
     if not training_config.is_file():
         raise UsageError(f"--config file {training_config} does not exist")
     facts = train_ner(train, dev, out, seed=seed, config=training_config, max_steps=max_steps)
+    sys.stdout.write(json.dumps(facts) + "\n")
+
+
+@app.command("train-parser")
+def train_parser_cmd(
+    train: Annotated[
+        Path, typer.Option("--train", help="UD treebank, training file (en_ewt-ud-train.conllu).")
+    ],
+    dev: Annotated[Path, typer.Option("--dev", help="UD treebank, dev file for model selection.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the best model to.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    max_steps: Annotated[int | None, typer.Option(help="Override training.max_steps.")] = None,
+) -> None:
+    """Train the dependency parser (spaCy tok2vec + tagger + lemmatizer + parser) on a UD English treebank."""
+    from dateline.evaluation.train_parser import train_parser
+
+    for label, path in (("--train", train), ("--dev", dev)):
+        if not path.is_file():
+            raise UsageError(missing_shared(f"{label} file", path))
+    facts = train_parser(train, dev, out, seed=seed, max_steps=max_steps)
     sys.stdout.write(json.dumps(facts) + "\n")
 
 
@@ -100,19 +121,21 @@ def eval_events_cmd(
     stdout line is the JSON result."""
 
     from dateline.resources.ner_model import load_ner
+    from dateline.resources.parser_model import load_parser
     from dateline.resources.reference import load_reference
 
     if (plover is None) == (silver is None):
         raise UsageError("give one of --plover FILE or --silver FILE")
+    models = (load_reference(), load_ner(), load_parser())
     if plover is not None:
-        result = _plover_result(plover, load_reference(), load_ner())
+        result = _plover_result(plover, *models)
     else:
         assert silver is not None
-        result = _silver_result(silver, bbc or shared_data() / "corpus" / "bbc", load_reference(), load_ner())
+        result = _silver_result(silver, bbc or shared_data() / "corpus" / "bbc", *models)
     sys.stdout.write(json.dumps(result) + "\n")
 
 
-def _plover_result(plover: Path, reference: dict, nlp: object) -> dict:
+def _plover_result(plover: Path, reference: dict, nlp: object, parser: object) -> dict:
     from dateline.evaluation.events import EvalDataError, evaluate_events, read_plover
 
     if not plover.is_file():
@@ -121,17 +144,17 @@ def _plover_result(plover: Path, reference: dict, nlp: object) -> dict:
         records = read_plover(plover)
     except EvalDataError as e:
         raise UsageError(str(e)) from None
-    return evaluate_events(records, reference, nlp)
+    return evaluate_events(records, reference, nlp, parser)
 
 
-def _silver_result(silver: Path, bbc: Path, reference: dict, nlp: object) -> dict:
+def _silver_result(silver: Path, bbc: Path, reference: dict, nlp: object, parser: object) -> dict:
     from dateline.evaluation.silver_score import evaluate_silver
 
     if not silver.is_file():
         raise UsageError(f"--silver file {silver} does not exist")
     if not bbc.is_dir():
         raise UsageError(missing_shared("--bbc folder", bbc))
-    return evaluate_silver(silver, bbc, reference, nlp)
+    return evaluate_silver(silver, bbc, reference, nlp, parser)
 
 
 @eval_app.command("sample")

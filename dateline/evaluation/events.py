@@ -93,11 +93,12 @@ def main_event(events: list[dict[str, Any]], text: str) -> dict[str, Any] | None
 
 
 def evaluate_events(
-    records: list[dict[str, Any]], reference: dict[str, pl.DataFrame], nlp: Any = None
+    records: list[dict[str, Any]], reference: dict[str, pl.DataFrame], nlp: Any = None, parser: Any = None
 ) -> dict[str, Any]:
     """Run the extraction over the records and score it (see the module docstring).
 
-    ``nlp`` is the NER model the pipeline uses (dateline.resources.ner_model.load_ner), or None for rules only.
+    ``nlp`` and ``parser`` are the NER model and the dependency parser the pipeline uses
+    (dateline.resources.ner_model.load_ner, dateline.resources.parser_model.load_parser), or None for rules only.
     """
     started = time.perf_counter()
     rows = []
@@ -117,7 +118,7 @@ def evaluate_events(
         pl.lit(None, dtype=pl.String).alias("date_precision"),
         pl.lit(None, dtype=pl.String).alias("date_source"),
     )
-    out = extract(articles, reference, today=date.today(), nlp=nlp)
+    out = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser)
     events = out["events"]
     ents = out["entities"].select(
         "entity_id",

@@ -70,11 +70,7 @@ def train_ner(
     from spacy.cli.train import train as spacy_train
 
     register_augmenters()
-    # thinc's bundled BLIS gemm is ~3x slower than numpy's OpenBLAS on this machine's CPU (see
-    # dateline.resources.ner_model.use_numpy_matmul); models built from here on use numpy's matmul
-    from thinc.api import NumpyOps, set_current_ops
-
-    set_current_ops(NumpyOps(use_blis=False))
+    use_numpy_ops()
     t0 = time.time()
     tmp_ctx = None
     if workdir is None:
@@ -104,9 +100,9 @@ def train_ner(
             tmp_ctx.cleanup()
     meta = json.loads((out / "meta.json").read_text())
     facts = {
-        "train": _rel(train),
-        "dev": _rel(dev),
-        "config": _rel(config),
+        "train": relative_path(train),
+        "dev": relative_path(dev),
+        "config": relative_path(config),
         "seed": seed,
         "max_steps": max_steps,
         "spacy_version": spacy.__version__,
@@ -117,6 +113,14 @@ def train_ner(
     return facts
 
 
+def use_numpy_ops() -> None:
+    """Train with numpy's matmul: thinc's bundled BLIS gemm is ~3x slower than numpy's OpenBLAS on this
+    machine's CPU (see dateline.resources.ner_model.use_numpy_matmul); models built from here on use it."""
+    from thinc.api import NumpyOps, set_current_ops
+
+    set_current_ops(NumpyOps(use_blis=False))
+
+
 def strip_string_store(model_dir: Path) -> None:
     """Empty the saved string store: it only lists the training corpus's words (the model looks
     tokens up by hash, and the entity labels come back from the ``ner`` component), so the
@@ -124,7 +128,7 @@ def strip_string_store(model_dir: Path) -> None:
     (model_dir / "vocab" / "strings.json").write_text("[]\n")
 
 
-def _rel(path: Path) -> str:
+def relative_path(path: Path) -> str:
     """A path relative to the repo when it is inside it or beside it (../shared), else as given."""
     p = Path(path).resolve()
     for base, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):

@@ -238,6 +238,7 @@ def extract_articles(
     gazetteer: Gazetteer | None = None,
     verbs: VerbLexicon | None = None,
     nlp: Language | None = None,
+    parser: Language | None = None,
     note: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, pl.DataFrame]:
     """``transforms.extract.extract`` of ``articles`` under :func:`extract_isolated`.
@@ -266,6 +267,7 @@ def extract_articles(
             gazetteer=gazetteer,
             verbs=verbs,
             nlp=nlp,
+            parser=parser,
         )
 
     frames, failed = extract_isolated(articles, run, timeout=timeout, note=note)

@@ -112,6 +112,7 @@ def _init_worker() -> None:
 
     environment.configure()
     from dateline.resources.ner_model import load_ner
+    from dateline.resources.parser_model import load_parser
     from dateline.resources.reference import load_reference
     from transforms.gazetteer import build_gazetteer
     from transforms.verbs import build_verb_lexicon
@@ -126,6 +127,7 @@ def _init_worker() -> None:
         else None
     )
     _WORKER["nlp"] = load_ner()
+    _WORKER["parser"] = load_parser()
 
 
 def _worker_fingerprint() -> str:
@@ -148,6 +150,7 @@ def _extract_chunk(
         gazetteer=_WORKER["gazetteer"],
         verbs=_WORKER["verbs"],
         nlp=_WORKER["nlp"],
+        parser=_WORKER["parser"],
     )
     _give_back_memory()
     return out

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from dateline.resources.ner_model import load_ner
+from dateline.resources.parser_model import load_parser
 from dateline.runtime import workers
 from dateline.runtime.isolation import FAILED_KEY
 from tests.unit.test_parallel import TODAY, _same
@@ -20,7 +21,7 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
 
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
         calls.append(batch.height)
-        return extract(batch, reference, today=TODAY, nlp=load_ner())
+        return extract(batch, reference, today=TODAY, nlp=load_ner(), parser=load_parser())
 
     with workers.WorkerPool(2) as pool:
         parallel_out = pool.extract(
@@ -36,7 +37,7 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
         assert not pool.running, "the pool is shut down after the batch"
     # the workers guard each article (dateline/runtime/isolation.py): none was set aside here
     assert parallel_out.pop(FAILED_KEY).height == 0
-    _same(extract(articles, reference, today=TODAY, nlp=load_ner()), parallel_out)
+    _same(extract(articles, reference, today=TODAY, nlp=load_ner(), parser=load_parser()), parallel_out)
 
 
 def test_other_reference_data_falls_back_to_in_process(articles: pl.DataFrame, reference: dict) -> None:

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from dateline.resources.ner_model import load_ner
+from dateline.resources.parser_model import load_parser
 from dateline.runtime import prefect_api, workers
 from transforms.extract import extract, merge_extracted
 
@@ -40,9 +41,9 @@ def test_chunks_balance_text_not_rows() -> None:
 
 
 def test_merge_of_chunks_equals_one_call(articles: pl.DataFrame, reference: dict) -> None:
-    nlp = load_ner()
-    whole = extract(articles, reference, today=TODAY, nlp=nlp)
-    parts = [extract(p, reference, today=TODAY, nlp=nlp) for p in workers.chunks(articles, 3)]
+    nlp, parser = load_ner(), load_parser()
+    whole = extract(articles, reference, today=TODAY, nlp=nlp, parser=parser)
+    parts = [extract(p, reference, today=TODAY, nlp=nlp, parser=parser) for p in workers.chunks(articles, 3)]
     _same(whole, merge_extracted(parts))
     # entities named in several chunks appear once
     merged = merge_extracted(parts)["entities"]

@@ -1,0 +1,148 @@
+"""Roles, negation and modality read off a dependency tree (transforms.syntax, transforms.event_structure).
+
+The trees are written by hand (UD relations, Penn tags), so these tests need no model: they check the grammar
+the event coder relies on, whatever parser produced the tree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transforms.event_structure import roles
+from transforms.syntax import Token, Tree
+
+
+def tree(text: str, rows: list[tuple[str, str, str, str, int]]) -> Tree:
+    """rows: (word, tag, lemma, dep, head index); offsets found in ``text`` left to right."""
+    tokens, at = [], 0
+    for i, (word, tag, lemma, dep, head) in enumerate(rows):
+        start = text.index(word, at)
+        at = start + len(word)
+        tokens.append(Token(start, at, tag, lemma, dep, i if dep == "root" else head))
+    return Tree(tuple(tokens))
+
+
+def actor(text: str, name: str, kind: str = "GPE") -> dict[str, Any]:
+    start = text.index(name)
+    return {"start_char": start, "end_char": start + len(name), "entity_type": kind, "entity_id": name}
+
+
+EU = "The EU imposed sanctions on Russia."
+EU_TREE = [
+    ("The", "DT", "the", "det", 1),
+    ("EU", "NNP", "eu", "nsubj", 2),
+    ("imposed", "VBD", "impose", "root", 2),
+    ("sanctions", "NNS", "sanction", "obj", 2),
+    ("on", "IN", "on", "case", 5),
+    ("Russia", "NNP", "russia", "obl", 2),
+    (".", ".", ".", "punct", 2),
+]
+
+
+def test_subject_is_the_source_and_a_marked_complement_the_target() -> None:
+    found = roles(tree(EU, EU_TREE), 2, [actor(EU, "EU", "ORG"), actor(EU, "Russia")])
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("EU", "Russia")
+    assert not (found.negated or found.hedged or found.planned)
+
+
+def test_a_noun_trigger_takes_the_subject_of_the_verb_it_is_the_object_of() -> None:
+    found = roles(tree(EU, EU_TREE), 3, [actor(EU, "EU", "ORG"), actor(EU, "Russia")])
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("EU", "Russia")
+
+
+PASSIVE = "Iran was criticised by France."
+PASSIVE_TREE = [
+    ("Iran", "NNP", "iran", "nsubj:pass", 2),
+    ("was", "VBD", "be", "aux:pass", 2),
+    ("criticised", "VBN", "criticise", "root", 2),
+    ("by", "IN", "by", "case", 4),
+    ("France", "NNP", "france", "obl:agent", 2),
+    (".", ".", ".", "punct", 2),
+]
+
+
+def test_passive_agent_is_the_source_and_passive_subject_the_target() -> None:
+    found = roles(tree(PASSIVE, PASSIVE_TREE), 2, [actor(PASSIVE, "Iran"), actor(PASSIVE, "France")])
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("France", "Iran")
+
+
+FAILED = "Japan failed to meet Korea."
+FAILED_TREE = [
+    ("Japan", "NNP", "japan", "nsubj", 1),
+    ("failed", "VBD", "fail", "root", 1),
+    ("to", "TO", "to", "mark", 3),
+    ("meet", "VB", "meet", "xcomp", 1),
+    ("Korea", "NNP", "korea", "obj", 3),
+    (".", ".", ".", "punct", 1),
+]
+
+
+def test_a_complement_inherits_its_governors_subject_and_failed_to_negates_it() -> None:
+    found = roles(tree(FAILED, FAILED_TREE), 3, [actor(FAILED, "Japan"), actor(FAILED, "Korea")])
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("Japan", "Korea")
+    assert found.negated
+
+
+WILL = "China will not meet India."
+WILL_TREE = [
+    ("China", "NNP", "china", "nsubj", 3),
+    ("will", "MD", "will", "aux", 3),
+    ("not", "RB", "not", "advmod", 3),
+    ("meet", "VB", "meet", "root", 3),
+    ("India", "NNP", "india", "obj", 3),
+    (".", ".", ".", "punct", 3),
+]
+
+
+def test_negation_and_future_come_from_the_triggers_own_dependents() -> None:
+    found = roles(tree(WILL, WILL_TREE), 3, [actor(WILL, "China"), actor(WILL, "India")])
+    assert found.negated and found.planned and not found.hedged
+
+
+NEARBY = "Peru, which did not vote, met Chile."
+NEARBY_TREE = [
+    ("Peru", "NNP", "peru", "nsubj", 6),
+    (",", ",", ",", "punct", 5),
+    ("which", "WDT", "which", "nsubj", 5),
+    ("did", "VBD", "do", "aux", 5),
+    ("not", "RB", "not", "advmod", 5),
+    ("vote", "VB", "vote", "acl:relcl", 0),
+    ("met", "VBD", "meet", "root", 6),
+    ("Chile", "NNP", "chile", "obj", 6),
+    (".", ".", ".", "punct", 6),
+]
+
+
+def test_a_negation_in_another_clause_does_not_negate_the_trigger() -> None:
+    found = roles(tree(NEARBY, NEARBY_TREE), 6, [actor(NEARBY, "Peru"), actor(NEARBY, "Chile")])
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("Peru", "Chile")
+    assert not found.negated
+
+
+CANCELLED = "The summit was cancelled."
+CANCELLED_TREE = [
+    ("The", "DT", "the", "det", 1),
+    ("summit", "NN", "summit", "nsubj:pass", 3),
+    ("was", "VBD", "be", "aux:pass", 3),
+    ("cancelled", "VBN", "cancel", "root", 3),
+    (".", ".", ".", "punct", 3),
+]
+
+
+def test_a_noun_subject_of_cancel_is_cancelled_and_has_no_actor() -> None:
+    found = roles(tree(CANCELLED, CANCELLED_TREE), 1, [])
+    assert found.status == "cancelled"
+    assert found.source is None and found.target is None
+
+
+def test_the_head_of_a_multiword_trigger_is_the_word_governing_the_others() -> None:
+    text = "a phone call"
+    t = tree(
+        text,
+        [
+            ("a", "DT", "a", "det", 2),
+            ("phone", "NN", "phone", "compound", 2),
+            ("call", "NN", "call", "root", 2),
+        ],
+    )
+    assert t.head_of_span(text.index("phone"), len(text)) == 2
+    assert t.token_at(text.index("phone") + 1) == 1 and t.token_at(1) is None

@@ -1,0 +1,195 @@
+"""Event arguments, polarity and status from the sentence's dependency tree (transforms.syntax).
+
+A trigger found by the lexicon becomes an event only when the tree says it governs an actor (a person,
+organisation or country mention) in a role: its subject or passive agent (the source), its object, passive
+subject or a prepositional complement such as "with X", "against X", "on X" (the target); for a noun trigger
+("talks", "sanctions") a possessor or modifier ("Russia's", "US"), "between A and B", or the subject of the verb
+that takes it as object ("the EU *imposed* sanctions on Russia"). A word with no actor in such a role, as in "hip-hop
+beats" or "a flat panel monitor", is not an event: no event is better than a wrong one.
+
+Negation and modality come from the trigger's own dependents and the verbs that govern it ("did *not* meet",
+"*failed* to reach", "*may* impose", "*will* meet", "*plans* to visit", "the summit was *cancelled*"), never from
+words that merely stand nearby.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from transforms.syntax import Tree
+
+# prepositions whose complement is the party an action is done to or with
+TARGET_CASES = frozenset({"with", "against", "on", "to", "toward", "towards", "from", "upon"})
+# relations of a noun phrase's own words (its subtree without clauses and coordinated phrases)
+PHRASE_SKIP = frozenset({"acl", "acl:relcl", "conj", "cc", "punct", "advcl", "parataxis", "case"})
+# verbs whose object is also the subject of their complement: "urged Iran to stop" (Iran stops)
+OBJECT_CONTROL = frozenset(
+    {"urge", "ask", "call", "force", "persuade", "press", "pressure", "invite", "order"}
+)
+
+NEGATORS = frozenset({"not", "n't", "never", "no"})
+NEGATING_GOVERNORS = frozenset({"fail", "refuse", "decline", "reject", "deny", "avoid", "unable"})
+HEDGING_AUX = frozenset({"may", "might", "could"})
+HEDGING_ADVERBS = frozenset({"reportedly", "allegedly", "possibly", "perhaps", "probably", "apparently"})
+HEDGING_GOVERNORS = frozenset({"consider", "mull", "weigh", "threaten", "seek", "try", "attempt"})
+FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})
+PLANNING_GOVERNORS = frozenset(
+    {"plan", "intend", "expect", "schedule", "set", "prepare", "aim", "hope", "want", "propose", "due", "vow"}
+)
+CANCELLING = frozenset({"cancel", "scrap", "abandon", "drop", "shelve", "abort"})
+POSTPONING = frozenset({"postpone", "delay", "defer", "reschedule", "adjourn"})
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What the tree says about a trigger: actor mentions in roles (None when none), polarity and status cues."""
+
+    source: dict[str, Any] | None
+    target: dict[str, Any] | None
+    subject_is_pronoun: bool
+    negated: bool
+    hedged: bool
+    planned: bool
+    status: str | None  # "cancelled" / "postponed" when a governing verb says so
+
+
+def _mention(tree: Tree, j: int, actors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The actor mention naming the noun phrase headed by token ``j``: one covering ``j`` itself, else the
+    nearest within the phrase (not its relative clauses, appositions or conjuncts)."""
+    token = tree.tokens[j]
+    covering = [m for m in actors if m["start_char"] <= token.start < m["end_char"]]
+    if covering:
+        return covering[0]
+    phrase = [tree.tokens[k] for k in tree.subtree(j, PHRASE_SKIP)]
+    lo, hi = min(t.start for t in phrase), max(t.end for t in phrase)
+    inside = [m for m in actors if lo <= m["start_char"] and m["end_char"] <= hi]
+    return min(inside, key=lambda m: abs(m["start_char"] - token.start)) if inside else None
+
+
+def _first(tree: Tree, indices: list[int], actors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for j in indices:
+        found = _mention(tree, j, actors)
+        if found is not None:
+            return found
+    return None
+
+
+def _subject(tree: Tree, i: int, actors: list[dict[str, Any]], depth: int = 0) -> tuple[dict | None, bool]:
+    """The actor doing what word ``i`` says, and whether the subject is a pronoun (resolved elsewhere).
+
+    Its own subject or passive agent; else, for a complement ("agreed to *meet*"), the governing verb's
+    controller (its object for "urged X to"), for a conjunct ("met and *agreed*") the first conjunct's
+    subject, for a relative clause ("X, which *imposed*") the noun it modifies."""
+    subjects = tree.children_by(i, "nsubj")
+    agents = tree.children_by(i, "obl:agent") or [
+        j for j in tree.children_by(i, "obl") if tree.case_of(j) == "by" and tree.children_by(i, "aux:pass")
+    ]
+    for j in subjects + agents:
+        if tree.tokens[j].tag in ("PRP", "WP"):
+            if tree.tokens[j].tag == "WP" and tree.tokens[i].dep == "acl:relcl":
+                break
+            return None, True
+        found = _mention(tree, j, actors)
+        if found is not None:
+            return found, False
+    head = tree.head(i)
+    dep = tree.tokens[i].dep
+    if head is None or depth > 3:
+        return None, False
+    if dep == "xcomp":
+        objects = tree.children_by(head, "obj")
+        if objects and tree.tokens[head].lemma in OBJECT_CONTROL:
+            return _first(tree, objects, actors), False
+        return _subject(tree, head, actors, depth + 1)
+    if dep == "conj":
+        return _subject(tree, head, actors, depth + 1)
+    if dep == "acl:relcl":
+        return _mention(tree, head, actors), False
+    if dep in ("obj", "obl") and tree.tokens[i].is_noun and tree.tokens[head].is_verb:
+        return _subject(tree, head, actors, depth + 1)  # "the EU imposed sanctions", "met for talks"
+    return None, False
+
+
+def _targets(tree: Tree, i: int, actors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The actor an action is done to or with: object, passive subject, "with/against/on X" complement; for
+    a noun trigger its "on/with/against X" modifier or the governing verb's complement."""
+    token = tree.tokens[i]
+    direct = tree.children_by(i, "obj", "iobj", "nsubj:pass")
+    marked = [j for j in tree.children_by(i, "obl", "nmod") if tree.case_of(j) in TARGET_CASES]
+    found = _first(tree, direct + marked, actors)
+    head = tree.head(i)
+    if found is None and token.is_noun and token.dep == "obj" and head is not None:
+        found = _first(
+            tree, [j for j in tree.children_by(head, "obl") if tree.case_of(j) in TARGET_CASES], actors
+        )
+    return found
+
+
+def _between(tree: Tree, i: int, actors: list[dict[str, Any]]) -> tuple[dict | None, dict | None]:
+    """ "talks *between* A and B": A and B."""
+    for j in tree.children_by(i, "nmod", "obl"):
+        if tree.case_of(j) == "between":
+            first = _mention(tree, j, actors)
+            second = _first(tree, tree.children_by(j, "conj"), actors)
+            return first, second
+    return None, None
+
+
+def _noun_source(tree: Tree, i: int, actors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A noun trigger's own actor: "Russia's sanctions", "US tariffs", "Iranian protests". A modifier that is an
+    organisation is the forum, not the actor ("the G7 summit", "an EU meeting")."""
+    owner = _first(tree, tree.children_by(i, "nmod:poss"), actors)
+    modifier = _first(tree, tree.children_by(i, "compound", "amod"), actors)
+    return owner or (modifier if modifier is not None and modifier["entity_type"] == "GPE" else None)
+
+
+def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
+    """(negated, hedged, planned, cancelled/postponed) from the trigger's dependents and governors."""
+    own = [tree.tokens[j] for j in tree.children(i)]
+    head = tree.head(i)
+    if tree.tokens[i].is_noun and tree.tokens[i].dep in ("nsubj", "nsubj:pass") and head is not None:
+        own += [tree.tokens[j] for j in tree.children(head)]  # "the summit did *not* take place"
+    lemmas = {t.lemma for t in own if t.dep in ("advmod", "aux", "det", "neg", "aux:pass", "cop", "mark")}
+    governors = [tree.tokens[g].lemma for g in tree.governors(i)]
+    negated = bool(lemmas & NEGATORS) or any(g in NEGATING_GOVERNORS for g in governors)
+    hedged = bool(lemmas & (HEDGING_AUX | HEDGING_ADVERBS)) or "if" in lemmas
+    hedged = hedged or any(g in HEDGING_GOVERNORS for g in governors)
+    planned = bool(lemmas & FUTURE_AUX) or any(g in PLANNING_GOVERNORS for g in governors)
+    planned = planned or {"be", "to"} <= lemmas  # "is to meet"
+    status = None
+    deciders = governors + ([tree.tokens[head].lemma] if head is not None and tree.tokens[i].is_noun else [])
+    if any(g in CANCELLING for g in deciders):
+        status = "cancelled"
+    elif any(g in POSTPONING for g in deciders):
+        status = "postponed"
+    return negated, hedged, planned, status
+
+
+def roles(tree: Tree, i: int, actors: list[dict[str, Any]]) -> Roles:
+    """What the tree says about the trigger whose head token is ``i``."""
+    source, pronoun = _subject(tree, i, actors)
+    if tree.tokens[i].is_noun and source is None:
+        pronoun = pronoun or any(tree.tokens[j].tag == "PRP$" for j in tree.children_by(i, "nmod:poss"))
+    target = _targets(tree, i, actors)
+    if tree.tokens[i].is_noun:
+        first, second = _between(tree, i, actors)
+        if first is not None:
+            source, target = (source or first), (second if source is None else first)
+        source = source or _noun_source(tree, i, actors)
+    if target is None:
+        first, second = _coordinated_subject(tree, i, actors)
+        if first is not None and (source is None or first is source):
+            source, target = first, second
+    negated, hedged, planned, status = _cues(tree, i)
+    return Roles(source, target, pronoun, negated, hedged, planned, status)
+
+
+def _coordinated_subject(tree: Tree, i: int, actors: list[dict[str, Any]]) -> tuple[dict | None, dict | None]:
+    """ "A and B *agreed*": A the source, B the target."""
+    for j in tree.children_by(i, "nsubj"):
+        first = _mention(tree, j, actors)
+        second = _first(tree, tree.children_by(j, "conj"), actors)
+        if first is not None:
+            return first, second
+    return None, None

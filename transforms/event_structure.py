@@ -47,7 +47,6 @@ class Roles:
 
     source: dict[str, Any] | None
     target: dict[str, Any] | None
-    subject_is_pronoun: bool
     negated: bool
     hedged: bool
     planned: bool
@@ -168,9 +167,7 @@ def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
 
 def roles(tree: Tree, i: int, actors: list[dict[str, Any]]) -> Roles:
     """What the tree says about the trigger whose head token is ``i``."""
-    source, pronoun = _subject(tree, i, actors)
-    if tree.tokens[i].is_noun and source is None:
-        pronoun = pronoun or any(tree.tokens[j].tag == "PRP$" for j in tree.children_by(i, "nmod:poss"))
+    source, _ = _subject(tree, i, actors)
     target = _targets(tree, i, actors)
     if tree.tokens[i].is_noun:
         first, second = _between(tree, i, actors)
@@ -182,7 +179,7 @@ def roles(tree: Tree, i: int, actors: list[dict[str, Any]]) -> Roles:
         if first is not None and (source is None or first is source):
             source, target = first, second
     negated, hedged, planned, status = _cues(tree, i)
-    return Roles(source, target, pronoun, negated, hedged, planned, status)
+    return Roles(source, target, negated, hedged, planned, status)
 
 
 def _coordinated_subject(tree: Tree, i: int, actors: list[dict[str, Any]]) -> tuple[dict | None, dict | None]:

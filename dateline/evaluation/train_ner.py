@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from dateline.config import REPO_ROOT
 from dateline.evaluation.conll import ConllDoc, read_conll
@@ -66,9 +67,6 @@ def train_ner(
     ``seed`` and the spaCy training ``config`` come from the caller (``dateline train-ner``:
     --seed, --config, default :data:`DEFAULT_CONFIG`); ``max_steps`` overrides the config's
     training.max_steps; ``workdir`` keeps the converted corpus (default: a temporary folder)."""
-    import spacy
-    from spacy.cli.train import train as spacy_train
-
     register_augmenters()
     use_numpy_ops()
     t0 = time.time()
@@ -82,22 +80,40 @@ def train_ner(
         n_train = conll_to_docbin(read_conll(train), work / "train.spacy")
         n_dev = conll_to_docbin(read_conll(dev), work / "dev.spacy")
         print(f"converted: {n_train} train docs, {n_dev} dev docs -> {work}", file=sys.stderr, flush=True)
-        overrides: dict = {
-            "paths.train": str(work / "train.spacy"),
-            "paths.dev": str(work / "dev.spacy"),
-            "system.seed": seed,
-        }
-        if max_steps is not None:
-            overrides["training.max_steps"] = max_steps
-        spacy_train(config, work / "output", overrides=overrides)
-        best = work / "output" / "model-best"
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.copytree(best, out)
+        train_best(work, out, config=config, seed=seed, max_steps=max_steps)
         strip_string_store(out)
     finally:
         if tmp_ctx is not None:
             tmp_ctx.cleanup()
+    return training_record(
+        out, train=train, dev=dev, config=config, seed=seed, max_steps=max_steps, started=t0
+    )
+
+
+def train_best(work: Path, out: Path, *, config: Path, seed: int, max_steps: int | None) -> None:
+    """spaCy's training on ``work/train.spacy`` and ``work/dev.spacy`` (DocBin files), the best model by the
+    config's score weights on dev copied to ``out``."""
+    from spacy.cli.train import train as spacy_train
+
+    overrides: dict[str, Any] = {
+        "paths.train": str(work / "train.spacy"),
+        "paths.dev": str(work / "dev.spacy"),
+        "system.seed": seed,
+    }
+    if max_steps is not None:
+        overrides["training.max_steps"] = max_steps
+    spacy_train(config, work / "output", overrides=overrides)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(work / "output" / "model-best", out)
+
+
+def training_record(
+    out: Path, *, train: Path, dev: Path, config: Path, seed: int, max_steps: int | None, started: float
+) -> dict[str, Any]:
+    """The training facts and the model's dev scores, written to ``out/training.json`` and returned."""
+    import spacy
+
     meta = json.loads((out / "meta.json").read_text())
     facts = {
         "train": relative_path(train),
@@ -106,7 +122,7 @@ def train_ner(
         "seed": seed,
         "max_steps": max_steps,
         "spacy_version": spacy.__version__,
-        "train_seconds": round(time.time() - t0, 1),
+        "train_seconds": round(time.time() - started, 1),
         "dev_scores": meta.get("performance", {}),
     }
     (out / "training.json").write_text(json.dumps(facts, indent=2) + "\n")

@@ -10,8 +10,6 @@ tokenizer splits them.
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 import tempfile
 import time
@@ -19,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dateline.config import REPO_ROOT
-from dateline.evaluation.train_ner import relative_path, use_numpy_ops
+from dateline.evaluation.train_ner import train_best, training_record, use_numpy_ops
 from dateline.resources.ner_model import register_augmenters
 
 DEFAULT_CONFIG = REPO_ROOT / "seeds" / "models" / "parser_config.cfg"
@@ -47,10 +45,10 @@ def train_parser(
     config: Path = DEFAULT_CONFIG,
     max_steps: int | None = None,
 ) -> dict[str, Any]:
-    """Convert, train, copy the best model to ``out``; return its dev scores and training facts."""
-    import spacy
-    from spacy.cli.train import train as spacy_train
+    """Convert, train, copy the best model to ``out``; return its dev scores and training facts.
 
+    The string store stays: unlike the NER's, the tagger and the lemmatizer read their labels and edit trees'
+    strings from it (UD English EWT is CC BY-SA 4.0: seeds/models/README.md)."""
     register_augmenters()
     use_numpy_ops()
     started = time.time()
@@ -59,29 +57,7 @@ def train_parser(
         n_train = conllu_to_docbin(train, work / "train.spacy")
         n_dev = conllu_to_docbin(dev, work / "dev.spacy")
         print(f"converted: {n_train} train docs, {n_dev} dev docs", file=sys.stderr, flush=True)
-        overrides: dict[str, Any] = {
-            "paths.train": str(work / "train.spacy"),
-            "paths.dev": str(work / "dev.spacy"),
-            "system.seed": seed,
-        }
-        if max_steps is not None:
-            overrides["training.max_steps"] = max_steps
-        spacy_train(config, work / "output", overrides=overrides)
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.copytree(work / "output" / "model-best", out)
-    # the string store stays: unlike the NER's, the tagger and the lemmatizer read their labels and edit trees'
-    # strings from it (UD English EWT is CC BY-SA 4.0: seeds/models/README.md)
-    meta = json.loads((out / "meta.json").read_text())
-    facts = {
-        "train": relative_path(train),
-        "dev": relative_path(dev),
-        "config": relative_path(config),
-        "seed": seed,
-        "max_steps": max_steps,
-        "spacy_version": spacy.__version__,
-        "train_seconds": round(time.time() - started, 1),
-        "dev_scores": meta.get("performance", {}),
-    }
-    (out / "training.json").write_text(json.dumps(facts, indent=2) + "\n")
-    return facts
+        train_best(work, out, config=config, seed=seed, max_steps=max_steps)
+    return training_record(
+        out, train=train, dev=dev, config=config, seed=seed, max_steps=max_steps, started=started
+    )

@@ -590,6 +590,13 @@ RUNS = Table(
             doc="pass | warn | fail | no new data (nothing to check); NULL: the run stopped before its checks",
         ),
         _c("message", S, "VARCHAR"),
+        _c(
+            "extractor_version",
+            S,
+            "VARCHAR",
+            doc="digest of the models and rules that extracted this run's rows (dateline/resources/extractor.py); "
+            "NULL for runs before it was recorded",
+        ),
     ),
     ("run_id",),
     kind="audit",

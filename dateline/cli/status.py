@@ -48,6 +48,7 @@ class _Runs:
     rows: Any
     source: str
     holder: Any
+    older_extractor_articles: int  # loaded articles whose run recorded another extractor version, or none
 
 
 def _last_runs(path: Path, last: int) -> _Runs:
@@ -68,11 +69,31 @@ def _last_runs(path: Path, last: int) -> _Runs:
             """,
             params=[last],
         ).pl()
+        older = _older_extractor_articles(con)
     finally:
         con.close()
     holder = lock.current_holder(path)
     running = {held.run_id for held in (holder_before, holder) if held is not None}
-    return _Runs(_interrupted_runs_shown(rows, running), source, holder)
+    return _Runs(_interrupted_runs_shown(rows, running), source, holder, older)
+
+
+def _older_extractor_articles(con: Any) -> int:
+    """Loaded articles written by a run with another extractor version than this installation's (or by a run
+    from before versions were recorded). 0 in a warehouse no run of this version has opened yet (no column)."""
+    from dateline.resources.extractor import extractor_version
+
+    columns = {
+        r[0]
+        for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'").fetchall()
+    }
+    if "extractor_version" not in columns:
+        return 0
+    row = con.execute(
+        """SELECT count(*) FROM articles a JOIN runs r USING (run_id)
+           WHERE r.extractor_version IS DISTINCT FROM ?""",
+        [extractor_version()],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _print_json(path: Path, runs: _Runs) -> None:
@@ -80,6 +101,7 @@ def _print_json(path: Path, runs: _Runs) -> None:
     run is in progress, the snapshot (null: none) and the runs."""
     import json
 
+    from dateline.resources.extractor import extractor_version
     from dateline.warehouse import snapshots
 
     snapshot = snapshots.snapshot_path(path)
@@ -88,6 +110,8 @@ def _print_json(path: Path, runs: _Runs) -> None:
         "read_from": runs.source,
         "run_in_progress": runs.holder is not None,
         "snapshot": str(snapshot) if snapshot.exists() else None,
+        "extractor_version": extractor_version(),
+        "articles_from_older_extractors": runs.older_extractor_articles,
         "runs": json.loads(runs.rows.write_json()),
     }
     sys.stdout.write(json.dumps(document, default=str) + "\n")
@@ -113,6 +137,11 @@ def _print_runs(path: Path, runs: _Runs) -> None:
     for run in runs.rows.iter_rows(named=True):
         if run["status"] != "success" and run["message"]:
             console.print(f"{run['run_id']}: {run['message']}")
+    if runs.older_extractor_articles:
+        console.print(
+            f"note: {runs.older_extractor_articles} loaded article(s) were extracted by an older extractor than this "
+            "installation's (runs.extractor_version); their events and entities are not re-extracted yet"
+        )
 
 
 def _runs_table(rows: Any, now: datetime) -> RichTable:

@@ -34,6 +34,7 @@ from dateline.pipeline.summary import (
     kept_message,
     loaded_message,
 )
+from dateline.resources.extractor import extractor_version
 from dateline.warehouse import connection, runs
 from schemas.tables import NO_NEW_DATA
 from transforms.parse import ParseLimits
@@ -139,7 +140,7 @@ class Run:
     def start(self, con: duckdb.DuckDBPyConnection) -> None:
         """Record the run as ``running`` (on ``con``: the caller's connection that prepared the
         warehouse, so that the schema exists and earlier runs are closed first)."""
-        runs.start_run(con, self.run_id, self.input_dir)
+        runs.start_run(con, self.run_id, self.input_dir, extractor_version())
         self._recorded = True
 
     def count(self, counts: FileCounts) -> None:

@@ -22,13 +22,19 @@ RUN_COUNTERS: tuple[str, ...] = tuple(
 )
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, input_dir: str | Path | None) -> None:
-    """Record run ``run_id`` as running (started now)."""
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    input_dir: str | Path | None,
+    extractor_version: str | None = None,
+) -> None:
+    """Record run ``run_id`` as running (started now), with the extractor version that writes its rows."""
     try:
         sql.fetch_all(
             con,
-            "INSERT INTO runs (run_id, started_at, status, input_dir) VALUES (?, now(), 'running', ?)",
-            [run_id, None if input_dir is None else str(input_dir)],
+            "INSERT INTO runs (run_id, started_at, status, input_dir, extractor_version) "
+            "VALUES (?, now(), 'running', ?, ?)",
+            [run_id, None if input_dir is None else str(input_dir), extractor_version],
         )
     except duckdb.ConstraintException as exc:
         raise WarehouseError(f"run {run_id!r} already exists in the warehouse") from exc

@@ -149,3 +149,42 @@ def test_snapshot_is_atomic_copy(small_wh: Path) -> None:
     con = duckdb.connect(str(snap), read_only=True)
     assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
     con.close()
+
+
+def test_status_says_how_many_articles_an_older_extractor_wrote(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from dateline.resources.extractor import extractor_version
+
+    path = tmp_path / "w.duckdb"
+    con = connection.connect(path)
+    try:
+        schema.init_schema(con)
+        for run_id, version in (("old", "000000000000"), ("new", extractor_version())):
+            runs.start_run(con, run_id, "in", version)
+            runs.finish_run(con, run_id, "success", {"articles_loaded": 1}, "pass", None)
+            con.execute(
+                """INSERT INTO articles (article_id, content_sha256, source_path, format, encoding, size_bytes, body,
+                   run_id) VALUES (?, ?, ?, 'txt', 'utf-8', 4, 'body', ?)""",
+                [run_id, run_id * 8, f"in/{run_id}.txt", run_id],
+            )
+    finally:
+        con.close()
+    code, out, _ = dateline(monkeypatch, capsys, "status", "-w", str(path))
+    assert code == 0
+    assert "note: 1 loaded article(s) were extracted by an older extractor" in " ".join(out.split())
+    code, out, _ = dateline(monkeypatch, capsys, "status", "-w", str(path), "--format", "json")
+    document = json.loads(out)
+    assert document["extractor_version"] == extractor_version()
+    assert document["articles_from_older_extractors"] == 1
+
+
+def test_a_run_records_the_extractor_version(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    con = connection.connect(path)
+    try:
+        schema.init_schema(con)
+        runs.start_run(con, "r1", "in", "abc123")
+        assert con.execute("SELECT extractor_version FROM runs").fetchone() == ("abc123",)
+    finally:
+        con.close()

@@ -275,7 +275,15 @@ def test_status_shows_full_run_ids_and_zoned_times_with_age(runs_wh: Path) -> No
 
     p = dateline("status", "-w", str(runs_wh), "-f", "json")
     doc = json.loads(p.stdout)
-    assert set(doc) == {"warehouse", "read_from", "run_in_progress", "snapshot", "runs"}
+    assert set(doc) == {
+        "warehouse",
+        "read_from",
+        "run_in_progress",
+        "snapshot",
+        "extractor_version",
+        "articles_from_older_extractors",
+        "runs",
+    }
     assert [r["run_id"] for r in doc["runs"]] == list(reversed(RUN_IDS))
     for r in doc["runs"]:
         assert {"run_id", "status", "started_at", "finished_at", "seconds", "dq_verdict", "message"} <= set(r)

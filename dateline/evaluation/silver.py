@@ -6,7 +6,10 @@ business), most of whose sentences hold no codable event. Three steps, each a su
 
 * ``packets``: the fixed split (:func:`half_of`: every BBC file is in the ``train`` or the ``test`` half by a
   hash of its name, so the split never depends on what a sample drew) and a sample of sentences of one half,
-  ``--per-section`` from each of the five sections, cut into annotation packets. A packet row holds only what an
+  ``--per-section`` from each of the five sections, cut into annotation packets. ``--select candidates`` (train
+  half only) draws only among sentences where the lexicon matches a trigger (:func:`has_candidate`), leaving out
+  sentences already labelled: training examples for the learned decision over candidates, never a measurement
+  (the test half stays a plain random sample). A packet row holds only what an
   annotator may see: the sentence and its article's headline (the codebook is given beside it). Packets hold
   BBC text: they are written outside the repository and never committed.
 * ``labels``: annotators' answers (JSONL, one object per sentence: ``{"id", "events": [{"type", "trigger",
@@ -28,12 +31,14 @@ import json
 import random
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from transforms.lexicon import TRIGGERS
 from transforms.sentences import split_sentences
+from transforms.verbs import VerbLexicon, find_verb_triggers
 
 SECTIONS = ("business", "entertainment", "politics", "sport", "tech")
 EVENT_TYPES = frozenset(
@@ -88,15 +93,32 @@ def corpus_sentences(bbc: Path, half: str) -> Iterator[Sentence]:
                 yield from file_sentences(name, path.read_text(encoding="utf-8", errors="replace"))
 
 
-def sample_sentences(bbc: Path, half: str, per_section: int, seed: int) -> list[Sentence]:
-    """``per_section`` sentences drawn at random from each section's files of ``half``."""
+def has_candidate(text: str, verbs: VerbLexicon) -> bool:
+    """Whether the event coder's lexicon (hand triggers or a PETRARCH2 verb) matches in ``text``."""
+    return any(trigger.pattern.search(text) for trigger in TRIGGERS) or bool(
+        find_verb_triggers(text, 0, verbs)
+    )
+
+
+def sample_sentences(
+    bbc: Path, half: str, per_section: int, seed: int, keep: Callable[[Sentence], bool] | None = None
+) -> list[Sentence]:
+    """``per_section`` sentences drawn at random from each section's files of ``half`` (among those ``keep``
+    accepts, when given)."""
     by_section: dict[str, list[Sentence]] = {}
     for sentence in corpus_sentences(bbc, half):
-        by_section.setdefault(sentence.file.split("/")[0], []).append(sentence)
+        if keep is None or keep(sentence):
+            by_section.setdefault(sentence.file.split("/")[0], []).append(sentence)
     rng = random.Random(f"{seed}:{half}")
     drawn: list[Sentence] = []
     for section in SECTIONS:
-        drawn += rng.sample(by_section[section], per_section)
+        pool = by_section.get(section, [])
+        if len(pool) < per_section:
+            raise SilverError(
+                f"{bbc}: {section} has {len(pool)} sentence(s) to draw from in the {half} half, "
+                f"fewer than --per-section {per_section}"
+            )
+        drawn += rng.sample(pool, per_section)
     rng.shuffle(drawn)
     return drawn
 
@@ -104,11 +126,16 @@ def sample_sentences(bbc: Path, half: str, per_section: int, seed: int) -> list[
 DEFAULT_SEED = 14
 
 
-def packet_rows(sentences: Iterable[Sentence], half: str, seed: int = DEFAULT_SEED) -> list[dict[str, Any]]:
+def packet_rows(
+    sentences: Iterable[Sentence], half: str, seed: int = DEFAULT_SEED, select: str = "all"
+) -> list[dict[str, Any]]:
     """What an annotator sees: an id, the headline, the sentence (nothing Dateline produced).
 
-    Ids are ``<half>-NNNN`` for the first sample of a half (seed 14), ``<half>-s<seed>-NNNN`` for later ones."""
-    prefix = half if seed == DEFAULT_SEED else f"{half}-s{seed}"
+    Ids are ``<half>-NNNN`` for the first sample of a half (seed 14), ``<half>-s<seed>-NNNN`` for later ones,
+    ``<half>-c<seed>-NNNN`` for samples of candidate sentences."""
+    prefix = (
+        f"{half}-c{seed}" if select == "candidates" else half if seed == DEFAULT_SEED else f"{half}-s{seed}"
+    )
     return [
         {"id": f"{prefix}-{i:04d}", "headline": s.headline, "sentence": s.text}
         for i, s in enumerate(sentences)
@@ -224,18 +251,43 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
+def _candidate_filter(args: argparse.Namespace) -> Callable[[Sentence], bool] | None:
+    """The ``--select`` filter: None for ``all``; for ``candidates``, sentences with a lexicon match that no
+    committed label file under ``--labelled`` holds yet."""
+    if args.select == "all":
+        return None
+    if args.half != "train":
+        raise SilverError("--select candidates is for the train half only: the test half is a random sample")
+    from dateline.resources.reference import load_reference
+    from transforms.verbs import build_verb_lexicon
+
+    reference = load_reference()
+    verbs = build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
+    labelled = {(r["file"], r["start"]) for path in args.labelled for r in _read_jsonl(path)}
+    return lambda s: (s.file, s.start) not in labelled and has_candidate(s.text, verbs)
+
+
+def _drawn(args: argparse.Namespace) -> list[Sentence]:
+    return sample_sentences(args.bbc, args.half, args.per_section, args.seed, _candidate_filter(args))
+
+
 def _packets_cmd(args: argparse.Namespace) -> None:
-    drawn = sample_sentences(args.bbc, args.half, args.per_section, args.seed)
-    rows = packet_rows(drawn, args.half, args.seed)
-    name = args.half if args.seed == DEFAULT_SEED else f"{args.half}_s{args.seed}"
+    drawn = _drawn(args)
+    rows = packet_rows(drawn, args.half, args.seed, args.select)
+    name = (
+        f"{args.half}_c{args.seed}"
+        if args.select == "candidates"
+        else (args.half if args.seed == DEFAULT_SEED else f"{args.half}_s{args.seed}")
+    )
     for i in range(0, len(rows), args.packet_size):
         _write_jsonl(args.out / f"{name}_{i // args.packet_size}.jsonl", rows[i : i + args.packet_size])
     print(f"{len(rows)} sentences of the {args.half} half in {args.out}")
 
 
 def _labels_cmd(args: argparse.Namespace) -> None:
-    drawn = sample_sentences(args.bbc, args.half, args.per_section, args.seed)
-    by_id = {row["id"]: s for row, s in zip(packet_rows(drawn, args.half, args.seed), drawn, strict=True)}
+    drawn = _drawn(args)
+    rows_of = packet_rows(drawn, args.half, args.seed, args.select)
+    by_id = {row["id"]: s for row, s in zip(rows_of, drawn, strict=True)}
     rows = committed_labels(by_id, _read_jsonl(args.answers), args.annotator)
     _write_jsonl(args.out, rows)
     print(f"{len(rows)} labelled sentences, {sum(len(r['events']) for r in rows)} events -> {args.out}")
@@ -254,6 +306,19 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--half", choices=("train", "test"), required=True)
         cmd.add_argument("--per-section", type=int, default=80)
         cmd.add_argument("--seed", type=int, default=DEFAULT_SEED)
+        cmd.add_argument(
+            "--select",
+            choices=("all", "candidates"),
+            default="all",
+            help="all sentences, or (train half) only sentences with a lexicon match not labelled yet",
+        )
+        cmd.add_argument(
+            "--labelled",
+            type=Path,
+            nargs="*",
+            default=[],
+            help="committed label files whose sentences --select candidates leaves out",
+        )
     packets = sub.choices["packets"]
     packets.add_argument("--out", type=Path, required=True, help="folder for the packets (outside the repo)")
     packets.add_argument("--packet-size", type=int, default=100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,9 @@ from dateline.evaluation.silver import (
     file_sentences,
     half_of,
     label_event,
+)
+from dateline.evaluation.silver import (
+    main as silver_main,
 )
 from tests.paths import REPO
 
@@ -108,3 +112,68 @@ def test_the_committed_labels_hold_no_sentence_text() -> None:
             assert set(row) == {"id", "file", "start", "end", "sha", "annotator", "events"}, path
             for event in row["events"]:
                 assert all(isinstance(event[k], list | None) for k in ("trigger", "source", "target"))
+
+
+def _corpus(root: Path) -> Path:
+    """A tiny BBC-shaped corpus: one file per section, each in the train half, two sentences each."""
+    for section in ("business", "entertainment", "politics", "sport", "tech"):
+        (root / section).mkdir(parents=True)
+        n = next(n for n in range(1, 500) if half_of(f"{section}/{n:03d}.txt") == "train")
+        (root / section / f"{n:03d}.txt").write_text(
+            "Headline\n\nThe minister met union leaders. The weather was mild all week.\n", encoding="utf-8"
+        )
+    return root
+
+
+def test_candidate_packets_draw_only_train_sentences_with_a_lexicon_match_not_labelled_yet(
+    tmp_path: Path,
+) -> None:
+    bbc = _corpus(tmp_path / "bbc")
+    out = tmp_path / "packets"
+    argv = [
+        "--bbc",
+        str(bbc),
+        "--half",
+        "train",
+        "--select",
+        "candidates",
+        "--per-section",
+        "1",
+        "--seed",
+        "21",
+    ]
+    assert silver_main(["packets", *argv, "--out", str(out)]) == 0
+    rows = [
+        json.loads(line) for path in sorted(out.glob("*.jsonl")) for line in path.read_text().splitlines()
+    ]
+    assert len(rows) == 5 and {r["sentence"] for r in rows} == {"The minister met union leaders."}
+    assert all(r["id"].startswith("train-c21-") for r in rows)
+    # once labelled, a sentence is not drawn again: nothing left to draw from
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"id": r["id"], "events": []}) + "\n" for r in rows))
+    labels = tmp_path / "labels.jsonl"
+    assert (
+        silver_main(["labels", *argv, "--annotator", "X", "--answers", str(answers), "--out", str(labels)])
+        == 0
+    )
+    again = [*argv, "--labelled", str(labels), "--out", str(tmp_path / "again")]
+    assert silver_main(["packets", *again]) == 2  # fewer candidates than asked: said, not silently fewer
+
+
+def test_the_test_half_is_never_drawn_by_candidates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bbc = _corpus(tmp_path / "bbc")
+    argv = [
+        "packets",
+        "--bbc",
+        str(bbc),
+        "--half",
+        "test",
+        "--select",
+        "candidates",
+        "--out",
+        str(tmp_path / "p"),
+    ]
+    assert silver_main(argv) == 2
+    assert "train half only" in capsys.readouterr().err

@@ -21,10 +21,10 @@ the record's ``date`` as the publication date. Metrics (printed as one JSON obje
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,15 @@ import polars as pl
 from transforms.extract import extract
 
 ALIASES = {"DEMAND": "REQUEST", "DISAPPROVE": "ACCUSE", "INVESTIGATE": "ACCUSE", "FIGHT": "ASSAULT"}
+#: gold type names that stand for more than one PLOVER 0.8 type (PLV's YIELD is CONCEDE or RETREAT)
+UMBRELLAS = {"YIELD": frozenset({"CONCEDE", "RETREAT"})}
+
+
+def gold_types(name: str | None) -> frozenset[str]:
+    """The PLOVER 0.8 types a gold type name accepts (none for no name)."""
+    if not name:
+        return frozenset()
+    return UMBRELLAS.get(name) or frozenset({ALIASES.get(name, name)})
 
 
 class EvalDataError(ValueError):
@@ -50,6 +59,30 @@ def read_plover(path: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not all(isinstance(r, dict) and "text" in r for r in data):
         raise EvalDataError(f"{path}: expected a JSON array of records with a 'text' field")
     return data
+
+
+def read_plv(path: Path) -> list[dict[str, Any]]:
+    """PLV's sentences (a TSV with ``sentence_id``, ``sentence`` and ``gold_root``) as records in the PLOVER
+    records' shape: ``id``, ``text``, ``event`` (no date, no actor codes). ``event`` keeps PLV's name: YIELD is
+    PLOVER 0.8's CONCEDE or RETREAT (:func:`gold_types`)."""
+    import csv
+
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+    except FileNotFoundError:
+        raise EvalDataError(f"{path}: no such file") from None
+    if not rows or not {"sentence_id", "sentence", "gold_root"} <= set(rows[0]):
+        raise EvalDataError(f"{path}: expected a TSV with columns sentence_id, sentence and gold_root")
+    return [
+        {
+            "id": f"PLV-{r['sentence_id']}",
+            "text": r["sentence"],
+            "event": r["gold_root"],
+        }
+        for r in rows
+        if r["sentence"].strip()
+    ]
 
 
 def _codes(actors: Any) -> set[str]:
@@ -93,80 +126,104 @@ def main_event(events: list[dict[str, Any]], text: str) -> dict[str, Any] | None
 
 
 def evaluate_events(
-    records: list[dict[str, Any]], reference: dict[str, pl.DataFrame], nlp: Any = None, parser: Any = None
+    records: list[dict[str, Any]],
+    reference: dict[str, pl.DataFrame],
+    nlp: Any = None,
+    parser: Any = None,
+    classifier: Any = None,
 ) -> dict[str, Any]:
     """Run the extraction over the records and score it (see the module docstring).
 
-    ``nlp`` and ``parser`` are the NER model and the dependency parser the pipeline uses
-    (dateline.resources.ner_model.load_ner, dateline.resources.parser_model.load_parser), or None for rules only.
+    ``nlp``, ``parser`` and ``classifier`` are the NER model, the dependency parser and the event classifier
+    the pipeline uses (dateline.resources: load_ner, load_parser, load_event_classifier), or None for rules only.
     """
     started = time.perf_counter()
-    rows = []
-    for i, record in enumerate(records):
-        article_id = hashlib.sha256(f"{i}|{record['text']}".encode()).hexdigest()[:16]
-        rows.append(
+    result = scores(record_counts(records, reference, nlp, parser, classifier))
+    return result | {"seconds": round(time.perf_counter() - started, 2)}
+
+
+def record_counts(
+    records: list[dict[str, Any]],
+    reference: dict[str, pl.DataFrame],
+    nlp: Any = None,
+    parser: Any = None,
+    classifier: Any = None,
+) -> Counter[str]:
+    """The extraction over the records, counted for :func:`scores` (counts add up over folds)."""
+    articles = pl.DataFrame(
+        [
             {
-                "article_id": article_id,
+                "article_id": f"r{i}",
                 "body": record["text"],
                 "published_date": _date(record.get("date")),
-                "i": i,
             }
-        )
-    articles = pl.DataFrame(
-        rows, schema={"article_id": pl.String, "body": pl.String, "published_date": pl.Date, "i": pl.Int64}
+            for i, record in enumerate(records)
+        ],
+        schema={"article_id": pl.String, "body": pl.String, "published_date": pl.Date},
     ).with_columns(
         pl.lit(None, dtype=pl.String).alias("date_precision"),
         pl.lit(None, dtype=pl.String).alias("date_source"),
     )
-    out = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser)
-    events = out["events"]
-    ents = out["entities"].select(
-        "entity_id",
-        pl.when(pl.col("sector") == "IGO")
-        .then(pl.lit("IGO"))
-        .otherwise(pl.col("country_iso3"))
-        .alias("code"),
+    out = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser, classifier=classifier)
+    code_of = dict(
+        out["entities"]
+        .select(
+            "entity_id",
+            pl.when(pl.col("sector") == "IGO")
+            .then(pl.lit("IGO"))
+            .otherwise(pl.col("country_iso3"))
+            .alias("code"),
+        )
+        .iter_rows()
     )
-    code_of = dict(ents.iter_rows())
     by_article: dict[str, list[dict]] = {}
-    for e in events.sort("article_id", "trigger_start", maintain_order=True).iter_rows(named=True):
+    for e in out["events"].sort("article_id", "trigger_start", maintain_order=True).iter_rows(named=True):
         by_article.setdefault(e["article_id"], []).append(e)
-    n_gold = type_ok = pred_total = pred_ok = recalled = 0
-    det_pred = det_tp = det_found = 0
-    src_n = src_ok = tgt_n = tgt_ok = 0
-    for row, rec in zip(rows, records, strict=True):
-        gold = rec.get("event")
-        gold = ALIASES.get(gold, gold) if gold else None
-        preds = by_article.get(row["article_id"], [])
-        pred_total += len(preds)
-        pred_ok += sum(1 for p in preds if gold and p["event_type"] == gold)
-        main = main_event(preds, row["body"])
-        if preds:
-            det_pred += 1
-            det_tp += bool(gold)
-        if gold:
-            det_found += bool(preds)
-            n_gold += 1
-            type_ok += bool(main and main["event_type"] == gold)
-            recalled += any(p["event_type"] == gold for p in preds)
-        gs, gt = _codes(rec.get("source")), _codes(rec.get("target"))
-        if gs:
-            src_n += 1
-            src_ok += bool(main and code_of.get(main["source_entity_id"]) in gs)
-        if gt:
-            tgt_n += 1
-            tgt_ok += bool(main and code_of.get(main["target_entity_id"]) in gt)
+    counts: Counter[str] = Counter(records=len(records))
+    for i, record in enumerate(records):
+        counts.update(_record_count(record, by_article.get(f"r{i}", []), code_of))
+    return counts
 
-    def ratio(a: int, b: int) -> float:
-        return round(a / b, 4) if b else 0.0
+
+def _record_count(record: dict[str, Any], preds: list[dict], code_of: dict[str, str]) -> Counter[str]:
+    gold = gold_types(record.get("event"))
+    main = main_event(preds, record["text"])
+    c: Counter[str] = Counter(
+        predicted=len(preds), predicted_ok=sum(1 for p in preds if p["event_type"] in gold)
+    )
+    if preds:
+        c.update(detected=1, detected_ok=int(bool(gold)))
+    if gold:
+        c.update(
+            gold=1,
+            found=int(bool(preds)),
+            type_ok=int(bool(main and main["event_type"] in gold)),
+            recalled=int(any(p["event_type"] in gold for p in preds)),
+        )
+    for role in ("source", "target"):
+        codes = _codes(record.get(role))
+        if codes:
+            c.update(
+                {
+                    f"{role}_gold": 1,
+                    f"{role}_ok": int(bool(main and code_of.get(main[f"{role}_entity_id"]) in codes)),
+                }
+            )
+    return c
+
+
+def scores(c: Counter[str]) -> dict[str, Any]:
+    """The metrics of the module docstring from :func:`record_counts`."""
+
+    def ratio(a: str, b: str) -> float:
+        return round(c[a] / c[b], 4) if c[b] else 0.0
 
     return {
-        "records": len(records),
-        "event_type_accuracy": ratio(type_ok, n_gold),
-        "detection": {"precision": ratio(det_tp, det_pred), "recall": ratio(det_found, n_gold)},
-        "typed": {"precision": ratio(pred_ok, pred_total), "recall": ratio(recalled, n_gold)},
-        "source_accuracy": ratio(src_ok, src_n),
-        "target_accuracy": ratio(tgt_ok, tgt_n),
-        "predicted_events": pred_total,
-        "seconds": round(time.perf_counter() - started, 2),
+        "records": c["records"],
+        "event_type_accuracy": ratio("type_ok", "gold"),
+        "detection": {"precision": ratio("detected_ok", "detected"), "recall": ratio("found", "gold")},
+        "typed": {"precision": ratio("predicted_ok", "predicted"), "recall": ratio("recalled", "gold")},
+        "source_accuracy": ratio("source_ok", "source_gold"),
+        "target_accuracy": ratio("target_ok", "target_gold"),
+        "predicted_events": c["predicted"],
     }

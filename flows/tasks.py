@@ -18,6 +18,7 @@ from dateline.pipeline.discover import Discovery, discover_incremental
 from dateline.pipeline.frames import Stories
 from dateline.pipeline.run import connected
 from dateline.quality.validate import validate_run
+from dateline.resources.event_classifier import load_event_classifier
 from dateline.resources.ner_model import load_ner
 from dateline.resources.parser_model import load_parser
 from dateline.runtime import isolation
@@ -60,7 +61,7 @@ def extract_task(
     batch back to the run's own process, guarded the same way."""
 
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
-        # the statistical NER and the parser (committed models, loaded once per process); skipped for an
+        # the statistical NER, the parser and the event classifier (committed models, loaded once per process); skipped for an
         # empty batch
         return isolation.extract_articles(
             batch,
@@ -70,6 +71,7 @@ def extract_task(
             timeout=timeout,
             nlp=load_ner() if batch.height else None,
             parser=load_parser() if batch.height else None,
+            classifier=load_event_classifier() if batch.height else None,
             note=reporter.note,
         )
 

@@ -361,6 +361,15 @@ def _specific_checks(b: _Builder, today: date) -> None:
             max_value=10,
         )
         b.add(
+            "confidence_in_range",
+            gxe.ExpectColumnValuesToBeBetween,
+            "value_set",
+            "confidence",
+            "0 <= confidence <= 1 (when not null)",
+            min_value=0,
+            max_value=1,
+        )
+        b.add(
             "article_count_positive",
             gxe.ExpectColumnValuesToBeBetween,
             "value_set",

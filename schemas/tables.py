@@ -364,6 +364,13 @@ def _telling_columns() -> tuple[Column, ...]:
             False,
             doc="how many times the text says it happened ('met twice': 2)",
         ),
+        _c(
+            "confidence",
+            F,
+            "DOUBLE",
+            doc="the event classifier's probability that this report is a codable event "
+            "(transforms.event_classifier); NULL where no model decided",
+        ),
     )
 
 

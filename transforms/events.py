@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
@@ -13,7 +14,8 @@ import polars as pl
 
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, date_direction, find_dates, points_ahead, resolve_date
-from transforms.event_structure import roles
+from transforms.event_classifier import ArticleCast, Candidate, EventClassifier, candidate_features
+from transforms.event_structure import Roles, roles
 from transforms.rxfilter import finditer, fold, prefilter
 from transforms.syntax import Tree, parse_sentences
 from transforms.verbs import VerbLexicon, find_verb_triggers
@@ -68,13 +70,18 @@ def extract_events(
     taxonomy: pl.DataFrame,
     verbs: VerbLexicon | None = None,
     parser: Any = None,
+    classifier: EventClassifier | None = None,
+    candidates: bool = False,
 ) -> pl.DataFrame:
     """One row per event, columns as schemas.tables.EVENTS (without run_id).
 
     Triggers are the hand-written lexicon (transforms.lexicon) first, then the PETRARCH2 verb
     lexicon for verbs the first does not cover. With a ``parser`` (a spaCy pipeline with a dependency
     parser, dateline.resources.parser_model), the sentences holding a candidate are parsed and the
-    candidates are checked against the tree (:func:`_structured`).
+    candidates are checked against the tree, or decided by the ``classifier`` when one is given
+    (:func:`_structured`; ``confidence`` is its probability, NULL where no model decided).
+    ``candidates`` (training, with a parser): every candidate the tree does not rule out, undecided, with a
+    ``features`` column (JSON) for transforms.event_classifier.
     """
     tax = {
         r[0]: r[1:]
@@ -110,14 +117,13 @@ def extract_events(
         )
         for aid, body, pub in articles.select("article_id", "body", "published_date").iter_rows()
     ]
+    found = [(aid, body, _typed(evs, tax)) for aid, body, evs in found]
     if parser is not None:
-        found = _structured(found, sent_by_article, ment_by_article, parser)
+        found = _structured(found, sent_by_article, ment_by_article, parser, classifier, candidates)
     for aid, body, evs in found:
         for ev in evs:
             code = ev.trigger.cameo
-            ptype, pmode, pctx, quad, gold = tax.get(code, (None, None, None, None, None))
-            if (ev.trigger.plover or ptype) is None:
-                continue
+            _, pmode, pctx, quad, gold = tax.get(code, (None, None, None, None, None))
             spans = [(ev.t_start, ev.t_end)] + [
                 (a.start, a.end)
                 for a in (ev.source, ev.target)
@@ -139,7 +145,7 @@ def extract_events(
                     "trigger_text": body[ev.t_start : ev.t_end],
                     "trigger_start": ev.t_start,
                     "trigger_end": ev.t_end,
-                    "event_type": ev.trigger.plover or ptype,
+                    "event_type": ev.extra["event_type"],
                     "mode": ev.mode or ev.trigger.mode or (pmode or None),
                     "context": ev.trigger.context or (pctx or None),
                     "cameo_code": code,
@@ -159,6 +165,8 @@ def extract_events(
                     "polarity": ev.polarity,
                     "status": ev.status,
                     "event_count": ev.count,
+                    "confidence": ev.extra.get("confidence"),
+                    **({"features": json.dumps(ev.extra["features"], sort_keys=True)} if candidates else {}),
                 }
             )
     schema = {
@@ -187,8 +195,21 @@ def extract_events(
         "polarity": pl.String,
         "status": pl.String,
         "event_count": pl.Int64,
+        "confidence": pl.Float64,
+        **({"features": pl.String} if candidates else {}),
     }
     return pl.DataFrame(rows, schema=schema).unique("event_id", keep="first", maintain_order=True)
+
+
+def _typed(evs: list[Ev], taxonomy: dict[str, tuple]) -> list[Ev]:
+    """The candidates that have a PLOVER type (the trigger's own, else its CAMEO code's), the type in
+    ``extra["event_type"]``."""
+    out = []
+    for ev in evs:
+        event_type = ev.trigger.plover or taxonomy.get(ev.trigger.cameo, (None,))[0]
+        if event_type is not None:
+            out.append(replace(ev, extra={**ev.extra, "event_type": event_type}))
+    return out
 
 
 def _structured(
@@ -196,9 +217,12 @@ def _structured(
     sentences: dict[str, list[tuple[int, int, int]]],
     mentions: dict[str, list[dict]],
     parser: Any,
+    classifier: EventClassifier | None = None,
+    candidates: bool = False,
 ) -> list[tuple[str, str, list[Ev]]]:
     """Parse every sentence holding a candidate event (one batch) and keep the candidates the tree supports
-    (:func:`_with_structure`)."""
+    (:func:`_with_structure`), or, with a ``classifier``, those it finds likely enough (:func:`_judged`).
+    ``candidates``: keep every candidate the tree does not rule out, with its features (for training)."""
     keys = sorted({(aid, ev.sentence_idx) for aid, _, evs in found for ev in evs})
     bounds = {(aid, idx): (s, e) for aid in {a for a, _ in keys} for idx, s, e in sentences[aid]}
     bodies = {aid: body for aid, body, _ in found}
@@ -208,17 +232,35 @@ def _structured(
     out = []
     for aid, body, evs in found:
         actors = [m for m in mentions.get(aid, []) if m["entity_type"] in ACTOR_TYPES and not m["attached"]]
-        kept = [_with_structure(ev, tree_of[(aid, ev.sentence_idx)], actors) for ev in evs]
+        if classifier is None and not candidates:
+            kept = [_with_structure(ev, tree_of[(aid, ev.sentence_idx)], actors) for ev in evs]
+        else:
+            cast = ArticleCast.of(actors)
+            kept = [
+                _judged(ev, tree_of[(aid, ev.sentence_idx)], actors, cast, classifier, candidates)
+                for ev in evs
+            ]
         out.append((aid, body, [ev for ev in kept if ev is not None]))
     return out
+
+
+def _ruled_out(ev: Ev, tree: Tree) -> int | None:
+    """The trigger's head token, or None when the tree rules the candidate out: a trigger tagged as a proper
+    noun is part of a name ("*Meet* The Parents", "Crime Scene *Investigation*"); a verb of the PETRARCH2
+    dictionary that is not a verb here is a noun or an adjective ("a flat panel *monitor*", "hip-hop *beats*")."""
+    at = tree.head_of_span(ev.t_start, ev.t_end)
+    if at is None:
+        return None
+    token = tree.tokens[at]
+    if token.tag in ("NNP", "NNPS") or (ev.trigger.name.startswith("verb:") and not token.is_verb):
+        return None
+    return at
 
 
 def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
     """``ev`` as the tree sees it, or None when the tree says it is no event.
 
-    * A trigger the tree tags as a proper noun is part of a name ("*Meet* The Parents", "Crime Scene
-      *Investigation*"); a verb of the PETRARCH2 dictionary that is not a verb here is a noun or an adjective
-      ("a flat panel *monitor*", "hip-hop *beats*").
+    * :func:`_ruled_out`: names, and dictionary verbs that are not verbs here.
     * A verb of the dictionary is an event only between two actors the tree puts in grammatical roles (subject
       or passive agent; object, passive subject or "with/against/on/to X"): measured on the silver BBC train
       half, its triggers were most of the coder's events and few of them real ("Lee *defeated* Gambill",
@@ -226,25 +268,92 @@ def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
       tree (transforms.event_structure), not from nearby words.
     * A trigger of the hand lexicon keeps what the rules found.
     """
-    at = tree.head_of_span(ev.t_start, ev.t_end)
+    at = _ruled_out(ev, tree)
     if at is None:
-        return None
-    token = tree.tokens[at]
-    if token.tag in ("NNP", "NNPS"):
         return None
     if not ev.trigger.name.startswith("verb:"):
         return ev
-    if not token.is_verb:
-        return None
-    found = roles(tree, at, actors)
+    return _tree_roles(ev, roles(tree, at, actors))
+
+
+def _tree_roles(ev: Ev, found: Roles) -> Ev | None:
+    """``ev`` with the actors, polarity and status the tree gives, or None without two distinct actors."""
     if found.source is None or found.target is None:
         return None
     source, target = _arg(found.source), _arg(found.target)
     if source.entity_id == target.entity_id:
         return None
+    return replace(ev, source=source, target=target, **_telling(ev, found))
+
+
+def _partial_tree_roles(ev: Ev, found: Roles) -> Ev:
+    """A dictionary verb the tree gives fewer than two actors: the one it gives (the other NULL with its
+    reason), never actors from nearby words."""
+    source = _arg(found.source) if found.source is not None else None
+    target = _arg(found.target) if found.target is not None else None
+    if source is not None and target is not None and source.entity_id == target.entity_id:
+        target = None
+    return replace(
+        ev,
+        source=source,
+        target=target,
+        source_note=None if source else "unknown: no actor in the subject's role in the parse",
+        target_note=None if target else "unknown: no actor in the object's role in the parse",
+        **_telling(ev, found),
+    )
+
+
+def _telling(ev: Ev, found: Roles) -> dict[str, Any]:
+    """Polarity and status from the tree's cues (the rules' status when the tree has none)."""
     polarity = "negated" if found.negated else "hedged" if found.hedged else "asserted"
-    status = found.status or ("planned" if found.planned else ev.status)
-    return replace(ev, source=source, target=target, polarity=polarity, status=status)
+    return {"polarity": polarity, "status": found.status or ("planned" if found.planned else ev.status)}
+
+
+def _judged(
+    ev: Ev,
+    tree: Tree,
+    actors: list[dict],
+    cast: ArticleCast,
+    classifier: EventClassifier | None,
+    candidates: bool,
+) -> Ev | None:
+    """``ev`` when the classifier finds it an event (``confidence`` set in ``ev.extra``), else None.
+
+    What it is told: the tree's check (:func:`_with_structure`), the actors in the trigger's roles, the cues,
+    the sentence's actors and the article's cast (transforms.event_classifier); it vetoes what the check keeps
+    and admits what it drops (:meth:`EventClassifier.decide`). A dictionary verb takes the tree's actors (one
+    may be missing: NULL with its reason), never actors from nearby words. ``candidates``: keep every
+    candidate, its features in ``ev.extra``."""
+    at = _ruled_out(ev, tree)
+    if at is None:
+        return None
+    found = roles(tree, at, actors)
+    hand = not ev.trigger.name.startswith("verb:")
+    by_tree = None if hand else _tree_roles(ev, found)
+    chosen = ev if hand else (by_tree or _partial_tree_roles(ev, found))
+    candidate = Candidate(
+        event_type=ev.extra["event_type"],
+        hand_trigger=hand,
+        rule_source_type=ev.source.entity_type if ev.source else None,
+        rule_target_type=ev.target.entity_type if ev.target else None,
+        tree_kept=hand or by_tree is not None,
+        source=found.source,
+        target=found.target,
+        negated=found.negated,
+        hedged=found.hedged,
+        planned=found.planned,
+        status_report=chosen.status in ("cancelled", "postponed"),
+    )
+    first, last = tree.tokens[0].start, tree.tokens[-1].end
+    sentence_actors = [m for m in actors if first <= m["start_char"] < last]
+    features = candidate_features(candidate, tree, at, sentence_actors, cast)
+    if candidates:
+        return replace(chosen, extra={**chosen.extra, "features": features})
+    assert classifier is not None
+    probability = classifier.probability(features)
+    if not classifier.decide(probability, candidate.tree_kept, candidate.status_report):
+        return None
+    return replace(chosen, extra={**chosen.extra, "confidence": round(probability, 4)})
 
 
 def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 from transforms.dates import infer_publication_dates
 from transforms.entities import detect_mentions, entities_from_mentions, mentions_frame, resolve_persons, slug
+from transforms.event_classifier import EventClassifier
 from transforms.events import extract_events
 from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
 from transforms.ner import ner_spans
@@ -33,13 +34,17 @@ def extract(
     verbs: VerbLexicon | None = None,
     nlp: Language | None = None,
     parser: Language | None = None,
+    classifier: EventClassifier | None = None,
+    candidates: bool = False,
 ) -> dict[str, pl.DataFrame]:
     """Run every extractor over ``articles`` (parsed units routed as new articles).
 
     ``nlp``, when given, is the statistical NER model (dateline.resources.ner_model.load_ner): its spans join
     the gazetteer and the title rules as mention candidates. ``parser``, when given, is the dependency
     parser (dateline.resources.parser_model.load_parser) event coding checks its candidates with
-    (transforms.events). ``gazetteer`` and ``verbs`` may be
+    (transforms.events); ``classifier`` (dateline.resources.event_classifier.load_event_classifier), with
+    the parser, decides which candidates are events. ``candidates`` returns every candidate undecided, with
+    its features (training: dateline.evaluation.train_events). ``gazetteer`` and ``verbs`` may be
     passed prebuilt from ``reference`` (a caller running many batches builds them once).
 
     Articles are independent of each other: ``merge_extracted`` of the results over disjoint
@@ -73,7 +78,9 @@ def extract(
     entities = entities_from_mentions(mentions)
     if verbs is None and "verb_forms" in reference:
         verbs = build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
-    events = extract_events(articles, sents, mentions, reference["event_taxonomy"], verbs, parser)
+    events = extract_events(
+        articles, sents, mentions, reference["event_taxonomy"], verbs, parser, classifier, candidates
+    )
     entities = _add_referenced_actors(entities, events, reference["actors"])
     articles, entities = _outlets(articles, entities, gaz)
     quantities = extract_quantities(articles, sents)

@@ -59,6 +59,80 @@ def train_parser_cmd(
     sys.stdout.write(json.dumps(facts) + "\n")
 
 
+@app.command("train-events")
+def train_events_cmd(
+    labels: Annotated[
+        list[Path],
+        typer.Option("--labels", help="Silver label files of the BBC train half (repeat the option)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write model.json to.")],
+    bbc: Annotated[
+        Path | None,
+        typer.Option("--bbc", help="The BBC corpus the labels point into (default: shared data)."),
+    ] = None,
+    plv: Annotated[
+        Path | None, typer.Option("--plv", help="PLV_train.tsv: political news sentences, positives only.")
+    ] = None,
+    plover: Annotated[
+        Path | None, typer.Option("--plover", help="PLOVER gold records (JSON array), positives only.")
+    ] = None,
+    min_precision: Annotated[
+        float, typer.Option(help="Least cross-validated precision the chosen decision must reach.")
+    ] = 0.3,
+) -> None:
+    """Train the event classifier on silver labels (and gold records): candidates from the pipeline, 5-fold CV
+    by article for the decision's thresholds; prints the training facts as JSON."""
+    from dateline.evaluation.train_events import TrainEventsError, train_events
+    from dateline.resources.ner_model import load_ner
+    from dateline.resources.parser_model import load_parser
+    from dateline.resources.reference import load_reference
+
+    corpus = bbc or shared_data() / "corpus" / "bbc"
+    if not corpus.is_dir():
+        raise UsageError(missing_shared("--bbc folder", corpus))
+    for path in labels:
+        if not path.is_file():
+            raise UsageError(f"--labels file {path} does not exist")
+    records = _training_records(plv, plover)
+    try:
+        facts = train_events(
+            labels,
+            corpus,
+            out,
+            load_reference(),
+            load_ner(),
+            load_parser(),
+            records=records,
+            min_precision=min_precision,
+        )
+    except TrainEventsError as e:
+        raise UsageError(str(e)) from None
+    except ImportError as e:
+        raise UsageError(
+            f"training needs scikit-learn ({e}); install it with: pip install -e '.[train]'"
+        ) from None
+    summary = {k: v for k, v in facts.items() if k != "cross_validation"}
+    cv = facts["cross_validation"]
+    sys.stdout.write(
+        json.dumps(summary | {"cv_chosen": cv["chosen"], "cv_tree_check_alone": cv["tree_check_alone"]})
+        + "\n"
+    )
+
+
+def _training_records(plv: Path | None, plover: Path | None) -> dict[str, list[dict]]:
+    from dateline.evaluation.events import EvalDataError, read_plover, read_plv
+
+    records: dict[str, list[dict]] = {}
+    try:
+        if plv is not None:
+            records[plv.stem] = read_plv(plv)
+        if plover is not None:
+            records[plover.stem] = read_plover(plover)
+    except EvalDataError as e:
+        raise UsageError(str(e)) from None
+    return records
+
+
 app.add_typer(eval_app, name="eval")
 
 
@@ -120,13 +194,14 @@ def eval_events_cmd(
     """Score event coding against PLOVER gold records (--plover) or silver BBC labels (--silver); the last
     stdout line is the JSON result."""
 
+    from dateline.resources.event_classifier import load_event_classifier
     from dateline.resources.ner_model import load_ner
     from dateline.resources.parser_model import load_parser
     from dateline.resources.reference import load_reference
 
     if (plover is None) == (silver is None):
         raise UsageError("give one of --plover FILE or --silver FILE")
-    models = (load_reference(), load_ner(), load_parser())
+    models = (load_reference(), load_ner(), load_parser(), load_event_classifier())
     if plover is not None:
         result = _plover_result(plover, *models)
     else:
@@ -135,7 +210,7 @@ def eval_events_cmd(
     sys.stdout.write(json.dumps(result) + "\n")
 
 
-def _plover_result(plover: Path, reference: dict, nlp: object, parser: object) -> dict:
+def _plover_result(plover: Path, reference: dict, nlp: object, parser: object, classifier: object) -> dict:
     from dateline.evaluation.events import EvalDataError, evaluate_events, read_plover
 
     if not plover.is_file():
@@ -144,17 +219,60 @@ def _plover_result(plover: Path, reference: dict, nlp: object, parser: object) -
         records = read_plover(plover)
     except EvalDataError as e:
         raise UsageError(str(e)) from None
-    return evaluate_events(records, reference, nlp, parser)
+    return evaluate_events(records, reference, nlp, parser, classifier)
 
 
-def _silver_result(silver: Path, bbc: Path, reference: dict, nlp: object, parser: object) -> dict:
+def _silver_result(
+    silver: Path, bbc: Path, reference: dict, nlp: object, parser: object, classifier: object
+) -> dict:
     from dateline.evaluation.silver_score import evaluate_silver
 
     if not silver.is_file():
         raise UsageError(f"--silver file {silver} does not exist")
     if not bbc.is_dir():
         raise UsageError(missing_shared("--bbc folder", bbc))
-    return evaluate_silver(silver, bbc, reference, nlp, parser)
+    return evaluate_silver(silver, bbc, reference, nlp, parser, classifier)
+
+
+@eval_app.command("events-cv")
+def eval_events_cv_cmd(
+    labels: Annotated[
+        list[Path],
+        typer.Option("--labels", help="Silver label files of the BBC train half (repeat the option)."),
+    ],
+    plv: Annotated[Path | None, typer.Option("--plv", help="PLV_train.tsv.")] = None,
+    plover: Annotated[Path | None, typer.Option("--plover", help="PLOVER gold records (JSON array).")] = None,
+    bbc: Annotated[
+        Path | None,
+        typer.Option("--bbc", help="The BBC corpus the labels point into (default: shared data)."),
+    ] = None,
+) -> None:
+    """5-fold cross-validation over gold records through the full pipeline: per fold, the event classifier is
+    retrained (the committed model's settings) without the fold's records and scores them; prints one JSON
+    object per set of records (held-out numbers, unlike --plover on data the classifier trained on)."""
+    from dateline.evaluation.train_events import TrainEventsError, records_cross_validation
+    from dateline.resources.event_classifier import load_event_classifier
+    from dateline.resources.ner_model import load_ner
+    from dateline.resources.parser_model import load_parser
+    from dateline.resources.reference import load_reference
+
+    records = _training_records(plv, plover)
+    if not records:
+        raise UsageError("give --plv FILE and/or --plover FILE: the records to cross-validate over")
+    corpus = bbc or shared_data() / "corpus" / "bbc"
+    if not corpus.is_dir():
+        raise UsageError(missing_shared("--bbc folder", corpus))
+    try:
+        result = records_cross_validation(
+            labels, corpus, records, load_reference(), load_ner(), load_parser(), load_event_classifier()
+        )
+    except TrainEventsError as e:
+        raise UsageError(str(e)) from None
+    except ImportError as e:
+        raise UsageError(
+            f"cross-validation trains with scikit-learn ({e}): pip install -e '.[train]'"
+        ) from None
+    sys.stdout.write(json.dumps(result) + "\n")
 
 
 @eval_app.command("sample")

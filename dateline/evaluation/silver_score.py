@@ -97,7 +97,12 @@ def score(labels: list[LabelledSentence], predicted: dict[tuple[str, int], list[
 
 
 def evaluate_silver(
-    labels_path: Path, bbc: Path, reference: dict[str, pl.DataFrame], nlp: Any = None, parser: Any = None
+    labels_path: Path,
+    bbc: Path,
+    reference: dict[str, pl.DataFrame],
+    nlp: Any = None,
+    parser: Any = None,
+    classifier: Any = None,
 ) -> dict[str, Any]:
     """Extract events from the labelled files and score them against the labels (module docstring); ``nlp``
     and ``parser`` as the pipeline uses them."""
@@ -105,7 +110,9 @@ def evaluate_silver(
     labels = read_labels(labels_path)
     files = sorted({s.file for s in labels})
     articles, body_offset = articles_of(bbc, files)
-    events = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser)["events"]
+    events = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser, classifier=classifier)[
+        "events"
+    ]
     spans: dict[str, list[LabelledSentence]] = {}
     for sentence in labels:
         spans.setdefault(sentence.file, []).append(sentence)

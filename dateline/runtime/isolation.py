@@ -54,6 +54,7 @@ import polars as pl
 if TYPE_CHECKING:
     from spacy.language import Language
 
+    from transforms.event_classifier import EventClassifier
     from transforms.gazetteer import Gazetteer
     from transforms.verbs import VerbLexicon
 
@@ -239,6 +240,7 @@ def extract_articles(
     verbs: VerbLexicon | None = None,
     nlp: Language | None = None,
     parser: Language | None = None,
+    classifier: EventClassifier | None = None,
     note: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, pl.DataFrame]:
     """``transforms.extract.extract`` of ``articles`` under :func:`extract_isolated`.
@@ -268,6 +270,7 @@ def extract_articles(
             verbs=verbs,
             nlp=nlp,
             parser=parser,
+            classifier=classifier,
         )
 
     frames, failed = extract_isolated(articles, run, timeout=timeout, note=note)

@@ -111,6 +111,7 @@ def _init_worker() -> None:
     from dateline import environment
 
     environment.configure()
+    from dateline.resources.event_classifier import load_event_classifier
     from dateline.resources.ner_model import load_ner
     from dateline.resources.parser_model import load_parser
     from dateline.resources.reference import load_reference
@@ -128,6 +129,7 @@ def _init_worker() -> None:
     )
     _WORKER["nlp"] = load_ner()
     _WORKER["parser"] = load_parser()
+    _WORKER["classifier"] = load_event_classifier()
 
 
 def _worker_fingerprint() -> str:
@@ -151,6 +153,7 @@ def _extract_chunk(
         verbs=_WORKER["verbs"],
         nlp=_WORKER["nlp"],
         parser=_WORKER["parser"],
+        classifier=_WORKER["classifier"],
     )
     _give_back_memory()
     return out

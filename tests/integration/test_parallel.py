@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dateline.resources.event_classifier import load_event_classifier
 from dateline.resources.ner_model import load_ner
 from dateline.resources.parser_model import load_parser
 from dateline.runtime import workers
@@ -16,12 +17,17 @@ from tests.unit.test_parallel import TODAY, _same
 from transforms.extract import extract
 
 
+def models() -> dict:
+    """The models a worker loads (dateline/runtime/workers.py): the NER, the parser and the event classifier."""
+    return {"nlp": load_ner(), "parser": load_parser(), "classifier": load_event_classifier()}
+
+
 def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: dict) -> None:
     calls: list[int] = []
 
     def in_process(batch: pl.DataFrame) -> dict[str, pl.DataFrame]:
         calls.append(batch.height)
-        return extract(batch, reference, today=TODAY, nlp=load_ner(), parser=load_parser())
+        return extract(batch, reference, today=TODAY, **models())
 
     with workers.WorkerPool(2) as pool:
         parallel_out = pool.extract(
@@ -37,7 +43,7 @@ def test_worker_processes_give_the_same_rows(articles: pl.DataFrame, reference: 
         assert not pool.running, "the pool is shut down after the batch"
     # the workers guard each article (dateline/runtime/isolation.py): none was set aside here
     assert parallel_out.pop(FAILED_KEY).height == 0
-    _same(extract(articles, reference, today=TODAY, nlp=load_ner(), parser=load_parser()), parallel_out)
+    _same(extract(articles, reference, today=TODAY, **models()), parallel_out)
 
 
 def test_other_reference_data_falls_back_to_in_process(articles: pl.DataFrame, reference: dict) -> None:

@@ -10,6 +10,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from dateline.resources.event_classifier import load_event_classifier
 from dateline.resources.ner_model import load_ner
 from dateline.resources.parser_model import load_parser
 from dateline.runtime import prefect_api, workers
@@ -41,9 +42,9 @@ def test_chunks_balance_text_not_rows() -> None:
 
 
 def test_merge_of_chunks_equals_one_call(articles: pl.DataFrame, reference: dict) -> None:
-    nlp, parser = load_ner(), load_parser()
-    whole = extract(articles, reference, today=TODAY, nlp=nlp, parser=parser)
-    parts = [extract(p, reference, today=TODAY, nlp=nlp, parser=parser) for p in workers.chunks(articles, 3)]
+    models = {"nlp": load_ner(), "parser": load_parser(), "classifier": load_event_classifier()}
+    whole = extract(articles, reference, today=TODAY, **models)
+    parts = [extract(p, reference, today=TODAY, **models) for p in workers.chunks(articles, 3)]
     _same(whole, merge_extracted(parts))
     # entities named in several chunks appear once
     merged = merge_extracted(parts)["entities"]

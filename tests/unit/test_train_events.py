@@ -1,0 +1,107 @@
+"""Training the event classifier (dateline.evaluation.train_events): the training sets, the labels of candidates,
+the silver scoring of a decision, cross-validation by article, and PLV's records."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dateline.evaluation import train_events as te
+from dateline.evaluation.events import EvalDataError, gold_types, read_plv
+from dateline.evaluation.silver import half_of
+
+
+def _example(
+    sentence: str, event_type: str, label: bool, *, silver: bool = True, **features: float
+) -> te.Example:
+    return te.Example(dict(features), event_type, sentence.split("#")[0], sentence, label, silver)
+
+
+def _data(gold: dict[str, list[str]], silver: bool = True) -> te.TrainingSet:
+    spans = {sentence.split("#")[0]: [(0, 10, sentence)] for sentence in gold}
+    return te.TrainingSet(
+        pl.DataFrame(),
+        {k: Counter(v) for k, v in gold.items()},
+        spans,
+        frozenset(spans) if silver else frozenset(),
+    )
+
+
+def test_typed_scores_match_by_type_within_a_sentence_as_a_multiset() -> None:
+    data = _data({"a#1": ["ACCUSE"], "b#1": ["REQUEST", "REQUEST"], "c#1": []})
+    examples = [
+        _example("a#1", "ACCUSE", True),
+        _example("a#1", "ACCUSE", True),  # a second ACCUSE for one gold ACCUSE: wrong
+        _example("b#1", "REQUEST", True),
+        _example("c#1", "ASSAULT", False),
+    ]
+    precision, recall, predicted = te.typed_scores(examples, np.array([True, True, True, True]), data)
+    assert (predicted, precision, recall) == (4, 0.5, pytest.approx(2 / 3))
+    precision, recall, predicted = te.typed_scores(examples, np.array([True, False, False, False]), data)
+    assert (predicted, precision, recall) == (1, 1.0, pytest.approx(1 / 3))
+
+
+def test_only_silver_examples_are_scored_records_train_but_do_not_measure_ordinary_news() -> None:
+    data = _data({"a#1": ["ACCUSE"]})
+    examples = [_example("a#1", "ACCUSE", True), _example("plv-0", "ACCUSE", True, silver=False)]
+    data.gold["plv-0"] = Counter(["ACCUSE"])
+    assert te.typed_scores(examples, np.array([True, True]), data) == (1.0, 1.0, 1)
+
+
+def test_decisions_follow_the_classifier_veto_admit_and_status_reports() -> None:
+    examples = [
+        _example("a#1", "ACCUSE", True, tree_kept=1.0),
+        _example("a#1", "ACCUSE", True, tree_kept=1.0, status_report=1.0),
+        _example("a#1", "ACCUSE", True),
+    ]
+    chosen = te.decisions(examples, np.array([0.1, 0.1, 0.7]), veto=0.2, admit=0.6)
+    assert chosen.tolist() == [False, True, True]
+
+
+def test_records_are_articles_of_one_labelled_sentence_with_their_gold_type() -> None:
+    data = te.records_set(
+        [{"text": "Iran condemned the strike.", "event": "DISAPPROVE"}, {"text": "Calm."}], "G"
+    )
+    assert data.articles.get_column("article_id").to_list() == ["G-0", "G-1"]
+    assert data.gold == {"G-0": Counter(["ACCUSE"]), "G-1": Counter()}  # PLOVER aliases apply
+    assert data.spans["G-0"] == [(0, len("Iran condemned the strike."), "G-0")]
+    assert not data.silver
+
+
+def test_silver_labels_of_the_test_half_are_refused(tmp_path: Path) -> None:
+    name = next(f"politics/{n:03d}.txt" for n in range(1, 500) if half_of(f"politics/{n:03d}.txt") == "test")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"id": "x", "file": name, "start": 0, "end": 5, "events": []}) + "\n")
+    with pytest.raises(te.TrainEventsError, match="test half"):
+        te.silver_set([labels], tmp_path)
+
+
+def test_cross_validation_learns_a_separable_signal_and_keeps_folds_by_article() -> None:
+    pytest.importorskip("sklearn", reason="training needs the [train] extra (scikit-learn)")
+    examples = [
+        _example(f"art{i}#1", "ACCUSE", i % 2 == 0, tree_kept=1.0, **{f"cue={i % 2}": 1.0}) for i in range(40)
+    ]
+    data = _data({e.sentence: ["ACCUSE"] if e.label else [] for e in examples})
+    probabilities = te.out_of_fold(examples, c=1.0, record_weight=0.1)
+    assert all((p > 0.5) == e.label for p, e in zip(probabilities, examples, strict=True))
+    result = te.cross_validate(examples, data, min_precision=0.3, record_weight=0.1)
+    assert result["chosen"]["precision"] == 1.0 and result["chosen"]["recall"] == 1.0
+    assert result["tree_check_alone"]["precision"] == 0.5  # the tree keeps everything here
+
+
+def test_plv_rows_become_records_and_yield_is_concede_or_retreat(tmp_path: Path) -> None:
+    path = tmp_path / "plv.tsv"
+    path.write_text(
+        "\tsentence_id\tsentence\tgold_root\n0\t4\tRebels gave up the town.\tYIELD\n1\t5\t \tACCUSE\n"
+    )
+    assert read_plv(path) == [{"id": "PLV-4", "text": "Rebels gave up the town.", "event": "YIELD"}]
+    assert gold_types("YIELD") == {"CONCEDE", "RETREAT"} and gold_types("DEMAND") == {"REQUEST"}
+    assert te.records_set(read_plv(path), "P").gold["P-0"] == Counter(["CONCEDE", "RETREAT"])
+    path.write_text("a\tb\n1\t2\n")
+    with pytest.raises(EvalDataError, match="sentence_id, sentence and gold_root"):
+        read_plv(path)

@@ -140,7 +140,7 @@ def _print_runs(path: Path, runs: _Runs) -> None:
     if runs.older_extractor_articles:
         console.print(
             f"note: {runs.older_extractor_articles} loaded article(s) were extracted by an older extractor than this "
-            "installation's (runs.extractor_version); their events and entities are not re-extracted yet"
+            "installation's (runs.extractor_version): 'dateline run --reextract' re-extracts their events and entities"
         )
 
 

@@ -592,7 +592,10 @@ def _print_reextraction(s: RunSummary) -> None:
     failed = getattr(s, "reextract_failed", [])
     if not (getattr(s, "articles_reextracted", 0) or failed):
         return
-    console.print(f"re-extracted  {s.articles_reextracted} loaded article(s); could not {len(failed)}")
+    console.print(
+        f"re-extracted  {s.articles_reextracted} loaded article(s) an older extractor wrote"
+        + (f"; {len(failed)} could not be (their rows are kept)" if failed else "")
+    )
     for article, why in failed[:10]:
         console.print(f"not re-extracted  {article}: {why} (its rows are kept)")
     if len(failed) > 10:

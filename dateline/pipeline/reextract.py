@@ -23,8 +23,8 @@ from transforms.parse import _GIVEN_FORMS, UNIT_SCHEMA, _dateline_match
 
 #: ``articles.date_source`` of a publication date parsing found (kept as it is): from the metadata
 #: (a prefix) or from a dateline with its year (the whole value).
-METADATA_DATE = "metadata:"
-DATELINE_DATE = "dateline"
+FROM_METADATA = "metadata:"
+FROM_DATELINE = "dateline"
 #: ``date_source`` prefix of a date whose year extraction inferred from a dateline's month and day.
 INFERRED_YEAR = "dateline month/day"
 #: ``date_source`` prefixes of an unknown date for a dateline that gave month and day, no year.
@@ -43,7 +43,7 @@ def as_units(articles: pl.DataFrame) -> pl.DataFrame:
     date, else from the stored dateline (read with the forms parsing reads a given dateline with).
     """
     source = pl.col("date_source").fill_null("")
-    parsed = source.str.starts_with(METADATA_DATE) | (source == DATELINE_DATE)
+    parsed = source.str.starts_with(FROM_METADATA) | (source == FROM_DATELINE)
     inferred = source.str.starts_with(INFERRED_YEAR) & pl.col("published_date").is_not_null()
     unknown_year = pl.any_horizontal(source.str.starts_with(p) for p in UNKNOWN_YEAR)
     given = _dateline_match(pl.col("dateline"), _GIVEN_FORMS)

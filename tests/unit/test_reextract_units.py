@@ -3,12 +3,18 @@ gave extraction, so that extracting it again infers again what extraction inferr
 
 from __future__ import annotations
 
+import io
 from datetime import date
+from pathlib import Path
 
 import polars as pl
+import pytest
 
+from dateline import config
 from dateline.pipeline.discover import discover
 from dateline.pipeline.reextract import NO_YEAR_SOURCE, as_units, failure_lines, set_aside_result
+from dateline.pipeline.run import RunOptions
+from dateline.pipeline.summary import RunSummary
 from schemas.tables import ARTICLES
 from tests.paths import SAMPLES
 from transforms.extract import extract
@@ -76,3 +82,37 @@ def test_a_set_aside_article_is_a_warning_with_its_reason(reference: dict[str, p
     [(article, why)] = failure_lines(failed, loaded)
     assert article.startswith(first) and why == "extract_failed: boom"
     assert set_aside_result(failed.clear(), loaded, "run-1")["success"].to_list() == [True]
+
+
+def test_reextract_is_off_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run re-extracts only when asked: ``--reextract`` or ``[run] reextract``; the batch size is
+    ``[run] parallel_min_articles``."""
+    monkeypatch.delenv("DATELINE_RUN_REEXTRACT", raising=False)
+    assert RunOptions.resolve(config.Config()).reextract is False
+    toml = tmp_path / "dateline.toml"
+    toml.write_text("[run]\nreextract = true\nparallel_min_articles = 7\n")
+    configured = config.load(toml)
+    options = RunOptions.resolve(configured)
+    assert (options.reextract, options.reextract_batch) == (True, 7)
+    assert RunOptions.resolve(configured, reextract=False).reextract is False
+
+
+def test_the_summary_says_how_many_articles_were_reextracted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dateline run` prints the re-extracted articles and those set aside; --json has both fields."""
+    from rich.console import Console
+
+    from dateline.cli import run as cli
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buf, width=300))
+    summary = RunSummary("r1", "success", "/in", "/w.duckdb", articles_reextracted=4)
+    summary.reextract_failed = [("abc (in/a.txt)", "extract_failed: boom")]
+    cli._print_summary(summary)
+    out = buf.getvalue()
+    assert "re-extracted  4 loaded article(s) an older extractor wrote; 1 could not be" in out
+    assert "not re-extracted  abc (in/a.txt): extract_failed: boom (its rows are kept)" in out
+    doc = cli.run_json(summary)
+    assert doc["articles_reextracted"] == 4 and doc["reextract_failed"] == [summary.reextract_failed[0]]
+    buf.truncate(0)
+    cli._print_summary(RunSummary("r2", "success", "/in", "/w.duckdb"))
+    assert "re-extracted" not in buf.getvalue()

@@ -400,8 +400,10 @@ def _reextract_batch(
         extracted["articles"], options.near_duplicate_threshold, options.near_duplicate_num_perm
     )
     with connected(ctx.warehouse) as con:
+        # the loaded reports of the batch's stories (their copies outside the batch), for its
+        # reports to join
         reports = lookups.story_reports(
-            con, articles.get_column("near_duplicate_of"), [], articles.get_column("article_id").to_list()
+            con, reextraction.story_ids(articles), [], articles.get_column("article_id").to_list()
         )
     frames = reextracted_frames(
         extracted, ctx.run.run_id, Stories(reextraction.stories_of(articles), signatures, reports)

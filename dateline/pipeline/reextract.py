@@ -19,6 +19,7 @@ import polars as pl
 
 # the dateline forms parsing reads a dateline given on its own with (a JSON field): the stored
 # dateline gives its month and day back (parsing's own reader: transforms/ has no public one)
+from schemas.tables import story_id
 from transforms.parse import _GIVEN_FORMS, UNIT_SCHEMA, _dateline_match
 
 #: ``articles.date_source`` of a publication date parsing found (kept as it is): from the metadata
@@ -73,6 +74,12 @@ def as_units(articles: pl.DataFrame) -> pl.DataFrame:
 def stories_of(articles: pl.DataFrame) -> pl.DataFrame:
     """article_id, near_duplicate_of of loaded ``articles``: their stories stay as loaded."""
     return articles.select("article_id", pl.col("near_duplicate_of").cast(pl.String))
+
+
+def story_ids(articles: pl.DataFrame) -> pl.Series:
+    """The story of each loaded article (``coalesce(near_duplicate_of, article_id)``): the copies of
+    an article's story outside its batch have reports its new ones may join."""
+    return articles.select(story_id(articles.columns)).to_series()
 
 
 def failure_lines(failed: pl.DataFrame, articles: pl.DataFrame) -> list[tuple[str, str]]:

@@ -191,3 +191,27 @@ def test_an_article_whose_reextraction_fails_keeps_its_rows(
     monkeypatch.delenv("DATELINE_FAIL_ARTICLE")
     retried: RunSummary = ingest(landing, warehouse, config=cfg, reextract=True)
     assert (retried.articles_reextracted, retried.reextract_failed, _older(warehouse)) == (1, [], 0)
+
+
+def test_copies_of_a_story_reextracted_one_per_batch_keep_their_shared_events(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """Syndicated copies of one story re-extracted one article per batch: every batch's reports join
+    the story's loaded ones, so the events the copies share come out as a fresh load's."""
+    from flows.ingest import ingest
+    from tests.integration.test_syndication import write_copies
+
+    landing = tmp_path / "in"
+    landing.mkdir()
+    write_copies(landing, range(3))
+    shutil.copy(SAMPLES / "004_gulf_energy_dialogue.txt", landing)
+    cfg = dataclasses.replace(config_mod.load(), parallel_min_articles=1, workers=1, snapshot=False)
+    warehouse, fresh = tmp_path / "w.duckdb", tmp_path / "fresh.duckdb"
+    assert ingest(landing, warehouse, config=cfg).status == "success"
+    shared = "SELECT count(*) FROM events WHERE article_count > 1"
+    assert _query(warehouse, shared)[0][0] > 0  # the copies share events
+    _age(warehouse)
+    summary = ingest(landing, warehouse, config=cfg, reextract=True)
+    assert summary.status == "success" and summary.articles_reextracted == 4
+    assert ingest(landing, fresh, config=cfg).status == "success"
+    assert _contents(warehouse, EXTRACTED_TABLES) == _contents(fresh, EXTRACTED_TABLES)

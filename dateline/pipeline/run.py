@@ -33,7 +33,6 @@ from dateline.pipeline.summary import (
     failed_check_lines,
     kept_message,
     loaded_message,
-    reextracted_message,
     reextraction_rejected_message,
 )
 from dateline.resources.extractor import extractor_version
@@ -185,18 +184,13 @@ class Run:
         """Close a run that found nothing new, changed or deleted: success, verdict
         ``no_new_data`` (nothing was checked), no rows. ``checkpoint``: fold the WAL into the
         file first (a snapshot is published next)."""
-        said = "; ".join(
-            m for m in (kept_message(self.counts.files_kept), reextracted_message(self.summary)) if m
-        )
+        kept = kept_message(self.counts.files_kept)
         self.summary.status = "success"
-        # no new data, unless re-extraction was tried (and set every article it tried aside)
-        self.summary.dq_verdict = NO_NEW_DATA if self.dq is None else self.summary.dq_verdict
-        self.summary.message = said or NOTHING_TO_DO_MESSAGE
+        self.summary.dq_verdict = NO_NEW_DATA
+        self.summary.message = kept or NOTHING_TO_DO_MESSAGE
         with connected(self.warehouse) as con:
-            if self.dq is not None:
-                runs.write_dq_results(con, self.run_id, self.dq)
             nothing = {"articles_loaded": 0, "rows_written": 0}
-            self._finish(con, "success", {**self.counts.counters(), **nothing}, said or None)
+            self._finish(con, "success", {**self.counts.counters(), **nothing}, kept or None)
             if checkpoint:
                 connection.checkpoint(con)
         return self._summary()
@@ -232,8 +226,8 @@ class Run:
         with; None: the run loaded re-extraction batches only). ``checkpoint``: as above.
 
         ``articles_loaded`` counts the landing folder's new articles (the rows of ``articles``
-        less the re-extracted ones). The run's check results are written again as merged over
-        its batches, with the record of the articles whose re-extraction was set aside."""
+        less the re-extracted ones); the check results of all its batches were committed with
+        its last batch."""
         self.summary.rows = rows
         self.summary.articles_loaded = rows.get("articles", 0) - self.summary.articles_reextracted
         self.summary.status = "success"
@@ -242,8 +236,6 @@ class Run:
         with connected(self.warehouse) as con:
             if metrics is not None:
                 runs.write_dq_runs(con, self.run_id, metrics)
-            if self.dq is not None:
-                runs.write_dq_results(con, self.run_id, self.dq)
             self._finish(con, "success", {**self.counts.counters(), **written}, self.summary.message or None)
             if checkpoint:
                 connection.checkpoint(con)

@@ -215,3 +215,27 @@ def test_copies_of_a_story_reextracted_one_per_batch_keep_their_shared_events(
     assert summary.status == "success" and summary.articles_reextracted == 4
     assert ingest(landing, fresh, config=cfg).status == "success"
     assert _contents(warehouse, EXTRACTED_TABLES) == _contents(fresh, EXTRACTED_TABLES)
+
+
+def test_a_rejected_reextraction_batch_says_what_stays_loaded(tmp_path: Path) -> None:
+    """A re-extraction batch that fails its critical checks is rolled back and fails the run; the
+    run says that its earlier batches stay loaded, and its row counts them."""
+    from dateline.pipeline.run import Run, connected
+    from dateline.warehouse import schema
+    from tests.conftest import _dq_results
+
+    warehouse = tmp_path / "w.duckdb"
+    run = Run(warehouse, "r1", "in")
+    with connected(warehouse) as con:
+        schema.init_schema(con)
+        run.start(con)
+    assert run.checked(_dq_results("r1", fail=False)) == "pass"
+    run.reextracted(2, [])
+    assert run.checked(_dq_results("r1", fail=True)) == "fail"
+    assert run.dq is not None and run.dq.height == 2  # one result per check over the batches
+    summary = run.rejected(run.dq, None, committed={"articles": 2, "events": 3})
+    assert summary.status == "failed" and summary.dq_verdict == "fail"
+    assert "re-extraction batch; it was rolled back" in summary.message
+    assert "2 loaded article(s) re-extracted" in summary.message
+    row = _query(warehouse, "SELECT status, articles_loaded, rows_written, dq_verdict FROM runs")
+    assert row == [("failed", 0, 5, "fail")]

@@ -1,9 +1,10 @@
 """`dateline run --reextract` as a user runs it: after an upgrade of the extractor, the loaded
 articles are re-extracted from the warehouse, even when their landing files are gone; the summary
-says how many; a second run finds nothing left, and `status` no longer reports older articles.
+says how many; a run killed before its batch committed changed nothing; a second run finds
+nothing left, and `status` no longer reports older articles.
 
-Three `dateline run` subprocesses on the session's Prefect server (a first load, then two
-re-extracting runs) and one `dateline status`.
+Four `dateline run` subprocesses on the session's Prefect server (a first load, a re-extracting run
+killed before its first batch commits, two re-extracting runs) and one `dateline status`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from tests.conftest import dateline_env
 from tests.paths import SAMPLES
 
 
-def dateline(*args: str | Path, api: str | None = None) -> subprocess.CompletedProcess[str]:
+def dateline(*args: str | Path, api: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m dateline ARGS` in a subprocess; stdout and stderr kept apart."""
     return subprocess.run(
         [sys.executable, "-m", "dateline", *map(str, args)],
-        env=dateline_env(api),
+        env=dateline_env(api, **env),
         capture_output=True,
         text=True,
         timeout=600,
@@ -42,6 +43,25 @@ def test_run_reextract_through_the_cli(prefect_server: str, tmp_path: Path) -> N
     con = duckdb.connect(str(warehouse))
     try:  # as after an upgrade of the models or rules
         con.execute("UPDATE runs SET extractor_version = 'old'")
+    finally:
+        con.close()
+    # killed (SIGKILL) while its first re-extraction batch is about to commit: nothing of it is in
+    killed = dateline(
+        "run",
+        "--reextract",
+        "-i",
+        landing,
+        "-w",
+        warehouse,
+        api=prefect_server,
+        DATELINE_CRASH_AT="load_before_commit",
+    )
+    assert killed.returncode == -9, killed.stderr
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT DISTINCT run_id FROM articles").fetchall() == [
+            (json.loads(first.stdout)["run_id"],)
+        ]
     finally:
         con.close()
     # the landing files are gone: re-extraction reads the warehouse's text

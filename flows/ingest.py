@@ -341,7 +341,7 @@ def _reextract(ctx: _Context, rows: dict[str, int]) -> tuple[dict[str, int], boo
 
     A batch is the next ``[run] parallel_min_articles`` such articles (by story, so that copies
     of a story go together) rebuilt from the ``articles`` table alone
-    (:func:`dateline.pipeline.reextraction.as_units`: no landing file is read), extracted, checked and
+    (:func:`dateline.pipeline.reextract.as_units`: no landing file is read), extracted, checked and
     loaded like a landing batch: one transaction, all or nothing, the articles' old rows replaced
     (:func:`dateline.warehouse.load.load_batch`, ``replaced``). A committed batch's articles are
     this run's, so the next batch (or a later run, after a crash) does not pick them again. An

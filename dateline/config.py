@@ -60,6 +60,7 @@ class Config:
     lock_timeout_seconds: float = 900.0
     workers: int = 0
     parallel_min_articles: int = 200
+    reextract: bool = False
     max_json_depth: int = 100
     max_records_per_file: int = 100_000
     max_article_chars: int = 500_000
@@ -86,6 +87,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("run", "lock_timeout_seconds"): "lock_timeout_seconds",
     ("run", "workers"): "workers",
     ("run", "parallel_min_articles"): "parallel_min_articles",
+    ("run", "reextract"): "reextract",
     ("limits", "max_json_depth"): "max_json_depth",
     ("limits", "max_records_per_file"): "max_records_per_file",
     ("limits", "max_article_chars"): "max_article_chars",

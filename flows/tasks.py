@@ -126,11 +126,15 @@ def load_task(
     dq: Callable[[], pl.DataFrame],
     seen: pl.DataFrame,
     deleted: list[str],
+    replaced: list[str] | None = None,
 ) -> dict[str, int] | None:
     """Load the batch in one transaction; ``dq()`` (called before the commit) waits for the
-    batch's checks: their results, or BatchRejected -> rolled back, None returned."""
+    batch's checks: their results, or BatchRejected -> rolled back, None returned. ``replaced``:
+    the loaded articles a re-extraction batch replaces (see load_batch)."""
     try:
         with connected(warehouse) as con:
-            return load.load_batch(con, run_id, frames, dq, seen=seen, deleted=deleted)
+            return load.load_batch(
+                con, run_id, frames, dq, seen=seen, deleted=deleted, replaced=replaced or ()
+            )
     except load.BatchRejected:
         return None

@@ -118,6 +118,15 @@ def run(
             "articles quarantined extract_timeout or extract_failed.",
         ),
     ] = False,
+    reextract: Annotated[
+        bool | None,
+        typer.Option(
+            "--reextract/--no-reextract",
+            help="Also re-extract the loaded articles an older extractor wrote (from the text the "
+            "warehouse holds), in batches of [run] parallel_min_articles (default: [run] reextract).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -135,7 +144,9 @@ def run(
     from dateline.runtime import interrupts
 
     stop = interrupts.RunStop()
-    args = _RunArgs(input_dir, warehouse, default_year, max_bytes, on_locked, lock_timeout, rehash, as_json)
+    args = _RunArgs(
+        input_dir, warehouse, default_year, max_bytes, on_locked, lock_timeout, rehash, reextract, as_json
+    )
     started = _Started(as_json=as_json, input_dir=input_dir)
     with stop.handling(), contextlib.ExitStack() as held:
         try:
@@ -159,6 +170,7 @@ class _RunArgs:
     on_locked: str | None
     lock_timeout: float | None
     rehash: bool
+    reextract: bool | None  # None: [run] reextract
     as_json: bool
 
 
@@ -311,6 +323,7 @@ def _call_flow(
                 max_bytes=args.max_bytes,
                 run_id=run_id,
                 rehash=args.rehash,
+                reextract=args.reextract,
                 lock_held=True,
                 config=cfg,
                 workers=pool,
@@ -569,5 +582,21 @@ def _print_summary(s: RunSummary) -> None:
         console.print(f"  {line}")
     if len(s.dq_failed) > 10:
         console.print(f"  ... and {len(s.dq_failed) - 10} more (see v_dq_failures)")
+    _print_reextraction(s)
     if s.message:
         console.print(s.message)
+
+
+def _print_reextraction(s: RunSummary) -> None:
+    """The summary's re-extraction lines (none when the run re-extracted nothing and set nothing aside)."""
+    failed = getattr(s, "reextract_failed", [])
+    if not (getattr(s, "articles_reextracted", 0) or failed):
+        return
+    console.print(
+        f"re-extracted  {s.articles_reextracted} loaded article(s) an older extractor wrote"
+        + (f"; {len(failed)} could not be (their rows are kept)" if failed else "")
+    )
+    for article, why in failed[:10]:
+        console.print(f"not re-extracted  {article}: {why} (its rows are kept)")
+    if len(failed) > 10:
+        console.print(f"... and {len(failed) - 10} more (see dq_results articles.reextraction_set_aside)")

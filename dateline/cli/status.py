@@ -79,8 +79,10 @@ def _last_runs(path: Path, last: int) -> _Runs:
 
 def _older_extractor_articles(con: Any) -> int:
     """Loaded articles written by a run with another extractor version than this installation's (or by a run
-    from before versions were recorded). 0 in a warehouse no run of this version has opened yet (no column)."""
+    from before versions were recorded): what ``dateline run --reextract`` re-extracts. 0 in a warehouse no
+    run of this version has opened yet (no column)."""
     from dateline.resources.extractor import extractor_version
+    from dateline.warehouse import lookups
 
     columns = {
         r[0]
@@ -88,12 +90,7 @@ def _older_extractor_articles(con: Any) -> int:
     }
     if "extractor_version" not in columns:
         return 0
-    row = con.execute(
-        """SELECT count(*) FROM articles a JOIN runs r USING (run_id)
-           WHERE r.extractor_version IS DISTINCT FROM ?""",
-        [extractor_version()],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return lookups.count_older_extractor_articles(con, extractor_version())
 
 
 def _print_json(path: Path, runs: _Runs) -> None:
@@ -140,7 +137,7 @@ def _print_runs(path: Path, runs: _Runs) -> None:
     if runs.older_extractor_articles:
         console.print(
             f"note: {runs.older_extractor_articles} loaded article(s) were extracted by an older extractor than this "
-            "installation's (runs.extractor_version); their events and entities are not re-extracted yet"
+            "installation's (runs.extractor_version): 'dateline run --reextract' re-extracts their events and entities"
         )
 
 

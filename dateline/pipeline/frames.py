@@ -123,3 +123,17 @@ def build_frames(
     outcomes = _file_outcomes(todo, run_id)
     frames["files"] = FILES.conform(outcomes.with_columns(pl.lit(run_id).alias("run_id")))
     return {name: df.with_columns(pl.lit(run_id).alias("run_id")) for name, df in frames.items()}
+
+
+def reextracted_frames(
+    extracted: dict[str, pl.DataFrame], run_id: str, stories: Stories
+) -> dict[str, pl.DataFrame]:
+    """Fact-table frames of a re-extraction batch (:mod:`dateline.pipeline.reextract`): the
+    extraction's frames made into events and mentions like :func:`build_frames` does, with the
+    articles' stories as loaded (``stories``), and no ``files``, ``duplicates`` or ``quarantine``
+    rows: the load then clears no path, so the manifest, duplicates and quarantine stay as they are."""
+    frames = dict(extracted)
+    _with_stories(frames, stories)
+    for table in ("files", "duplicates", "quarantine"):
+        frames.pop(table, None)
+    return {name: df.with_columns(pl.lit(run_id).alias("run_id")) for name, df in frames.items()}

@@ -33,6 +33,7 @@ from dateline.pipeline.summary import (
     failed_check_lines,
     kept_message,
     loaded_message,
+    reextraction_rejected_message,
 )
 from dateline.resources.extractor import extractor_version
 from dateline.warehouse import connection, runs
@@ -60,6 +61,8 @@ class RunOptions:
     article_timeout: float
     near_duplicate_threshold: float
     near_duplicate_num_perm: int
+    reextract: bool = False  # also re-extract the articles an older extractor wrote
+    reextract_batch: int = 200  # articles per re-extraction batch ([run] parallel_min_articles)
 
     @classmethod
     def resolve(
@@ -70,7 +73,12 @@ class RunOptions:
         max_bytes: int | None = None,
         rehash: bool = False,
         snapshot: bool | None = None,
+        reextract: bool | None = None,
     ) -> RunOptions:
+        """The options of a run: the caller's overrides, else the configured values. A
+        re-extraction batch has ``[run] parallel_min_articles`` articles: the smallest batch
+        extracted by the worker processes, and small enough that one batch's frames and checks
+        stay a fraction of a large landing batch's."""
         return cls(
             default_year=config.default_year if default_year is None else default_year,
             max_bytes=config.max_bytes if max_bytes is None else max_bytes,
@@ -81,6 +89,8 @@ class RunOptions:
             article_timeout=config.article_timeout_seconds,
             near_duplicate_threshold=config.near_duplicate_threshold,
             near_duplicate_num_perm=config.near_duplicate_num_perm,
+            reextract=config.reextract if reextract is None else reextract,
+            reextract_batch=config.parallel_min_articles,
         )
 
 
@@ -115,6 +125,7 @@ class Run:
         self.counts = FileCounts()
         self.started = datetime.now(UTC)
         self.failures = failures
+        self.dq: pl.DataFrame | None = None  # the check results of the run's batches, merged
         self._recorded = False  # the runs row exists
         self._finished = False  # ... and is closed
 
@@ -153,13 +164,21 @@ class Run:
         self.summary.kept = list(counts.kept)
 
     def checked(self, dq: pl.DataFrame) -> str:
-        """Record the batch's check results (``dq_results`` rows): its verdict, returned, and the
-        lines of its failed checks."""
-        from dateline.quality.validate import failures, verdict
+        """Record a batch's check results (``dq_results`` rows) and return its verdict. The run's
+        results (:attr:`dq`, what its load commits), verdict and failed-check lines are those of
+        all its batches so far (a run that re-extracts loads several)."""
+        from dateline.quality.validate import failures, merge_results, verdict
 
-        self.summary.dq_verdict = verdict(dq)
-        self.summary.dq_failed = failed_check_lines(failures(dq))
-        return self.summary.dq_verdict
+        self.dq = merge_results(self.dq, dq)
+        self.summary.dq_verdict = verdict(self.dq)
+        self.summary.dq_failed = failed_check_lines(failures(self.dq))
+        return verdict(dq)
+
+    def reextracted(self, articles: int, failed: list[tuple[str, str]]) -> None:
+        """Count a re-extraction batch: ``articles`` re-extracted and committed; ``failed``: the
+        articles whose re-extraction was set aside, (article, "reason: detail"); they keep their rows."""
+        self.summary.articles_reextracted += articles
+        self.summary.reextract_failed.extend(failed)
 
     def nothing_to_do(self, *, checkpoint: bool) -> RunSummary:
         """Close a run that found nothing new, changed or deleted: success, verdict
@@ -176,27 +195,47 @@ class Run:
                 connection.checkpoint(con)
         return self._summary()
 
-    def rejected(self, dq: pl.DataFrame, metrics: pl.DataFrame) -> RunSummary:
+    def rejected(
+        self, dq: pl.DataFrame, metrics: pl.DataFrame | None, *, committed: dict[str, int] | None = None
+    ) -> RunSummary:
         """Close a run whose batch failed its critical checks (the load rolled it back): its
-        check results and metrics are recorded, outside the batch."""
+        check results (``dq``: of all its batches) and metrics (None: a re-extraction batch's, not
+        recorded) are recorded, outside the batch. ``committed``: rows the run's earlier batches
+        loaded (a re-extraction batch was rejected after them): they stay loaded, and say so."""
         self.summary.status = "failed"
         self.summary.message = REJECTED_MESSAGE
+        counters = self.counts.counters()
+        if committed:
+            self.summary.rows = committed
+            self.summary.articles_loaded = committed.get("articles", 0) - self.summary.articles_reextracted
+            self.summary.message = reextraction_rejected_message(self.summary)
+            counters |= {
+                "articles_loaded": self.summary.articles_loaded,
+                "rows_written": sum(committed.values()),
+            }
         with connected(self.warehouse) as con:
             runs.write_dq_results(con, self.run_id, dq)
-            runs.write_dq_runs(con, self.run_id, metrics)
-            self._finish(con, "failed", self.counts.counters(), self.summary.message)
+            if metrics is not None:
+                runs.write_dq_runs(con, self.run_id, metrics)
+            self._finish(con, "failed", counters, self.summary.message)
         return self._summary()
 
-    def loaded(self, rows: dict[str, int], metrics: pl.DataFrame, *, checkpoint: bool) -> RunSummary:
-        """Close a run whose batch was committed: ``rows`` written per table, its check metrics
-        (``dq_runs``, the history later runs compare with). ``checkpoint``: as above."""
+    def loaded(self, rows: dict[str, int], metrics: pl.DataFrame | None, *, checkpoint: bool) -> RunSummary:
+        """Close a run whose batches were committed: ``rows`` written per table (by all its
+        batches), the landing batch's check metrics (``dq_runs``, the history later runs compare
+        with; None: the run loaded re-extraction batches only). ``checkpoint``: as above.
+
+        ``articles_loaded`` counts the landing folder's new articles (the rows of ``articles``
+        less the re-extracted ones); the check results of all its batches were committed with
+        its last batch."""
         self.summary.rows = rows
-        self.summary.articles_loaded = rows.get("articles", 0)
+        self.summary.articles_loaded = rows.get("articles", 0) - self.summary.articles_reextracted
         self.summary.status = "success"
-        self.summary.message = loaded_message(self.counts)
+        self.summary.message = loaded_message(self.counts, self.summary)
         written = {"articles_loaded": self.summary.articles_loaded, "rows_written": sum(rows.values())}
         with connected(self.warehouse) as con:
-            runs.write_dq_runs(con, self.run_id, metrics)
+            if metrics is not None:
+                runs.write_dq_runs(con, self.run_id, metrics)
             self._finish(con, "success", {**self.counts.counters(), **written}, self.summary.message or None)
             if checkpoint:
                 connection.checkpoint(con)

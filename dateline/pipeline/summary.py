@@ -37,7 +37,9 @@ class RunSummary:
     files_quarantined: int = 0
     files_deleted: int = 0
     files_kept: int = 0  # known files that could not be read this run: their rows are kept
-    articles_loaded: int = 0
+    articles_loaded: int = 0  # new articles from the landing folder
+    articles_reextracted: int = 0  # loaded articles re-extracted by this run's extractor (--reextract)
+    reextract_failed: list[tuple[str, str]] = field(default_factory=list)  # (article, why): rows kept
     rows: dict[str, int] = field(default_factory=dict)
     dq_verdict: str | None = None  # schemas.tables.DQ_VERDICTS; None: the run stopped before its checks
     dq_failed: list[str] = field(default_factory=list)
@@ -134,6 +136,35 @@ def deleted_message(n_deleted: int) -> str:
     return f"{n_deleted} file(s) deleted since the last run: recorded in files.deleted_at, their rows kept"
 
 
-def loaded_message(counts: FileCounts) -> str:
-    """The message of a run that loaded its batch: deleted and kept files (empty if neither)."""
-    return "; ".join(m for m in (deleted_message(counts.files_deleted), kept_message(counts.files_kept)) if m)
+def reextracted_message(summary: RunSummary) -> str:
+    """What the run says about re-extraction (empty if it re-extracted nothing and set nothing aside)."""
+    said = []
+    if summary.articles_reextracted:
+        said.append(f"{summary.articles_reextracted} loaded article(s) re-extracted by this run's extractor")
+    if summary.reextract_failed:
+        said.append(
+            f"{len(summary.reextract_failed)} article(s) could not be re-extracted: their rows are kept "
+            "(dq_results articles.reextraction_set_aside; a later --reextract tries them again)"
+        )
+    return "; ".join(said)
+
+
+def reextraction_rejected_message(summary: RunSummary) -> str:
+    """The message of a run whose re-extraction batch failed its critical checks after earlier
+    batches were committed."""
+    done = reextracted_message(summary) or "no article re-extracted before it"
+    return (
+        "critical data-quality checks failed on a re-extraction batch; it was rolled back, its "
+        f"articles keep their rows; the batches before it are loaded ({done})"
+    )
+
+
+def loaded_message(counts: FileCounts, summary: RunSummary | None = None) -> str:
+    """The message of a run that loaded its batches: deleted and kept files and re-extraction
+    (``summary``) (empty if none)."""
+    parts = (
+        deleted_message(counts.files_deleted),
+        kept_message(counts.files_kept),
+        reextracted_message(summary) if summary is not None else "",
+    )
+    return "; ".join(m for m in parts if m)

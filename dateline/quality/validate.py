@@ -315,9 +315,42 @@ def verdict(results: pl.DataFrame) -> str:
     return "pass"
 
 
+def merge_results(earlier: pl.DataFrame | None, batch: pl.DataFrame) -> pl.DataFrame:
+    """The check results of a run's batches as one result per check (``dq_results`` has one row
+    per run, table and check): a run that re-extracts loads several batches.
+
+    A check succeeds when it succeeded in every batch; its counts are summed; its observed value
+    and examples are those of its first failure (else of its last batch).
+    """
+    if earlier is None or earlier.height == 0:
+        return batch
+    keys = ["table_name", "check_name"]
+    both = (
+        pl.concat([earlier, batch], how="vertical_relaxed")
+        .with_row_index("_order")
+        .cast({"_order": pl.Int64})
+    )
+    # the row that speaks for a check: its first failure, else its last batch
+    speaker = (
+        both.sort("success", pl.when(pl.col("success")).then(-pl.col("_order")).otherwise(pl.col("_order")))
+        .unique(keys, keep="first")
+        .drop("success", "element_count", "unexpected_count")
+    )
+    totals = both.group_by(keys).agg(
+        pl.col("_order").min().alias("_first"),
+        pl.col("success").all(),
+        *(
+            pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c)
+            for c in ("element_count", "unexpected_count")
+        ),
+    )
+    merged = speaker.drop("_order").join(totals, on=keys).sort("_first").drop("_first")
+    return merged.select(batch.columns)
+
+
 def failures(results: pl.DataFrame) -> pl.DataFrame:
     """The failed checks, critical first, for messages and logs."""
     return results.filter(~pl.col("success")).sort(["severity", "table_name", "check_name"])
 
 
-__all__ = ["failures", "validate_batch", "validate_run", "verdict"]
+__all__ = ["failures", "merge_results", "validate_batch", "validate_run", "verdict"]

@@ -86,6 +86,7 @@ def load_batch(
     *,
     seen: pl.DataFrame | None = None,
     deleted: Sequence[str] = (),
+    replaced: Sequence[str] = (),
 ) -> dict[str, int]:
     """Load one batch in ONE transaction (rolled back, and the error re-raised, on any failure).
 
@@ -96,7 +97,8 @@ def load_batch(
 
     For every ``source_path`` in ``frames['files']`` the rows the warehouse held for it are
     replaced: its articles with their sentences / mentions / events / quantities, and its
-    duplicate and quarantine rows. An article about to be deleted that another path still
+    duplicate and quarantine rows; so are the articles ``replaced`` names, whatever their path (a
+    re-extraction: no ``files`` rows, so no duplicate, quarantine or manifest row). An article about to be deleted that another path still
     duplicates is re-homed instead: that duplicate's path becomes the article's source_path (its
     extracted rows are kept), the duplicate row is dropped and that path's ``files.outcome`` is
     recomputed. Then the batch's rows are inserted
@@ -123,12 +125,14 @@ def load_batch(
     batch's events, inserted or recomputed). Loading the same batch again leaves the same contents.
     """
     batch = _batch_frames(frames, run_id)
+    replaced_ids = pl.DataFrame({"article_id": list(replaced)}, schema={"article_id": pl.String})
     with (
         sql.transaction(con, f"loading run {run_id}"),
         sql.registered(con, "_dl_paths", batch[FILES.name].select("source_path").unique()),
         sql.registered(con, "_dl_batch_articles", batch[ARTICLES.name].select("article_id")),
         sql.registered(con, "_dl_batch_duplicates", batch[DUPLICATES.name]),
         sql.registered(con, "_dl_batch_event_ids", batch[EVENTS.name].select("event_id")),
+        sql.registered(con, "_dl_replaced", replaced_ids),
     ):
         rehome = _clear_paths(con, batch)
         written = _insert_batch(con, batch)
@@ -174,8 +178,9 @@ def _batch_frames(frames: Mapping[str, pl.DataFrame], run_id: str) -> dict[str, 
 
 
 def _clear_paths(con: duckdb.DuckDBPyConnection, batch: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """Make room for the batch: delete what the warehouse holds for its paths, except the articles
-    a duplicate outlives, which are re-homed to that duplicate's path. A batch duplicate used so
+    """Make room for the batch: delete what the warehouse holds for its paths (and the articles it
+    replaces, view ``_dl_replaced``), except the articles a duplicate outlives, which are re-homed
+    to that duplicate's path. A batch duplicate used so
     is dropped from ``batch`` (it is the article's row now). Returns the re-homed articles."""
     rehome = sql.fetch_frame(con, _REHOME_SQL)
     sql.fetch_all(con, "CREATE OR REPLACE TEMP TABLE _dl_touched_events (event_id VARCHAR)")
@@ -336,7 +341,8 @@ def _refresh_outcomes(con: duckdb.DuckDBPyConnection, paths: pl.DataFrame) -> No
 
 
 def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
-    """Delete what the warehouse holds for the batch's paths, except the articles in ``keep``.
+    """Delete what the warehouse holds for the batch's paths, except the articles in ``keep``, and
+    the articles of view ``_dl_replaced`` (whatever their path).
 
     Articles go with their child rows; duplicate and quarantine rows of the paths go too. The
     events their mentions told are noted in temp table ``_dl_touched_events``, to be recomputed
@@ -350,6 +356,8 @@ def _delete_paths(con: duckdb.DuckDBPyConnection, keep: pl.Series) -> None:
             SELECT article_id FROM articles
             WHERE source_path IN (SELECT source_path FROM _dl_paths)
               AND article_id NOT IN (SELECT article_id FROM _dl_keep)
+            UNION
+            SELECT article_id FROM _dl_replaced
             """,
         )
     try:

@@ -87,19 +87,27 @@ def near_duplicate_candidates(
 
 
 def story_reports(
-    con: duckdb.DuckDBPyConnection, story_ids: pl.Series, exclude_paths: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    story_ids: pl.Series,
+    exclude_paths: Sequence[str],
+    exclude_articles: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Loaded event reports of the stories ``story_ids``, for the batch's copies to join.
 
-    One row per mention of a loaded article of one of the stories (not at ``exclude_paths``,
-    which the batch replaces), with its event's type, CAMEO code and actors:
-    :data:`transforms.event_mentions.STORY_REPORT_SCHEMA`.
+    One row per mention of a loaded article of one of the stories (not at ``exclude_paths`` nor
+    one of ``exclude_articles``: the batch replaces those), with its event's type, CAMEO code and
+    actors: :data:`transforms.event_mentions.STORY_REPORT_SCHEMA`.
     """
     stories = story_ids.drop_nulls().unique().cast(pl.String).to_frame("story_id")
     if stories.height == 0:
         return pl.DataFrame(schema=STORY_REPORT_SCHEMA)
     paths = pl.DataFrame({"source_path": list(exclude_paths)}, schema={"source_path": pl.String})
-    with sql.registered(con, "_nd_stories", stories), sql.registered(con, "_nd_paths", paths):
+    replaced = pl.DataFrame({"article_id": list(exclude_articles)}, schema={"article_id": pl.String})
+    with (
+        sql.registered(con, "_nd_stories", stories),
+        sql.registered(con, "_nd_paths", paths),
+        sql.registered(con, "_nd_replaced", replaced),
+    ):
         return sql.fetch_frame(
             con,
             f"""
@@ -112,6 +120,43 @@ def story_reports(
             JOIN events e ON e.event_id = m.event_id
             WHERE {_STORY_OF} IN (SELECT story_id FROM _nd_stories)
               AND a.source_path NOT IN (SELECT source_path FROM _nd_paths)
+              AND a.article_id NOT IN (SELECT article_id FROM _nd_replaced)
             ORDER BY m.mention_id
             """,
         ).cast(STORY_REPORT_SCHEMA)
+
+
+#: Articles written by a run of another extractor version than the given one, or by a run that
+#: recorded none (or that the warehouse no longer knows).
+_OLDER_EXTRACTOR_SQL = """
+SELECT a.* FROM articles a LEFT JOIN runs r ON r.run_id = a.run_id
+WHERE r.extractor_version IS DISTINCT FROM ?
+"""
+
+
+def older_extractor_articles(
+    con: duckdb.DuckDBPyConnection, version: str, limit: int, exclude: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Up to ``limit`` loaded ``articles`` rows an extractor other than ``version`` wrote, but those
+    in ``exclude`` (articles whose re-extraction failed earlier in the run).
+
+    Ordered by story (``coalesce(near_duplicate_of, article_id)``), then article_id: the copies of
+    a story are re-extracted in one batch where the batch size allows, so their reports are
+    matched with each other's new reports rather than with the old ones.
+    """
+    skip = pl.DataFrame({"article_id": list(exclude)}, schema={"article_id": pl.String})
+    with sql.registered(con, "_rx_exclude", skip):
+        return sql.fetch_frame(
+            con,
+            f"""
+            SELECT * FROM ({_OLDER_EXTRACTOR_SQL}) a
+            WHERE a.article_id NOT IN (SELECT article_id FROM _rx_exclude)
+            ORDER BY {_STORY_OF}, a.article_id LIMIT ?
+            """,
+            [version, limit],
+        )
+
+
+def count_older_extractor_articles(con: duckdb.DuckDBPyConnection, version: str) -> int:
+    """How many loaded articles an extractor other than ``version`` wrote."""
+    return int(sql.fetch_scalar(con, f"SELECT count(*) FROM ({_OLDER_EXTRACTOR_SQL})", [version]) or 0)

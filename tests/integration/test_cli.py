@@ -173,6 +173,7 @@ def test_status_says_how_many_articles_an_older_extractor_wrote(
     code, out, _ = dateline(monkeypatch, capsys, "status", "-w", str(path))
     assert code == 0
     assert "note: 1 loaded article(s) were extracted by an older extractor" in " ".join(out.split())
+    assert "'dateline run --reextract' re-extracts" in " ".join(out.split())
     code, out, _ = dateline(monkeypatch, capsys, "status", "-w", str(path), "--format", "json")
     document = json.loads(out)
     assert document["extractor_version"] == extractor_version()

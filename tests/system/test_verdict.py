@@ -39,6 +39,8 @@ JSON_KEYS = {
     "files_deleted",
     "files_kept",
     "articles_loaded",
+    "articles_reextracted",
+    "reextract_failed",
     "rows",
     "rows_written",
     "dq_verdict",

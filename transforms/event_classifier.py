@@ -9,9 +9,12 @@ negation and modality cues; how many actors the sentence names and whether any i
 article's cast is political (a sports report names clubs and players, a politics report governments and ministers);
 and the content lemmas of the sentence, weighted low.
 
-:class:`EventClassifier` is a logistic regression over those features: weights by feature name and a bias, and
-two thresholds on its probability (:meth:`EventClassifier.decide`): a candidate the tree's own check keeps is
-**vetoed** below ``veto``; a candidate the tree's check drops is **admitted** from ``admit``. It is trained by
+:class:`EventClassifier` is a logistic regression over those features: weights by feature name and a bias. It
+reads a candidate as each PLOVER type it may have (:func:`typed_features`: the type, the type with the trigger's
+lemma, the lexicon's type turned into it) and keeps the most probable reading (:meth:`EventClassifier.best`): the
+lexicon's "attacked" may be an ACCUSE in a politics report, its "withdrew" a CONCEDE. Two thresholds on that
+probability decide (:meth:`EventClassifier.decide`): a candidate the tree's own check keeps is **vetoed** below
+``veto``; a candidate the tree's check drops is **admitted** from ``admit``. It is trained by
 ``dateline train-events`` (dateline.evaluation.train_events) on the silver BBC train half, which also chooses the
 thresholds by cross-validation; the weights live in ``seeds/models/event_classifier/model.json``. Prediction is
 plain Python: a sum of weights, no library.
@@ -85,6 +88,11 @@ class Candidate:
     planned: bool
     status_report: bool  # says its event was cancelled or postponed
 
+    @property
+    def has_actor(self) -> bool:
+        """The tree puts an actor in one of the trigger's roles."""
+        return self.source is not None or self.target is not None
+
 
 def candidate_features(
     candidate: Candidate,
@@ -98,10 +106,9 @@ def candidate_features(
     head = tree.head(trigger)
     head_lemma = tree.tokens[head].lemma if head is not None else "<root>"
     feats = {
-        f"type={candidate.event_type}": 1.0,
+        f"lexicon_type={candidate.event_type}": 1.0,
         f"trigger={'hand' if candidate.hand_trigger else 'verb'}": 1.0,
         f"lemma={token.lemma}": 1.0,
-        f"type_lemma={candidate.event_type}:{token.lemma}": 1.0,
         f"tag={token.tag}": 1.0,
         f"dep={token.dep}": 1.0,
         f"head={head_lemma}": 1.0,
@@ -130,6 +137,20 @@ def candidate_features(
     return feats
 
 
+def typed_features(features: Mapping[str, float], event_type: str) -> dict[str, float]:
+    """``features`` (of :func:`candidate_features`) for the candidate read as an event of ``event_type``: the
+    type, the type with the trigger's lemma, and the lexicon's type turned into it (the same when not retyped)."""
+    lexicon_type = next((k.split("=", 1)[1] for k in features if k.startswith("lexicon_type=")), "?")
+    lemma = next((k.split("=", 1)[1] for k in features if k.startswith("lemma=")), "?")
+    out = dict(features)
+    out[f"type={event_type}"] = 1.0
+    out[f"type_lemma={event_type}:{lemma}"] = 1.0
+    out[f"lexicon>{lexicon_type}>{event_type}"] = 1.0
+    if event_type != lexicon_type:
+        out["retyped"] = 1.0
+    return out
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
@@ -143,18 +164,30 @@ class EventClassifier:
     veto: float  # below it, a candidate the tree keeps is no event
     admit: float  # from it, a candidate the tree drops is an event
     provenance: Mapping[str, Any]
+    types: tuple[str, ...] = ()  # the types it may give a candidate; none: the lexicon's type only
 
     def probability(self, features: Mapping[str, float]) -> float:
         score = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
         return _sigmoid(score)
 
-    def decide(self, probability: float, tree_kept: bool, status_report: bool = False) -> bool:
+    def best(self, features: Mapping[str, float], lexicon_type: str) -> tuple[str, float]:
+        """The most probable reading of a candidate (features of :func:`candidate_features`): its type among
+        the lexicon's and :attr:`types`, and that reading's probability of being an event (ties: the lexicon's)."""
+        readings = [lexicon_type] + [t for t in self.types if t != lexicon_type]
+        scored = [(self.probability(typed_features(features, t)), -k, t) for k, t in enumerate(readings)]
+        probability, _, event_type = max(scored)
+        return event_type, probability
+
+    def decide(
+        self, probability: float, tree_kept: bool, status_report: bool = False, has_actor: bool = True
+    ) -> bool:
         """Whether a candidate with this probability is an event, given the tree's own check. A report that
         the tree keeps and that says its event was cancelled or postponed is not vetoed: the silver labels hold
-        2 such events in 647, too few for the classifier to judge them."""
+        2 such events in 820, too few for the classifier to judge them. A candidate the tree drops is admitted
+        only with an actor in one of its roles (a codable event needs one: "claimed" alone is no event)."""
         if tree_kept:
             return status_report or probability >= self.veto
-        return probability >= self.admit
+        return has_actor and probability >= self.admit
 
     def probabilities(self, features: Iterable[Mapping[str, float]]) -> list[float]:
         return [self.probability(f) for f in features]
@@ -165,6 +198,7 @@ class EventClassifier:
             "bias": self.bias,
             "veto": self.veto,
             "admit": self.admit,
+            "types": list(self.types),
             "provenance": dict(self.provenance),
             "weights": dict(sorted(self.weights.items())),
         }
@@ -177,4 +211,5 @@ class EventClassifier:
             float(data["veto"]),
             float(data["admit"]),
             dict(data.get("provenance") or {}),
+            tuple(str(t) for t in data.get("types") or ()),
         )

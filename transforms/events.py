@@ -90,6 +90,7 @@ def extract_events(
         ).iter_rows()
     }
     coded = {c for c, row in tax.items() if row[0]} | {c for c in tax if c.startswith("02")}
+    root_codes = _root_codes(tax)
     quads = {c: row[3] for c, row in tax.items() if row[3] is not None}
     ment_by_article: dict[str, list[dict]] = {}
     for m in mentions.sort("article_id", "start_char").iter_rows(named=True):
@@ -122,7 +123,8 @@ def extract_events(
         found = _structured(found, sent_by_article, ment_by_article, parser, classifier, candidates)
     for aid, body, evs in found:
         for ev in evs:
-            code = ev.trigger.cameo
+            retyped = "retyped_from" in ev.extra
+            code = root_codes[ev.extra["event_type"]] if retyped else ev.trigger.cameo
             _, pmode, pctx, quad, gold = tax.get(code, (None, None, None, None, None))
             spans = [(ev.t_start, ev.t_end)] + [
                 (a.start, a.end)
@@ -146,8 +148,10 @@ def extract_events(
                     "trigger_start": ev.t_start,
                     "trigger_end": ev.t_end,
                     "event_type": ev.extra["event_type"],
-                    "mode": ev.mode or ev.trigger.mode or (pmode or None),
-                    "context": ev.trigger.context or (pctx or None),
+                    "mode": (ev.mode or ev.trigger.mode or (pmode or None))
+                    if not retyped
+                    else (pmode or None),
+                    "context": (ev.trigger.context or (pctx or None)) if not retyped else (pctx or None),
                     "cameo_code": code,
                     "quad_class": quad,
                     "goldstein": gold,
@@ -199,6 +203,17 @@ def extract_events(
         **({"features": pl.String} if candidates else {}),
     }
     return pl.DataFrame(rows, schema=schema).unique("event_id", keep="first", maintain_order=True)
+
+
+def _root_codes(taxonomy: dict[str, tuple]) -> dict[str, str]:
+    """PLOVER type -> its most general CAMEO code (the shortest, then the first: ACCUSE 09, RETREAT 084), the
+    code of an event the classifier gave another type than its trigger's."""
+    out: dict[str, str] = {}
+    for code in sorted(taxonomy, key=lambda c: (len(c), c)):
+        plover = taxonomy[code][0]
+        if plover and plover not in out:
+            out[plover] = code
+    return out
 
 
 def _typed(evs: list[Ev], taxonomy: dict[str, tuple]) -> list[Ev]:
@@ -350,10 +365,13 @@ def _judged(
     if candidates:
         return replace(chosen, extra={**chosen.extra, "features": features})
     assert classifier is not None
-    probability = classifier.probability(features)
-    if not classifier.decide(probability, candidate.tree_kept, candidate.status_report):
+    event_type, probability = classifier.best(features, candidate.event_type)
+    if not classifier.decide(probability, candidate.tree_kept, candidate.status_report, candidate.has_actor):
         return None
-    return replace(chosen, extra={**chosen.extra, "confidence": round(probability, 4)})
+    extra = {**chosen.extra, "confidence": round(probability, 4), "event_type": event_type}
+    if event_type != candidate.event_type:
+        extra["retyped_from"] = candidate.event_type
+    return replace(chosen, extra=extra)
 
 
 def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:

@@ -79,6 +79,13 @@ def train_events_cmd(
     min_precision: Annotated[
         float, typer.Option(help="Least cross-validated precision the chosen decision must reach.")
     ] = 0.3,
+    retype: Annotated[
+        bool,
+        typer.Option("--retype", help="Let the classifier give a candidate another type than the lexicon's."),
+    ] = False,
+    criterion: Annotated[
+        str, typer.Option(help="What the cross-validation maximizes: f1 or f0.5 (precision counts double).")
+    ] = "f1",
 ) -> None:
     """Train the event classifier on silver labels (and gold records): candidates from the pipeline, 5-fold CV
     by article for the decision's thresholds; prints the training facts as JSON."""
@@ -93,6 +100,8 @@ def train_events_cmd(
     for path in labels:
         if not path.is_file():
             raise UsageError(f"--labels file {path} does not exist")
+    if criterion not in ("f1", "f0.5"):
+        raise UsageError(f"--criterion must be f1 or f0.5, not {criterion!r}")
     records = _training_records(plv, plover)
     try:
         facts = train_events(
@@ -104,6 +113,8 @@ def train_events_cmd(
             load_parser(),
             records=records,
             min_precision=min_precision,
+            retype=retype,
+            criterion=criterion,
         )
     except TrainEventsError as e:
         raise UsageError(str(e)) from None

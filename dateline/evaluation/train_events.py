@@ -14,8 +14,14 @@
    of the silver candidates give typed precision and recall against all silver gold events (missed events
    count) for each decision on a grid: ``veto`` (a candidate the tree's own check keeps is dropped below it) and
    ``admit`` (a candidate the check drops is kept from it), :meth:`EventClassifier.decide`. The decision kept
-   is the one with the best F1 among those whose precision is at least ``min_precision``; the regularization
-   ``C`` is chosen with it from a small grid.
+   is the one with the best F1 (or F0.5, where precision weighs twice as much as recall) among those whose
+   precision is at least ``min_precision``; the regularization ``C`` is chosen with it from a small grid. With
+   ``retype``, each candidate is also read as every other PLOVER type and keeps its most probable reading
+   (transforms.event_classifier.EventClassifier.best), in the cross-validation as in the pipeline; a reading of
+   another type than the lexicon's is a positive example only where a gold event of that type has its trigger
+   at the candidate's. Measured on 2026-11-30 (seeds/models/README.md): retyping with F0.5 raised the silver
+   CV precision but lowered the held-out accuracy on political news (PLV_train, PLOVER dev), so the committed
+   model does neither.
 3. **Fit** on all examples; the weights (only the features seen in training), the bias, the thresholds and
    the provenance (label files with their digests, counts, the CV table, library versions) go to
    ``<out>/model.json``.
@@ -29,7 +35,7 @@ import hashlib
 import json
 import platform
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,13 +46,19 @@ import polars as pl
 from dateline.evaluation.events import gold_types
 from dateline.evaluation.silver import half_of
 from dateline.evaluation.silver_score import articles_of
-from transforms.event_classifier import EventClassifier
+from transforms.event_classifier import EventClassifier, typed_features
 from transforms.extract import extract
 
 VETO_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 ADMIT_GRID = (0.3, 0.4, 0.5, 0.6, 1.01)  # 1.01: admit nothing
 C_GRID = (0.1, 0.3, 1.0)
 RECORD_WEIGHT = 0.1
+PLOVER_TYPES = tuple(
+    (
+        "AGREE CONSULT SUPPORT CONCEDE COOPERATE AID RETREAT REQUEST ACCUSE REJECT THREATEN PROTEST SANCTION "
+        "MOBILIZE COERCE ASSAULT"
+    ).split()
+)
 FOLDS = 5
 
 
@@ -60,8 +72,8 @@ class Example:
     event_type: str
     group: str  # the article: cross-validation folds never split one
     sentence: str  # the labelled sentence's id
-    label: bool
     silver: bool  # from the silver BBC labels (ordinary news), else from gold records (political news)
+    trigger: tuple[int, int] = (0, 0)  # the candidate's trigger, body offsets
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,16 @@ class TrainingSet:
     gold: dict[str, Counter[str]]
     spans: dict[str, list[tuple[int, int, str]]]  # article_id -> (start, end, sentence id), body offsets
     silver: frozenset[str]  # the article ids of silver BBC files
+    triggers: dict[str, list[tuple[int, int, str]]] = field(
+        default_factory=dict
+    )  # sentence id -> gold triggers
+
+    def at_trigger(self, example: Example, event_type: str) -> bool:
+        """Whether a gold event of ``event_type`` has its trigger where the example's is (silver labels)."""
+        start, end = example.trigger
+        return any(
+            t == event_type and s < end and start < e for s, e, t in self.triggers.get(example.sentence, [])
+        )
 
     @property
     def gold_events(self) -> int:
@@ -102,10 +124,16 @@ def silver_set(paths: list[Path], bbc: Path) -> TrainingSet:
                 rows.append(row)
     articles, body_offset = articles_of(bbc, sorted({r["file"] for r in rows}))
     spans: dict[str, list[tuple[int, int, str]]] = {}
+    triggers: dict[str, list[tuple[int, int, str]]] = {}
     for row in rows:
-        offset = body_offset[row["file"]]
-        spans.setdefault(row["file"], []).append((row["start"] - offset, row["end"] - offset, row["id"]))
-    return TrainingSet(articles, gold, spans, frozenset(spans))
+        start = row["start"] - body_offset[row["file"]]
+        spans.setdefault(row["file"], []).append((start, row["end"] - body_offset[row["file"]], row["id"]))
+        triggers[row["id"]] = [
+            (start + e["trigger"][0], start + e["trigger"][1], e["type"])
+            for e in row["events"]
+            if e["trigger"]
+        ]
+    return TrainingSet(articles, gold, spans, frozenset(spans), triggers)
 
 
 def records_set(records: list[dict[str, Any]], prefix: str) -> TrainingSet:
@@ -131,25 +159,24 @@ def combined(sets: list[TrainingSet]) -> TrainingSet:
         {k: v for s in sets for k, v in s.gold.items()},
         {k: v for s in sets for k, v in s.spans.items()},
         frozenset().union(*(s.silver for s in sets)),
+        {k: v for s in sets for k, v in s.triggers.items()},
     )
 
 
 def collect_examples(data: TrainingSet, reference: dict, nlp: Any, parser: Any) -> list[Example]:
-    """The candidates in labelled sentences, labelled (module docstring, step 1)."""
+    """The candidates in labelled sentences (module docstring, step 1; their labels: :func:`readings`)."""
     events = extract(data.articles, reference, today=date.today(), nlp=nlp, parser=parser, candidates=True)[
         "events"
     ]
     examples = []
-    for article, at, event_type, features in events.select(
-        "article_id", "trigger_start", "event_type", "features"
+    for article, at, until, event_type, features in events.select(
+        "article_id", "trigger_start", "trigger_end", "event_type", "features"
     ).iter_rows():
         for start, end, sentence in data.spans[article]:
             if start <= at < end:
-                label = data.gold[sentence][event_type] > 0
+                silver = article in data.silver
                 examples.append(
-                    Example(
-                        json.loads(features), event_type, article, sentence, label, article in data.silver
-                    )
+                    Example(json.loads(features), event_type, article, sentence, silver, (at, until))
                 )
     return examples
 
@@ -171,15 +198,43 @@ def typed_scores(examples: list[Example], chosen: np.ndarray, data: TrainingSet)
     return precision, matched / max(1, data.silver_gold_events()), predicted
 
 
-def _fit(examples: list[Example], c: float, record_weight: float) -> tuple[dict[str, float], float]:
+def readings(
+    example: Example, data: TrainingSet, types: tuple[str, ...]
+) -> list[tuple[str, dict[str, float], bool]]:
+    """The example read as each type it may have (the lexicon's, then ``types``), with its features
+    (transforms.event_classifier.typed_features) and label. The lexicon's reading is positive when the sentence
+    holds a gold event of that type (the silver scoring's rule); another type's reading only when a gold event of
+    that type has its trigger at the candidate's (silver labels: a sentence's other events say nothing about
+    this word). A gold record gives its positive lexicon reading only (no trigger is marked; its other
+    candidates are not known to be wrong)."""
+    out = []
+    lexicon = data.gold[example.sentence][example.event_type] > 0
+    if example.silver or lexicon:
+        out.append((example.event_type, typed_features(example.features, example.event_type), lexicon))
+    if example.silver:
+        for event_type in types:
+            if event_type != example.event_type:
+                label = data.at_trigger(example, event_type)
+                out.append((event_type, typed_features(example.features, event_type), label))
+    return out
+
+
+def _fit(
+    examples: list[Example], data: TrainingSet, c: float, record_weight: float, types: tuple[str, ...]
+) -> tuple[dict[str, float], float]:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    rows = [
+        (f, label, 1.0 if e.silver else record_weight)
+        for e in examples
+        for _, f, label in readings(e, data, types)
+    ]
     vectorizer = DictVectorizer()
-    x = vectorizer.fit_transform([e.features for e in examples])
-    y = np.array([e.label for e in examples])
-    weight = np.array([1.0 if e.silver else record_weight for e in examples])
-    model = LogisticRegression(C=c, max_iter=5000).fit(x, y, sample_weight=weight)
+    x = vectorizer.fit_transform([f for f, _, _ in rows])
+    model = LogisticRegression(C=c, max_iter=5000).fit(
+        x, np.array([label for _, label, _ in rows]), sample_weight=np.array([w for _, _, w in rows])
+    )
     names = vectorizer.get_feature_names_out()
     weights = {
         str(n): round(float(w), 6) for n, w in zip(names, model.coef_[0], strict=True) if abs(w) > 1e-6
@@ -187,17 +242,28 @@ def _fit(examples: list[Example], c: float, record_weight: float) -> tuple[dict[
     return weights, float(model.intercept_[0])
 
 
-def out_of_fold(examples: list[Example], c: float, record_weight: float, folds: int = FOLDS) -> np.ndarray:
-    """Out-of-fold probabilities, folds by article (GroupKFold: deterministic)."""
+def out_of_fold(
+    examples: list[Example],
+    data: TrainingSet,
+    c: float,
+    record_weight: float,
+    types: tuple[str, ...] = (),
+    folds: int = FOLDS,
+) -> tuple[list[Example], np.ndarray]:
+    """Each example read as the out-of-fold classifier reads it (its best type: EventClassifier.best) and that
+    reading's probability; folds by article (GroupKFold: deterministic)."""
     from sklearn.model_selection import GroupKFold
 
+    read = list(examples)
     probabilities = np.zeros(len(examples))
     groups = [e.group for e in examples]
     for train, test in GroupKFold(folds).split(np.zeros(len(examples)), groups=groups):
-        weights, bias = _fit([examples[i] for i in train], c, record_weight)
-        model = EventClassifier(weights, bias, 0.5, 0.5, {})
-        probabilities[test] = model.probabilities([examples[i].features for i in test])
-    return probabilities
+        weights, bias = _fit([examples[i] for i in train], data, c, record_weight, types)
+        model = EventClassifier(weights, bias, 0.5, 0.5, {}, types)
+        for i in test:
+            event_type, probabilities[i] = model.best(examples[i].features, examples[i].event_type)
+            read[i] = replace(examples[i], event_type=event_type)
+    return read, probabilities
 
 
 def decisions(examples: list[Example], probabilities: np.ndarray, veto: float, admit: float) -> np.ndarray:
@@ -206,7 +272,10 @@ def decisions(examples: list[Example], probabilities: np.ndarray, veto: float, a
     return np.array(
         [
             model.decide(
-                float(p), e.features.get("tree_kept", 0.0) == 1.0, e.features.get("status_report") == 1.0
+                float(p),
+                e.features.get("tree_kept", 0.0) == 1.0,
+                e.features.get("status_report") == 1.0,
+                not (e.features.get("source=none") and e.features.get("target=none")),
             )
             for e, p in zip(examples, probabilities, strict=True)
         ]
@@ -214,32 +283,42 @@ def decisions(examples: list[Example], probabilities: np.ndarray, veto: float, a
 
 
 def cross_validate(
-    examples: list[Example], data: TrainingSet, min_precision: float, record_weight: float
+    examples: list[Example],
+    data: TrainingSet,
+    min_precision: float,
+    record_weight: float,
+    types: tuple[str, ...] = (),
+    criterion: str = "f1",
 ) -> dict[str, Any]:
-    """The CV table over ``C_GRID`` x ``VETO_GRID`` x ``ADMIT_GRID`` and the setting chosen (module docstring,
-    step 2), with the tree's own check alone for comparison."""
+    """The CV table over ``C_GRID`` x ``VETO_GRID`` x ``ADMIT_GRID`` and the setting chosen by ``criterion``
+    (``f1`` or ``f0.5``; module docstring, step 2), with the tree's own check alone for comparison."""
     table = []
     for c in C_GRID:
-        probabilities = out_of_fold(examples, c, record_weight)
+        read, probabilities = out_of_fold(examples, data, c, record_weight, types)
         for veto in VETO_GRID:
             for admit in ADMIT_GRID:
-                chosen = decisions(examples, probabilities, veto, admit)
-                table.append({"C": c, "veto": veto, "admit": admit, **_scores(examples, chosen, data)})
+                chosen = decisions(read, probabilities, veto, admit)
+                table.append({"C": c, "veto": veto, "admit": admit, **_scores(read, chosen, data)})
     tree_only = decisions(examples, np.ones(len(examples)), 0.0, 1.01)
     eligible = [row for row in table if row["precision"] >= min_precision] or table
-    best = max(eligible, key=lambda row: (row["f1"], row["precision"]))
+    best = max(eligible, key=lambda row: (row[criterion], row["precision"]))
     return {"table": table, "chosen": best, "tree_check_alone": _scores(examples, tree_only, data)}
 
 
 def _scores(examples: list[Example], chosen: np.ndarray, data: TrainingSet) -> dict[str, Any]:
     precision, recall, predicted = typed_scores(examples, chosen, data)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "predicted": predicted,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
-        "f1": round(f1, 4),
+        "f1": round(_f_beta(precision, recall, 1.0), 4),
+        "f0.5": round(_f_beta(precision, recall, 0.5), 4),
     }
+
+
+def _f_beta(precision: float, recall: float, beta: float) -> float:
+    b2 = beta * beta
+    return (1 + b2) * precision * recall / (b2 * precision + recall) if precision + recall else 0.0
 
 
 def _digest(path: Path) -> str:
@@ -256,6 +335,8 @@ def train_events(
     records: dict[str, list[dict[str, Any]]] | None = None,
     min_precision: float = 0.3,
     record_weight: float = RECORD_WEIGHT,
+    retype: bool = False,
+    criterion: str = "f1",
 ) -> dict[str, Any]:
     """Train and write ``<out>/model.json``; returns the training facts (counts, CV choice). ``records``: gold
     records by name (e.g. ``{"PLV_train": read_plv(...), "plover_gsr_dev": read_plover(...)}``) trained on beside
@@ -263,13 +344,15 @@ def train_events(
     import sklearn
 
     records = records or {}
+    types = PLOVER_TYPES if retype else ()
     data = combined([silver_set(label_files, bbc)] + [records_set(r, name) for name, r in records.items()])
-    examples = [e for e in collect_examples(data, reference, nlp, parser) if e.silver or e.label]
-    if not any(e.label for e in examples) or all(e.label for e in examples):
+    examples = collect_examples(data, reference, nlp, parser)
+    labels = {label for e in examples for _, _, label in readings(e, data, types)}
+    if labels != {True, False}:
         raise TrainEventsError("the labels give no positive or no negative candidate: nothing to learn")
-    cv = cross_validate(examples, data, min_precision, record_weight)
+    cv = cross_validate(examples, data, min_precision, record_weight, types, criterion)
     chosen = cv["chosen"]
-    weights, bias = _fit(examples, chosen["C"], record_weight)
+    weights, bias = _fit(examples, data, chosen["C"], record_weight, types)
     facts = {
         "trained_on": [{"file": str(p.name), "sha256_16": _digest(p)} for p in label_files]
         + [{"records": name, "count": len(r), "weight": record_weight} for name, r in records.items()],
@@ -277,12 +360,13 @@ def train_events(
         "gold_events": data.gold_events,
         "silver_gold_events": data.silver_gold_events(),
         "candidates": len(examples),
-        "positive_candidates": sum(e.label for e in examples),
+        "retyping": list(types),
         "cross_validation": {
             "folds": FOLDS,
             "by": "article",
             "scored_on": "silver labels (typed precision and recall, misses counted)",
             "min_precision": min_precision,
+            "criterion": criterion,
             "chosen": chosen,
             "tree_check_alone": cv["tree_check_alone"],
             "table": cv["table"],
@@ -292,7 +376,7 @@ def train_events(
         "python": platform.python_version(),
         "trained": date.today().isoformat(),
     }
-    model = EventClassifier(weights, bias, chosen["veto"], chosen["admit"], facts)
+    model = EventClassifier(weights, bias, chosen["veto"], chosen["admit"], facts, types)
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.json").write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
     return facts
@@ -322,14 +406,16 @@ def records_cross_validation(
         next((t["weight"] for t in setting.provenance.get("trained_on", []) if "weight" in t), RECORD_WEIGHT)
     )
     sets = [silver_set(label_files, bbc)] + [records_set(r, name) for name, r in records.items()]
-    examples = [e for e in collect_examples(combined(sets), reference, nlp, parser) if e.silver or e.label]
+    data = combined(sets)
+    examples = collect_examples(data, reference, nlp, parser)
     results = {}
     for name, recs in records.items():
         counts: Counter[str] = Counter()
         for k in range(folds):
             held = {f"{name}-{i}" for i in range(k, len(recs), folds)}
-            weights, bias = _fit([e for e in examples if e.group not in held], c, weight)
-            model = EventClassifier(weights, bias, setting.veto, setting.admit, {})
+            train = [e for e in examples if e.group not in held]
+            weights, bias = _fit(train, data, c, weight, setting.types)
+            model = EventClassifier(weights, bias, setting.veto, setting.admit, {}, setting.types)
             counts += record_counts(recs[k::folds], reference, nlp, parser, model)
         results[name] = scores(counts) | {"folds": folds, "held_out": True}
     return results

@@ -22,6 +22,7 @@ from transforms.event_classifier import (
     EventClassifier,
     candidate_features,
     is_political,
+    typed_features,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ def test_features_describe_the_trigger_its_roles_and_the_cast_not_only_words() -
     t = tree(EU, EU_TREE)
     sentence_actors = [actor(EU, "EU", "ORG"), actor(EU, "Russia")]
     feats = candidate_features(_candidate(), t, 2, sentence_actors, ArticleCast(actors=10, political=4))
-    assert feats["type=SANCTION"] == 1.0 and feats["lemma=impose"] == 1.0 and feats["dep=root"] == 1.0
+    assert feats["lexicon_type=SANCTION"] == 1.0 and feats["lemma=impose"] == 1.0 and feats["dep=root"] == 1.0
     assert feats["trigger=verb"] == 1.0 and feats["tree_kept"] == 1.0
     assert feats["source_sector=IGO"] == 1.0 and feats["target_government=True"] == 1.0
     assert feats["child=obj:sanction"] == 1.0 and feats["child_dep=nsubj"] == 1.0
@@ -61,6 +62,17 @@ def test_a_missing_role_is_a_feature_of_its_own() -> None:
     feats = candidate_features(_candidate(target=None), tree(EU, EU_TREE), 2, [], ArticleCast(0, 0))
     assert feats["target=none"] == 1.0 and "target_type=GPE" not in feats
     assert feats["article_political_share"] == 0.0 and feats["sentence_actors"] == 0.0
+
+
+def test_a_reading_adds_the_type_its_pairing_with_the_lemma_and_the_turn_from_the_lexicons_type() -> None:
+    base = {"lexicon_type=ASSAULT": 1.0, "lemma=attack": 1.0}
+    same = typed_features(base, "ASSAULT")
+    assert same["type=ASSAULT"] == same["type_lemma=ASSAULT:attack"] == same["lexicon>ASSAULT>ASSAULT"] == 1.0
+    other = typed_features(base, "ACCUSE")
+    assert other["type_lemma=ACCUSE:attack"] == other["retyped"] == 1.0 and "retyped" not in same
+    model = EventClassifier({"type=ACCUSE": 2.0}, 0.0, 0.5, 0.5, {}, types=("ACCUSE",))
+    assert model.best(base, "ASSAULT") == ("ACCUSE", pytest.approx(1 / (1 + math.exp(-2.0))))
+    assert EventClassifier({"type=ACCUSE": 2.0}, 0.0, 0.5, 0.5, {}).best(base, "ASSAULT")[0] == "ASSAULT"
 
 
 def test_political_actors_are_countries_governments_and_political_sectors() -> None:
@@ -85,6 +97,9 @@ def test_the_tree_check_is_vetoed_below_veto_and_a_dropped_candidate_admitted_fr
     # a cancelled or postponed report the tree keeps is not vetoed (too rare in the labels to judge)
     assert model.decide(0.01, tree_kept=True, status_report=True)
     assert not model.decide(0.01, tree_kept=False, status_report=True)
+    # a candidate the tree drops needs an actor in a role to be admitted ("claimed" alone is no event)
+    assert not model.decide(0.99, tree_kept=False, has_actor=False)
+    assert model.decide(0.99, tree_kept=True, has_actor=False)  # a hand trigger keeps what the rules found
 
 
 def test_the_model_survives_its_json_form() -> None:
@@ -97,7 +112,11 @@ def test_the_committed_model_says_what_it_was_trained_on_and_how_it_was_chosen()
     data = json.loads((REPO / "seeds/models/event_classifier/model.json").read_text())
     model = EventClassifier.from_json(data)
     trained_on = {t.get("file") or t.get("records") for t in model.provenance["trained_on"]}
-    assert {"bbc_events_train.jsonl", "bbc_events_train_candidates.jsonl"} <= trained_on
+    assert {
+        "bbc_events_train.jsonl",
+        "bbc_events_train_c21.jsonl",
+        "bbc_events_train_c22.jsonl",
+    } <= trained_on
     assert not any("test" in name for name in trained_on)  # the silver test half measures, never trains
     cv = model.provenance["cross_validation"]
     assert (cv["chosen"]["veto"], cv["chosen"]["admit"]) == (model.veto, model.admit)
@@ -137,6 +156,7 @@ def _judge(model: EventClassifier | None, candidates: bool = False) -> ev_module
 
 def test_a_kept_candidate_carries_the_probability_as_confidence_and_the_trees_actors() -> None:
     kept = _judge(EventClassifier({"type=SANCTION": 3.0}, 0.0, veto=0.5, admit=0.9, provenance={}))
+    # (the reading of the lexicon's type: typed_features adds type=SANCTION)
     assert kept is not None
     assert kept.extra["confidence"] == pytest.approx(1 / (1 + math.exp(-3.0)), abs=1e-4)
     assert (kept.source.entity_id, kept.target.entity_id) == ("EU", "Russia")  # type: ignore[union-attr]

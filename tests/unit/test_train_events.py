@@ -16,10 +16,8 @@ from dateline.evaluation.events import EvalDataError, gold_types, read_plv
 from dateline.evaluation.silver import half_of
 
 
-def _example(
-    sentence: str, event_type: str, label: bool, *, silver: bool = True, **features: float
-) -> te.Example:
-    return te.Example(dict(features), event_type, sentence.split("#")[0], sentence, label, silver)
+def _example(sentence: str, event_type: str, *, silver: bool = True, **features: float) -> te.Example:
+    return te.Example(dict(features), event_type, sentence.split("#")[0], sentence, silver)
 
 
 def _data(gold: dict[str, list[str]], silver: bool = True) -> te.TrainingSet:
@@ -35,10 +33,10 @@ def _data(gold: dict[str, list[str]], silver: bool = True) -> te.TrainingSet:
 def test_typed_scores_match_by_type_within_a_sentence_as_a_multiset() -> None:
     data = _data({"a#1": ["ACCUSE"], "b#1": ["REQUEST", "REQUEST"], "c#1": []})
     examples = [
-        _example("a#1", "ACCUSE", True),
-        _example("a#1", "ACCUSE", True),  # a second ACCUSE for one gold ACCUSE: wrong
-        _example("b#1", "REQUEST", True),
-        _example("c#1", "ASSAULT", False),
+        _example("a#1", "ACCUSE"),
+        _example("a#1", "ACCUSE"),  # a second ACCUSE for one gold ACCUSE: wrong
+        _example("b#1", "REQUEST"),
+        _example("c#1", "ASSAULT"),
     ]
     precision, recall, predicted = te.typed_scores(examples, np.array([True, True, True, True]), data)
     assert (predicted, precision, recall) == (4, 0.5, pytest.approx(2 / 3))
@@ -48,16 +46,16 @@ def test_typed_scores_match_by_type_within_a_sentence_as_a_multiset() -> None:
 
 def test_only_silver_examples_are_scored_records_train_but_do_not_measure_ordinary_news() -> None:
     data = _data({"a#1": ["ACCUSE"]})
-    examples = [_example("a#1", "ACCUSE", True), _example("plv-0", "ACCUSE", True, silver=False)]
+    examples = [_example("a#1", "ACCUSE"), _example("plv-0", "ACCUSE", silver=False)]
     data.gold["plv-0"] = Counter(["ACCUSE"])
     assert te.typed_scores(examples, np.array([True, True]), data) == (1.0, 1.0, 1)
 
 
 def test_decisions_follow_the_classifier_veto_admit_and_status_reports() -> None:
     examples = [
-        _example("a#1", "ACCUSE", True, tree_kept=1.0),
-        _example("a#1", "ACCUSE", True, tree_kept=1.0, status_report=1.0),
-        _example("a#1", "ACCUSE", True),
+        _example("a#1", "ACCUSE", tree_kept=1.0),
+        _example("a#1", "ACCUSE", tree_kept=1.0, status_report=1.0),
+        _example("a#1", "ACCUSE"),
     ]
     chosen = te.decisions(examples, np.array([0.1, 0.1, 0.7]), veto=0.2, admit=0.6)
     assert chosen.tolist() == [False, True, True]
@@ -83,15 +81,28 @@ def test_silver_labels_of_the_test_half_are_refused(tmp_path: Path) -> None:
 
 def test_cross_validation_learns_a_separable_signal_and_keeps_folds_by_article() -> None:
     pytest.importorskip("sklearn", reason="training needs the [train] extra (scikit-learn)")
-    examples = [
-        _example(f"art{i}#1", "ACCUSE", i % 2 == 0, tree_kept=1.0, **{f"cue={i % 2}": 1.0}) for i in range(40)
-    ]
-    data = _data({e.sentence: ["ACCUSE"] if e.label else [] for e in examples})
-    probabilities = te.out_of_fold(examples, c=1.0, record_weight=0.1)
-    assert all((p > 0.5) == e.label for p, e in zip(probabilities, examples, strict=True))
+    examples = [_example(f"art{i}#1", "ACCUSE", tree_kept=1.0, **{f"cue={i % 2}": 1.0}) for i in range(40)]
+    data = _data({e.sentence: ["ACCUSE"] if int(e.group[3:]) % 2 == 0 else [] for e in examples})
+    read, probabilities = te.out_of_fold(examples, data, c=1.0, record_weight=0.1)
+    assert all((p > 0.5) == (int(e.group[3:]) % 2 == 0) for p, e in zip(probabilities, read, strict=True))
     result = te.cross_validate(examples, data, min_precision=0.3, record_weight=0.1)
     assert result["chosen"]["precision"] == 1.0 and result["chosen"]["recall"] == 1.0
     assert result["tree_check_alone"]["precision"] == 0.5  # the tree keeps everything here
+
+
+def test_a_reading_of_another_type_is_positive_only_at_a_gold_trigger_of_that_type() -> None:
+    data = _data({"a#1": ["ACCUSE", "REJECT"]})
+    data.triggers["a#1"] = [(0, 5, "ACCUSE"), (20, 26, "REJECT")]
+    at_accuse = te.Example({"lemma=attack": 1.0}, "ASSAULT", "a", "a#1", True, (0, 6))
+    labels = {t: label for t, _, label in te.readings(at_accuse, data, ("ACCUSE", "REJECT"))}
+    assert labels == {
+        "ASSAULT": False,
+        "ACCUSE": True,
+        "REJECT": False,
+    }  # REJECT is elsewhere in the sentence
+    record = te.Example({"lemma=attack": 1.0}, "ASSAULT", "r", "r-0", False)
+    data.gold["r-0"] = Counter(["ACCUSE"])
+    assert te.readings(record, data, ("ACCUSE",)) == []  # a record gives positive lexicon readings only
 
 
 def test_plv_rows_become_records_and_yield_is_concede_or_retreat(tmp_path: Path) -> None:

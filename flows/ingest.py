@@ -252,16 +252,7 @@ def _extract(
     articles = units.filter(pl.col("route") == "article")
     ctx.reporter.stage("extract", f"{articles.height} new or changed article(s)")
     options = ctx.options
-    extracted = extract_task(
-        articles,
-        ctx.reference,
-        ctx.run.today,
-        options.default_year,
-        ctx.pool,
-        options.min_articles,
-        options.article_timeout,
-        ctx.reporter,
-    )
+    extracted = _extract_articles(ctx, articles)
     stage_hook("after_extract")
     stories = None
     if extracted.get("articles") is not None and extracted["articles"].height:
@@ -274,6 +265,21 @@ def _extract(
         units = quarantine_failed(units, failed)
         _count(ctx, found, units)
     return units, build_frames(units, extracted, ctx.run.run_id, stories)
+
+
+def _extract_articles(ctx: _Context, articles: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The extraction task over ``articles`` with the run's reference data, pool and limits."""
+    options = ctx.options
+    return extract_task(
+        articles,
+        ctx.reference,
+        ctx.run.today,
+        options.default_year,
+        ctx.pool,
+        options.min_articles,
+        options.article_timeout,
+        ctx.reporter,
+    )
 
 
 def _checks_passed(ctx: _Context, gate: CommitGate) -> Callable[[], pl.DataFrame]:
@@ -385,16 +391,7 @@ def _reextract_batch(
     if units.height >= ctx.options.min_articles:
         ctx.pool.start()  # the workers of the batch before exited with its extraction
     options = ctx.options
-    extracted = extract_task(
-        units,
-        ctx.reference,
-        ctx.run.today,
-        options.default_year,
-        ctx.pool,
-        options.min_articles,
-        options.article_timeout,
-        ctx.reporter,
-    )
+    extracted = _extract_articles(ctx, units)
     failed = extracted.pop(isolation.FAILED_KEY)
     signatures = near_dup.signature_frame(
         extracted["articles"], options.near_duplicate_threshold, options.near_duplicate_num_perm

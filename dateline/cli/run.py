@@ -220,8 +220,8 @@ def _run(stop: RunStop, started: _Started, held: contextlib.ExitStack, args: _Ru
     stage_hook("api_boot")
     _wait_for_api(api)
     stop.stage = "workers start"
-    stage_hook("workers_start")
     early.join(timeout=30)  # its read-only look at the warehouse is over before the flow writes
+    stage_hook("workers_start")  # after the join: the workers the early start spawned exist here
     started.flow = True
     summary = started.summary = _call_flow(ingest, stop, started, cfg, args)
     stop.stage = "summary"

@@ -23,7 +23,7 @@ plain Python: a sum of weights, no library.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,9 +188,6 @@ class EventClassifier:
         if tree_kept:
             return status_report or probability >= self.veto
         return has_actor and probability >= self.admit
-
-    def probabilities(self, features: Iterable[Mapping[str, float]]) -> list[float]:
-        return [self.probability(f) for f in features]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -119,15 +119,18 @@ def train_events_cmd(
     except TrainEventsError as e:
         raise UsageError(str(e)) from None
     except ImportError as e:
-        raise UsageError(
-            f"training needs scikit-learn ({e}); install it with: pip install -e '.[train]'"
-        ) from None
+        raise _needs_sklearn(e) from None
     summary = {k: v for k, v in facts.items() if k != "cross_validation"}
     cv = facts["cross_validation"]
     sys.stdout.write(
         json.dumps(summary | {"cv_chosen": cv["chosen"], "cv_tree_check_alone": cv["tree_check_alone"]})
         + "\n"
     )
+
+
+def _needs_sklearn(error: ImportError) -> UsageError:
+    """The one-line error of a training command run without the ``[train]`` extra."""
+    return UsageError(f"training needs scikit-learn ({error}); install it with: pip install -e '.[train]'")
 
 
 def _training_records(plv: Path | None, plover: Path | None) -> dict[str, list[dict]]:
@@ -280,9 +283,7 @@ def eval_events_cv_cmd(
     except TrainEventsError as e:
         raise UsageError(str(e)) from None
     except ImportError as e:
-        raise UsageError(
-            f"cross-validation trains with scikit-learn ({e}): pip install -e '.[train]'"
-        ) from None
+        raise _needs_sklearn(e) from None
     sys.stdout.write(json.dumps(result) + "\n")
 
 

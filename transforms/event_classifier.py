@@ -78,6 +78,9 @@ class Candidate:
 
     event_type: str
     hand_trigger: bool  # from the hand lexicon (else a PETRARCH2 verb)
+    construction: (
+        str  # how the rules built the trigger: word, must, modal, intent, pattern (events._construction)
+    )
     rule_source_type: str | None  # entity type of the source the rules found, if any
     rule_target_type: str | None
     tree_kept: bool  # the tree's own check (transforms.events._with_structure) keeps it
@@ -86,7 +89,7 @@ class Candidate:
     negated: bool
     hedged: bool
     planned: bool
-    status_report: bool  # says its event was cancelled or postponed
+    status_report: bool  # says its event was cancelled or postponed, or that it takes effect (a dated report)
 
     @property
     def has_actor(self) -> bool:
@@ -108,6 +111,7 @@ def candidate_features(
     feats = {
         f"lexicon_type={candidate.event_type}": 1.0,
         f"trigger={'hand' if candidate.hand_trigger else 'verb'}": 1.0,
+        f"construction={candidate.construction}": 1.0,
         f"lemma={token.lemma}": 1.0,
         f"tag={token.tag}": 1.0,
         f"dep={token.dep}": 1.0,
@@ -131,6 +135,10 @@ def candidate_features(
         child = tree.tokens[j]
         feats[f"child={child.dep}:{child.lemma}"] = 1.0
         feats[f"child_dep={child.dep}"] = 1.0
+        if child.dep in ("ccomp", "xcomp"):
+            # the modal of a complement: "insists that Seoul *should* open" is a demand, "insisted it *was*" is not
+            for k in tree.children_by(j, "aux"):
+                feats[f"complement_aux={tree.tokens[k].lemma}"] = 1.0
     for other in tree.tokens:
         if other.tag.startswith(CONTENT_TAGS):
             feats[f"w={other.lemma}"] = WORD_WEIGHT
@@ -182,8 +190,9 @@ class EventClassifier:
         self, probability: float, tree_kept: bool, status_report: bool = False, has_actor: bool = True
     ) -> bool:
         """Whether a candidate with this probability is an event, given the tree's own check. A report that
-        the tree keeps and that says its event was cancelled or postponed is not vetoed: the silver labels hold
-        2 such events in 820, too few for the classifier to judge them. A candidate the tree drops is admitted
+        the tree keeps and that says its event was cancelled or postponed, or that a measure takes effect ("the
+        tariff comes into effect on August 1"), is not vetoed: the silver labels hold 2 cancelled events in 820
+        and no trigger that takes effect, too few for the classifier to judge them. A candidate the tree drops is admitted
         only with an actor in one of its roles (a codable event needs one: "claimed" alone is no event)."""
         if tree_kept:
             return status_report or probability >= self.veto

@@ -165,6 +165,24 @@ def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
     return negated, hedged, planned, status
 
 
+# "the tariff *takes effect* on August 1", "sanctions *came into force*", "the ban *kicks in*": a measure's start
+TAKING_EFFECT = frozenset({"take", "come", "enter", "go"})
+EFFECT_NOUNS = frozenset({"effect", "force", "operation"})
+
+
+def takes_effect(tree: Tree, i: int) -> bool:
+    """Whether the noun trigger ``i`` is the subject of a verb saying it takes effect ("the tariff comes into
+    effect", "the ban kicks in"): a report of a measure's start, dated like a postponement's new date."""
+    head = tree.head(i)
+    if not tree.tokens[i].is_noun or tree.tokens[i].dep not in ("nsubj", "nsubj:pass") or head is None:
+        return False
+    verb = tree.tokens[head].lemma
+    complements = {tree.tokens[j].lemma for j in tree.children_by(head, "obl", "obj", "compound:prt")}
+    return (verb in TAKING_EFFECT and bool(complements & EFFECT_NOUNS)) or (
+        verb == "kick" and "in" in complements
+    )
+
+
 def roles(tree: Tree, i: int, actors: list[dict[str, Any]]) -> Roles:
     """What the tree says about the trigger whose head token is ``i``."""
     source, _ = _subject(tree, i, actors)

@@ -15,7 +15,7 @@ import polars as pl
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, date_direction, find_dates, points_ahead, resolve_date
 from transforms.event_classifier import ArticleCast, Candidate, EventClassifier, candidate_features
-from transforms.event_structure import Roles, roles
+from transforms.event_structure import Roles, roles, takes_effect
 from transforms.rxfilter import finditer, fold, prefilter
 from transforms.syntax import Tree, parse_sentences
 from transforms.verbs import VerbLexicon, find_verb_triggers
@@ -79,7 +79,10 @@ def extract_events(
     lexicon for verbs the first does not cover. With a ``parser`` (a spaCy pipeline with a dependency
     parser, dateline.resources.parser_model), the sentences holding a candidate are parsed and the
     candidates are checked against the tree, or decided by the ``classifier`` when one is given
-    (:func:`_structured`; ``confidence`` is its probability, NULL where no model decided).
+    (:func:`_structured`; ``confidence`` is its probability, NULL where no model decided). When the classifier
+    decides (or ``candidates``), the rules do not filter first: a trigger the rules found no actor for, a
+    dictionary word after a determiner ("the deal") or one the hand lexicon owns but did not match, and a
+    dictionary verb whose patterns do not say its code (it takes its block's most usual one) all reach it.
     ``candidates`` (training, with a parser): every candidate the tree does not rule out, undecided, with a
     ``features`` column (JSON) for transforms.event_classifier.
     """
@@ -114,6 +117,7 @@ def extract_events(
                 verbs,
                 coded,
                 quads,
+                gate=classifier is None and not candidates,
             ),
         )
         for aid, body, pub in articles.select("article_id", "body", "published_date").iter_rows()
@@ -344,20 +348,25 @@ def _judged(
         return None
     found = roles(tree, at, actors)
     hand = not ev.trigger.name.startswith("verb:")
+    # the rules keep a hand trigger with an actor in a role, or a cancelled or postponed one
+    rules_kept = hand and (
+        ev.source is not None or ev.target is not None or ev.status in ("cancelled", "postponed")
+    )
     by_tree = None if hand else _tree_roles(ev, found)
-    chosen = ev if hand else (by_tree or _partial_tree_roles(ev, found))
+    chosen = ev if rules_kept else (by_tree or _partial_tree_roles(ev, found))
     candidate = Candidate(
         event_type=ev.extra["event_type"],
         hand_trigger=hand,
+        construction=_construction(ev.trigger.name),
         rule_source_type=ev.source.entity_type if ev.source else None,
         rule_target_type=ev.target.entity_type if ev.target else None,
-        tree_kept=hand or by_tree is not None,
+        tree_kept=rules_kept or by_tree is not None,
         source=found.source,
         target=found.target,
         negated=found.negated,
         hedged=found.hedged,
         planned=found.planned,
-        status_report=chosen.status in ("cancelled", "postponed"),
+        status_report=chosen.status in ("cancelled", "postponed") or takes_effect(tree, at),
     )
     first, last = tree.tokens[0].start, tree.tokens[-1].end
     sentence_actors = [m for m in actors if first <= m["start_char"] < last]
@@ -372,6 +381,16 @@ def _judged(
     if event_type != candidate.event_type:
         extra["retyped_from"] = candidate.event_type
     return replace(chosen, extra=extra)
+
+
+def _construction(trigger_name: str) -> str:
+    """How the rules built a trigger (transforms.events._refine_triggers): ``must`` ("insists that X must"), ``modal``
+    ("would not sign"), ``intent`` ("agreed to meet"), ``pattern`` (a PETRARCH2 pattern gave the code), else
+    ``word``."""
+    if "+" not in trigger_name:
+        return "word"
+    last = trigger_name.rsplit("+", 1)[1]
+    return last if last in ("must", "modal", "pattern") else "intent"
 
 
 def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:
@@ -457,9 +476,16 @@ def _intent_code(code: str, quads: dict[str, int], negated: bool) -> str:
 
 
 def _refine_triggers(
-    body: str, s_start: int, clauses: list[tuple[int, int]], found: list, quads: dict[str, int]
+    body: str,
+    s_start: int,
+    clauses: list[tuple[int, int]],
+    found: list,
+    quads: dict[str, int],
+    gate: bool = True,
 ) -> list:
-    """Drop noun homographs and speech verbs; fold "agreed to X" / "will X" into one coded trigger."""
+    """Drop noun homographs and speech verbs; fold "agreed to X" / "will X" into one coded trigger.
+    ``gate=False`` (a classifier decides): a verb-lexicon word after a determiner ("the deal", "an
+    agreement") or one the hand lexicon owns but did not match ("asked why") stays a candidate."""
     out: list = []
     for t_start, t_end, trig in found:
         before = body[max(s_start, t_start - 50) : t_start]
@@ -471,9 +497,9 @@ def _refine_triggers(
                 continue
             if word[0].isupper() and t_start > s_start:
                 continue  # capitalised mid-sentence: part of a name
-            if _DETERMINER_BEFORE.search(before):
+            if gate and _DETERMINER_BEFORE.search(before):
                 continue  # "the deal", "its forces", "the planned summit": a noun or an adjective
-            if word.lower() in HAND_WORDS:
+            if gate and word.lower() in HAND_WORDS:
                 continue  # the hand lexicon decides these words (with its exceptions: "meet its demands")
             if word.lower() in LIGHT_FORMS and (
                 not trig.name.endswith("+pattern")
@@ -550,7 +576,12 @@ def _article_events(
     verbs: VerbLexicon | None = None,
     coded: set[str] | None = None,
     quads: dict[str, int] | None = None,
+    gate: bool = True,
 ) -> list[Ev]:
+    """The article's candidate events, with the roles, polarity, status and date the rules give them.
+    ``gate``: the rules also decide which candidates are events (those with an actor in a role, or a
+    cancellation or postponement); without it (a classifier decides, after the tree has found the roles)
+    every candidate is returned."""
     actors = [m for m in ments if m["entity_type"] in ACTOR_TYPES and not m["attached"]]
     events: list[Ev] = []
     last_person_source: dict | None = None
@@ -572,7 +603,7 @@ def _article_events(
                 found.append((m.start(), m.end(), trig))
         if verbs is not None:
             for v_start, v_end, code, block, by_pattern in find_verb_triggers(
-                body[s_start:s_end], s_start, verbs
+                body[s_start:s_end], s_start, verbs, None if gate else frozenset(coded or ())
             ):
                 if coded is not None and code not in coded:
                     continue
@@ -586,7 +617,7 @@ def _article_events(
             if not any(not (v_end <= a or v_start >= b) for a, b, _ in found):
                 found.append((v_start, v_end, _MUST_TRIGGER))
         found.sort(key=lambda f: f[0])
-        found = _refine_triggers(body, s_start, clauses, found, quads or {})
+        found = _refine_triggers(body, s_start, clauses, found, quads or {}, gate)
         if not found:
             continue
         sent_dates = find_dates(body[s_start:s_end])
@@ -759,7 +790,12 @@ def _article_events(
                     ev.count = lx.NUMBER_WORDS.get(n, int(n) if n.isdigit() else 1)
             # --- date
             _date_event(ev, body, pub, s_start, clause, sent_dates, lead_date)
-            if ev.source is None and ev.target is None and ev.status not in ("cancelled", "postponed"):
+            if (
+                gate
+                and ev.source is None
+                and ev.target is None
+                and ev.status not in ("cancelled", "postponed")
+            ):
                 continue
             if (
                 ev.status == "occurred"

@@ -8,7 +8,8 @@ precede) it in the clause, in order; else the verb's own CAMEO code. Codes witho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -42,6 +43,9 @@ class VerbLexicon:
     multi_first: frozenset[str] = frozenset()
     # first words of all forms: other tokens cannot start a verb
     first_words: frozenset[str] = frozenset()
+    # block -> its patterns' codes, the most frequent first: what a verb of the block most often means when
+    # neither a pattern nor a default code says (a candidate for a classifier, not an event by itself)
+    usual_codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _slots(text: str | None) -> tuple[tuple[tuple[str, ...], ...], ...]:
@@ -78,7 +82,13 @@ def build_verb_lexicon(forms: pl.DataFrame, patterns: pl.DataFrame) -> VerbLexic
                 idx.setdefault(word, []).append(i)
     multi_first = frozenset(k[0] for k in fmap if len(k) > 1)
     first_words = frozenset(k[0] for k in fmap)
-    return VerbLexicon(fmap, pmap, max((len(k) for k in fmap), default=1), index, multi_first, first_words)
+    usual = {
+        block: tuple(code for code, _ in Counter(p.code for p in pats if p.code).most_common())
+        for block, pats in pmap.items()
+    }
+    return VerbLexicon(
+        fmap, pmap, max((len(k) for k in fmap), default=1), index, multi_first, first_words, usual
+    )
 
 
 def _match_slots(slots: tuple, words: list[str]) -> bool:
@@ -99,11 +109,15 @@ def _match_slots(slots: tuple, words: list[str]) -> bool:
     return True
 
 
-def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[int, int, str, str, bool]]:
+def find_verb_triggers(
+    text: str, offset: int, lex: VerbLexicon, usual: frozenset[str] | None = None
+) -> list[tuple[int, int, str, str, bool]]:
     """Verb triggers in ``text`` (a clause or sentence starting at ``offset`` in the body).
 
     Returns (start, end, cameo_code, block, by_pattern) in body offsets; ``by_pattern`` tells
-    whether a pattern (not the verb's default) gave the code. Verbs without a code are skipped.
+    whether a pattern (not the verb's default) gave the code. Verbs without a code are skipped, unless
+    ``usual`` is given: then such a verb gets the most frequent of its block's pattern codes that is in
+    ``usual`` (e.g. the coded ones), if any.
     """
     toks = [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
     words = [t[2] for t in toks]
@@ -137,6 +151,8 @@ def find_verb_triggers(text: str, offset: int, lex: VerbLexicon) -> list[tuple[i
             if _match_slots(p.after, after) and (not p.before or _match_slots(p.before, before)):
                 code, by_pattern = p.code, True
                 break
+        if not code and usual is not None:
+            code = next((c for c in lex.usual_codes.get(block, ()) if c in usual), "")
         if code:
             out.append((offset + toks[i][0], offset + toks[i + n - 1][1], code, block, by_pattern))
         next_free = i + n

@@ -79,10 +79,18 @@ def train_events_cmd(
     min_precision: Annotated[
         float, typer.Option(help="Least cross-validated precision the chosen decision must reach.")
     ] = 0.3,
-    retype: Annotated[
-        bool,
-        typer.Option("--retype", help="Let the classifier give a candidate another type than the lexicon's."),
-    ] = False,
+    record_weight: Annotated[
+        float,
+        typer.Option(min=0.0, help="Weight of a gold record's positive example (a silver example weighs 1)."),
+    ] = 0.1,
+    retype_as: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--retype-as",
+            help="A PLOVER type the classifier may give a candidate instead of the lexicon's (repeat the "
+            "option; 'all' for every type).",
+        ),
+    ] = None,
     criterion: Annotated[
         str, typer.Option(help="What the cross-validation maximizes: f1 or f0.5 (precision counts double).")
     ] = "f1",
@@ -102,6 +110,7 @@ def train_events_cmd(
             raise UsageError(f"--labels file {path} does not exist")
     if criterion not in ("f1", "f0.5"):
         raise UsageError(f"--criterion must be f1 or f0.5, not {criterion!r}")
+    retype = _retype_types(retype_as or [])
     records = _training_records(plv, plover)
     try:
         facts = train_events(
@@ -113,6 +122,7 @@ def train_events_cmd(
             load_parser(),
             records=records,
             min_precision=min_precision,
+            record_weight=record_weight,
             retype=retype,
             criterion=criterion,
         )
@@ -126,6 +136,20 @@ def train_events_cmd(
         json.dumps(summary | {"cv_chosen": cv["chosen"], "cv_tree_check_alone": cv["tree_check_alone"]})
         + "\n"
     )
+
+
+def _retype_types(names: list[str]) -> tuple[str, ...]:
+    """The PLOVER types ``--retype-as`` names (``all``: every type), or a UsageError naming the unknown one."""
+    from dateline.evaluation.train_events import PLOVER_TYPES
+
+    if "all" in names:
+        return PLOVER_TYPES
+    for name in names:
+        if name not in PLOVER_TYPES:
+            raise UsageError(
+                f"--retype-as {name!r} is not a PLOVER type ({', '.join(PLOVER_TYPES)}) or 'all'"
+            )
+    return tuple(dict.fromkeys(names))
 
 
 def _needs_sklearn(error: ImportError) -> UsageError:
@@ -260,6 +284,12 @@ def eval_events_cv_cmd(
         Path | None,
         typer.Option("--bbc", help="The BBC corpus the labels point into (default: shared data)."),
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="The classifier whose settings to retrain per fold (default: the committed)."
+        ),
+    ] = None,
 ) -> None:
     """5-fold cross-validation over gold records through the full pipeline: per fold, the event classifier is
     retrained (the committed model's settings) without the fold's records and scores them; prints one JSON
@@ -278,7 +308,7 @@ def eval_events_cv_cmd(
         raise UsageError(missing_shared("--bbc folder", corpus))
     try:
         result = records_cross_validation(
-            labels, corpus, records, load_reference(), load_ner(), load_parser(), load_event_classifier()
+            labels, corpus, records, load_reference(), load_ner(), load_parser(), load_event_classifier(model)
         )
     except TrainEventsError as e:
         raise UsageError(str(e)) from None

@@ -32,6 +32,7 @@ def _candidate(**changes: Any) -> Candidate:
     base: dict[str, Any] = dict(
         event_type="SANCTION",
         hand_trigger=False,
+        construction="word",
         rule_source_type="ORG",
         rule_target_type="GPE",
         tree_kept=True,
@@ -211,3 +212,45 @@ def test_an_admitted_verb_takes_only_the_actor_the_tree_gives_never_one_from_nea
     assert (
         ev_module._judged(candidate, tree(text, rows), actors, ArticleCast.of(actors), strict, False) is None
     )
+
+
+def test_the_modal_of_a_complement_and_the_rules_construction_are_features() -> None:
+    text = "Washington insists that Seoul should open its market."
+    rows = [
+        ("Washington", "NNP", "washington", "nsubj", 1),
+        ("insists", "VBZ", "insist", "root", 1),
+        ("that", "IN", "that", "mark", 5),
+        ("Seoul", "NNP", "seoul", "nsubj", 5),
+        ("should", "MD", "should", "aux", 5),
+        ("open", "VB", "open", "ccomp", 1),
+        ("its", "PRP$", "its", "nmod:poss", 7),
+        ("market", "NN", "market", "obj", 5),
+        (".", ".", ".", "punct", 1),
+    ]
+    actors = [actor(text, "Washington"), actor(text, "Seoul")]
+    feats = candidate_features(
+        _candidate(event_type="REQUEST", construction="word"),
+        tree(text, rows),
+        1,
+        actors,
+        ArticleCast.of(actors),
+    )
+    assert feats["complement_aux=should"] == 1.0 and feats["construction=word"] == 1.0
+    assert ev_module._construction("verb:insist+must") == "must"
+    assert ev_module._construction("verb:agree+meet") == "intent"  # "agreed to meet": folded into one trigger
+    assert ev_module._construction("meet") == "word"
+
+
+def test_a_hand_trigger_the_rules_found_no_actor_for_is_judged_like_a_dropped_one() -> None:
+    """Without a classifier the rules drop a trigger with no actor; with one, the candidate reaches it as one the
+    check drops: admitted only with an actor the tree puts in a role, which it then takes."""
+    hand = lexicon.Trigger("sanction", re.compile("sanctions"), "163", nominal=True)
+    actors = [_mention(EU, "EU", "ORG"), _mention(EU, "Russia", "GPE")]
+    candidate = _ev(hand, EU, "sanctions")  # the rules found no actor: source None
+    admit_all = EventClassifier({}, 10.0, veto=0.5, admit=0.5, provenance={})
+    kept = ev_module._judged(candidate, tree(EU, EU_TREE), actors, ArticleCast.of(actors), admit_all, False)
+    assert kept is not None and (kept.source.entity_id, kept.target.entity_id) == ("EU", "Russia")  # type: ignore[union-attr]
+    features = ev_module._judged(candidate, tree(EU, EU_TREE), actors, ArticleCast.of(actors), None, True)
+    assert features is not None and features.extra["features"]["tree_kept"] == 0.0
+    lonely = ev_module._judged(candidate, tree(EU, EU_TREE), [], ArticleCast(0, 0), admit_all, False)
+    assert lonely is None  # no actor anywhere in a role: no event, however likely

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from transforms.event_structure import roles
+from transforms.event_structure import roles, takes_effect
 from transforms.syntax import Token, Tree
 
 
@@ -146,3 +146,21 @@ def test_the_head_of_a_multiword_trigger_is_the_word_governing_the_others() -> N
     )
     assert t.head_of_span(text.index("phone"), len(text)) == 2
     assert t.token_at(text.index("phone") + 1) == 1 and t.token_at(1) is None
+
+
+def test_a_noun_subject_of_come_into_effect_takes_effect_and_other_subjects_do_not() -> None:
+    text = "The tariff comes into effect on August 1."
+    rows = [
+        ("The", "DT", "the", "det", 1),
+        ("tariff", "NN", "tariff", "nsubj", 2),
+        ("comes", "VBZ", "come", "root", 2),
+        ("into", "IN", "into", "case", 4),
+        ("effect", "NN", "effect", "obl", 2),
+        ("on", "IN", "on", "case", 6),
+        ("August", "NNP", "August", "obl", 2),
+        ("1", "CD", "1", "nummod", 6),
+        (".", ".", ".", "punct", 2),
+    ]
+    assert takes_effect(tree(text, rows), 1)
+    assert not takes_effect(tree(CANCELLED, CANCELLED_TREE), 1)  # cancelled: a status of its own
+    assert not takes_effect(tree(EU, EU_TREE), 3)  # "sanctions" is an object, and "impose" no start

@@ -116,3 +116,14 @@ def test_plv_rows_become_records_and_yield_is_concede_or_retreat(tmp_path: Path)
     path.write_text("a\tb\n1\t2\n")
     with pytest.raises(EvalDataError, match="sentence_id, sentence and gold_root"):
         read_plv(path)
+
+
+def test_retype_as_names_plover_types_or_all_and_refuses_others() -> None:
+    from dateline.cli.common import UsageError
+    from dateline.cli.evaluate import _retype_types
+
+    assert _retype_types([]) == ()
+    assert _retype_types(["ACCUSE", "ACCUSE", "REJECT"]) == ("ACCUSE", "REJECT")
+    assert _retype_types(["all"]) == te.PLOVER_TYPES
+    with pytest.raises(UsageError, match="'ACUSE' is not a PLOVER type"):
+        _retype_types(["ACUSE"])

@@ -21,6 +21,11 @@ from transforms.syntax import Tree
 
 # prepositions whose complement is the party an action is done to or with
 TARGET_CASES = frozenset({"with", "against", "on", "to", "toward", "towards", "from", "upon"})
+# ... and for a noun trigger also "the investigation *into* X", "the arrest *of* X", "criticism *of* X"
+NOUN_TARGET_CASES = TARGET_CASES | {"into", "of"}
+# event types whose noun's "of X" names those taking part ("a meeting of ministers", "a protest of workers"), and
+# whose organisation modifier is the forum, not a party ("the G7 summit", "a NATO exercise")
+GATHERINGS = frozenset({"CONSULT", "PROTEST", "MOBILIZE"})
 # relations of a noun phrase's own words (its subtree without clauses and coordinated phrases)
 PHRASE_SKIP = frozenset({"acl", "acl:relcl", "conj", "cc", "punct", "advcl", "parataxis", "case"})
 # verbs whose object is also the subject of their complement: "urged Iran to stop" (Iran stops)
@@ -110,12 +115,18 @@ def _subject(tree: Tree, i: int, actors: list[dict[str, Any]], depth: int = 0) -
     return None, False
 
 
-def _targets(tree: Tree, i: int, actors: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _targets(
+    tree: Tree, i: int, actors: list[dict[str, Any]], event_type: str | None = None
+) -> dict[str, Any] | None:
     """The actor an action is done to or with: object, passive subject, "with/against/on X" complement; for
-    a noun trigger its "on/with/against X" modifier or the governing verb's complement."""
+    a noun trigger its "on/with/against/into/of X" modifier ("of X" not for a gathering: "a meeting of
+    ministers" names who meet) or the governing verb's complement."""
     token = tree.tokens[i]
     direct = tree.children_by(i, "obj", "iobj", "nsubj:pass")
-    marked = [j for j in tree.children_by(i, "obl", "nmod") if tree.case_of(j) in TARGET_CASES]
+    cases = NOUN_TARGET_CASES if token.is_noun else TARGET_CASES
+    if event_type in GATHERINGS:
+        cases = cases - {"of"}
+    marked = [j for j in tree.children_by(i, "obl", "nmod") if tree.case_of(j) in cases]
     found = _first(tree, direct + marked, actors)
     head = tree.head(i)
     if found is None and token.is_noun and token.dep == "obj" and head is not None:
@@ -135,12 +146,21 @@ def _between(tree: Tree, i: int, actors: list[dict[str, Any]]) -> tuple[dict | N
     return None, None
 
 
-def _noun_source(tree: Tree, i: int, actors: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """A noun trigger's own actor: "Russia's sanctions", "US tariffs", "Iranian protests". A modifier that is an
-    organisation is the forum, not the actor ("the G7 summit", "an EU meeting")."""
+def _noun_source(
+    tree: Tree, i: int, actors: list[dict[str, Any]], event_type: str | None = None
+) -> dict[str, Any] | None:
+    """A noun trigger's own actor: "Russia's sanctions", "US tariffs", "Iranian protests", "an inquiry *by* the
+    OFT", "a SEC probe". For a gathering an organisation modifier is the forum, not the actor ("the G7 summit",
+    "an EU meeting"), and "of X" names who take part ("a meeting of EU ministers")."""
     owner = _first(tree, tree.children_by(i, "nmod:poss"), actors)
+    agent = _first(tree, [j for j in tree.children_by(i, "nmod") if tree.case_of(j) == "by"], actors)
     modifier = _first(tree, tree.children_by(i, "compound", "amod"), actors)
-    return owner or (modifier if modifier is not None and modifier["entity_type"] == "GPE" else None)
+    if modifier is not None and modifier["entity_type"] != "GPE" and event_type in GATHERINGS:
+        modifier = None
+    members = None
+    if event_type in GATHERINGS:
+        members = _first(tree, [j for j in tree.children_by(i, "nmod") if tree.case_of(j) == "of"], actors)
+    return owner or agent or modifier or members
 
 
 def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
@@ -183,15 +203,19 @@ def takes_effect(tree: Tree, i: int) -> bool:
     )
 
 
-def roles(tree: Tree, i: int, actors: list[dict[str, Any]]) -> Roles:
-    """What the tree says about the trigger whose head token is ``i``."""
+def roles(tree: Tree, i: int, actors: list[dict[str, Any]], event_type: str | None = None) -> Roles:
+    """What the tree says about the trigger whose head token is ``i`` (of ``event_type``, when known: a noun's
+    "of X" and organisation modifier depend on it)."""
     source, _ = _subject(tree, i, actors)
-    target = _targets(tree, i, actors)
+    target = _targets(tree, i, actors, event_type)
     if tree.tokens[i].is_noun:
         first, second = _between(tree, i, actors)
         if first is not None:
             source, target = (source or first), (second if source is None else first)
-        source = source or _noun_source(tree, i, actors)
+        own = _noun_source(tree, i, actors, event_type)
+        if own is not None and target is not None and own["entity_id"] == target["entity_id"]:
+            own = None
+        source = own or source
     if target is None:
         first, second = _coordinated_subject(tree, i, actors)
         if first is not None and (source is None or first is source):

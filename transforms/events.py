@@ -241,7 +241,12 @@ def _structured(
 ) -> list[tuple[str, str, list[Ev]]]:
     """Parse every sentence holding a candidate event (one batch) and keep the candidates the tree supports
     (:func:`_with_structure`), or, with a ``classifier``, those it finds likely enough (:func:`_judged`).
-    ``candidates``: keep every candidate the tree does not rule out, with its features (for training)."""
+    ``candidates``: keep every candidate the tree does not rule out, with its features (for training: there
+    the candidates that can be no event teach the classifier what a word usually is). When the classifier
+    decides, a candidate that can be no event whatever it says is dropped before the parse: one the rules do not
+    keep, in a sentence that names no actor (the tree could put none in a role)."""
+    if classifier is not None and not candidates:
+        found = [(aid, body, _may_be_events(evs, mentions.get(aid, []))) for aid, body, evs in found]
     keys = sorted({(aid, ev.sentence_idx) for aid, _, evs in found for ev in evs})
     bounds = {(aid, idx): (s, e) for aid in {a for a, _ in keys} for idx, s, e in sentences[aid]}
     bodies = {aid: body for aid, body, _ in found}
@@ -261,6 +266,19 @@ def _structured(
             ]
         out.append((aid, body, [ev for ev in kept if ev is not None]))
     return out
+
+
+def _rules_keep(ev: Ev) -> bool:
+    """Whether the rules keep a hand-lexicon candidate: an actor in a role, or a cancelled or postponed report."""
+    return not ev.trigger.name.startswith("verb:") and (
+        ev.source is not None or ev.target is not None or ev.status in ("cancelled", "postponed")
+    )
+
+
+def _may_be_events(evs: list[Ev], mentions: list[dict]) -> list[Ev]:
+    """The candidates the classifier may find events: those the rules keep, and those in a sentence naming an actor."""
+    named = {m["sentence_idx"] for m in mentions if m["entity_type"] in ACTOR_TYPES and not m["attached"]}
+    return [ev for ev in evs if ev.sentence_idx in named or _rules_keep(ev)]
 
 
 def _ruled_out(ev: Ev, tree: Tree) -> int | None:
@@ -292,7 +310,7 @@ def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
         return None
     if not ev.trigger.name.startswith("verb:"):
         return ev
-    return _tree_roles(ev, roles(tree, at, actors))
+    return _tree_roles(ev, roles(tree, at, actors, ev.extra.get("event_type")))
 
 
 def _tree_roles(ev: Ev, found: Roles) -> Ev | None:
@@ -346,12 +364,9 @@ def _judged(
     at = _ruled_out(ev, tree)
     if at is None:
         return None
-    found = roles(tree, at, actors)
+    found = roles(tree, at, actors, ev.extra["event_type"])
     hand = not ev.trigger.name.startswith("verb:")
-    # the rules keep a hand trigger with an actor in a role, or a cancelled or postponed one
-    rules_kept = hand and (
-        ev.source is not None or ev.target is not None or ev.status in ("cancelled", "postponed")
-    )
+    rules_kept = _rules_keep(ev)
     by_tree = None if hand else _tree_roles(ev, found)
     chosen = ev if rules_kept else (by_tree or _partial_tree_roles(ev, found))
     candidate = Candidate(

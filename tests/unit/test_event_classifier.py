@@ -254,3 +254,15 @@ def test_a_hand_trigger_the_rules_found_no_actor_for_is_judged_like_a_dropped_on
     assert features is not None and features.extra["features"]["tree_kept"] == 0.0
     lonely = ev_module._judged(candidate, tree(EU, EU_TREE), [], ArticleCast(0, 0), admit_all, False)
     assert lonely is None  # no actor anywhere in a role: no event, however likely
+
+
+def test_before_the_parse_only_candidates_that_can_be_events_are_kept() -> None:
+    """A candidate the rules do not keep needs an actor the tree could put in a role: in a sentence that names
+    none it is dropped unparsed, whatever the classifier would say."""
+    hand = lexicon.Trigger("sanction", re.compile("sanctions"), "163", nominal=True)
+    bare = replace(_ev(hand, EU, "sanctions"), sentence_idx=1)
+    kept_by_rules = replace(bare, source=ev_module.Arg("EU", None, None, "ORG"))
+    verb = replace(_ev(VERB, EU, "imposed"), sentence_idx=1)
+    named = [{"sentence_idx": 0, "entity_type": "GPE", "attached": False}]
+    assert ev_module._may_be_events([bare, kept_by_rules, verb], named) == [kept_by_rules]
+    assert ev_module._may_be_events([bare, verb], [dict(named[0], sentence_idx=1)]) == [bare, verb]

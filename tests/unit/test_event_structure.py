@@ -164,3 +164,54 @@ def test_a_noun_subject_of_come_into_effect_takes_effect_and_other_subjects_do_n
     assert takes_effect(tree(text, rows), 1)
     assert not takes_effect(tree(CANCELLED, CANCELLED_TREE), 1)  # cancelled: a status of its own
     assert not takes_effect(tree(EU, EU_TREE), 3)  # "sanctions" is an object, and "impose" no start
+
+
+PROBE = "The SEC probe of TimeWarner ended."
+PROBE_TREE = [
+    ("The", "DT", "the", "det", 2),
+    ("SEC", "NNP", "sec", "compound", 2),
+    ("probe", "NN", "probe", "nsubj", 5),
+    ("of", "IN", "of", "case", 4),
+    ("TimeWarner", "NNP", "timewarner", "nmod", 2),
+    ("ended", "VBD", "end", "root", 5),
+    (".", ".", ".", "punct", 5),
+]
+
+
+def test_a_noun_triggers_organisation_modifier_acts_and_of_x_is_acted_on() -> None:
+    actors = [actor(PROBE, "SEC", "ORG"), actor(PROBE, "TimeWarner", "ORG")]
+    found = roles(tree(PROBE, PROBE_TREE), 2, actors, "ACCUSE")
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("SEC", "TimeWarner")
+
+
+def test_a_gatherings_organisation_modifier_is_its_forum_and_of_x_takes_part() -> None:
+    text = "The G7 meeting of Japan ended."
+    rows = [
+        ("The", "DT", "the", "det", 2),
+        ("G7", "NNP", "g7", "compound", 2),
+        ("meeting", "NN", "meeting", "nsubj", 5),
+        ("of", "IN", "of", "case", 4),
+        ("Japan", "NNP", "japan", "nmod", 2),
+        ("ended", "VBD", "end", "root", 5),
+        (".", ".", ".", "punct", 5),
+    ]
+    found = roles(tree(text, rows), 2, [actor(text, "G7", "ORG"), actor(text, "Japan")], "CONSULT")
+    assert found.source["entity_id"] == "Japan" and found.target is None
+
+
+def test_a_noun_triggers_by_x_is_the_doer() -> None:
+    text = "An inquiry by the OFT into Dell began."
+    rows = [
+        ("An", "DT", "a", "det", 1),
+        ("inquiry", "NN", "inquiry", "nsubj", 7),
+        ("by", "IN", "by", "case", 4),
+        ("the", "DT", "the", "det", 4),
+        ("OFT", "NNP", "oft", "nmod", 1),
+        ("into", "IN", "into", "case", 6),
+        ("Dell", "NNP", "dell", "nmod", 1),
+        ("began", "VBD", "begin", "root", 7),
+        (".", ".", ".", "punct", 7),
+    ]
+    actors = [actor(text, "OFT", "ORG"), actor(text, "Dell", "ORG")]
+    found = roles(tree(text, rows), 1, actors, "ACCUSE")
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("OFT", "Dell")

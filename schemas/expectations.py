@@ -361,15 +361,6 @@ def _specific_checks(b: _Builder, today: date) -> None:
             max_value=10,
         )
         b.add(
-            "confidence_in_range",
-            gxe.ExpectColumnValuesToBeBetween,
-            "value_set",
-            "confidence",
-            "0 <= confidence <= 1 (when not null)",
-            min_value=0,
-            max_value=1,
-        )
-        b.add(
             "article_count_positive",
             gxe.ExpectColumnValuesToBeBetween,
             "value_set",
@@ -390,6 +381,19 @@ def _specific_checks(b: _Builder, today: date) -> None:
         )
     if name in EVENT_TABLES:
         _telling_checks(b)
+    if name in (
+        *EVENT_TABLES,
+        ENTITY_MENTIONS.name,
+    ):  # a model's probability: the event classifier's, the NER's
+        b.add(
+            "confidence_in_range",
+            gxe.ExpectColumnValuesToBeBetween,
+            "value_set",
+            "confidence",
+            "0 <= confidence <= 1 (when not null)",
+            min_value=0,
+            max_value=1,
+        )
     if name == EVENTS.name:
         b.add(
             "source_differs_from_target",

@@ -327,6 +327,14 @@ ENTITY_MENTIONS = Table(
             "VARCHAR",
             doc="set when the title in the text disagrees with the actors table at the article's date",
         ),
+        _c(
+            "confidence",
+            F,
+            "DOUBLE",
+            doc="the NER model's probability for the span (the least, over its words, of the decision taken "
+            "there: transforms.ner_decode.scored_entities); NULL where no model decided (a name the "
+            "gazetteer or a name shape found)",
+        ),
         RUN_ID,
     ),
     ("mention_id",),

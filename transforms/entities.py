@@ -8,6 +8,7 @@ stays NULL with the reason in ``country_source``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -560,6 +561,39 @@ def resolve_persons(
             p.key, p.actor_id, p.canonical = cand, cand, canonical
             p.country, p.country_source, p.sector = country, "reference", sector
             p.resolution += "+surname"
+
+
+def with_ner_confidence(mentions: pl.DataFrame, ner: pl.DataFrame | None) -> pl.DataFrame:
+    """``mentions`` (of :func:`mentions_frame`) with a ``confidence`` column: for a mention the NER found
+    (``resolution`` ``ner...``), the confidence of the NER span that holds it (``ner``: article_id,
+    start_char, end_char, confidence: transforms.ner.ner_spans); NULL for the others, which no model
+    decided."""
+    spans: dict[
+        str, list[tuple[int, int, float | None]]
+    ] = {}  # per article, by start (NER spans do not overlap)
+    if ner is not None:
+        for aid, s, e, p in (
+            ner.sort("article_id", "start_char")
+            .select("article_id", "start_char", "end_char", "confidence")
+            .iter_rows()
+        ):
+            spans.setdefault(aid, []).append((s, e, p))
+    starts = {aid: [s for s, _, _ in found] for aid, found in spans.items()}
+
+    def confidence(aid: str, start: int, end: int, resolution: str | None) -> float | None:
+        if not (resolution or "").startswith("ner") or aid not in spans:
+            return None
+        k = bisect_right(starts[aid], start) - 1  # the last span starting at or before the mention
+        if k < 0:
+            return None
+        s, e, p = spans[aid][k]
+        return p if s <= start and end <= e else None
+
+    values = [
+        confidence(*row)
+        for row in mentions.select("article_id", "start_char", "end_char", "resolution").iter_rows()
+    ]
+    return mentions.with_columns(pl.Series("confidence", values, dtype=pl.Float64))
 
 
 def mentions_frame(ms: list[Mention]) -> pl.DataFrame:

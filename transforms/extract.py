@@ -13,7 +13,14 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 from transforms.dates import infer_publication_dates
-from transforms.entities import detect_mentions, entities_from_mentions, mentions_frame, resolve_persons, slug
+from transforms.entities import (
+    detect_mentions,
+    entities_from_mentions,
+    mentions_frame,
+    resolve_persons,
+    slug,
+    with_ner_confidence,
+)
 from transforms.event_classifier import EventClassifier
 from transforms.events import extract_events
 from transforms.gazetteer import Gazetteer, build_gazetteer, norm_key
@@ -68,7 +75,7 @@ def extract(
         articles, mentions_frame(ms), reference["actor_roles"], today=today, default_year=default_year
     )
     resolve_persons(ms, dict(articles.select("article_id", "published_date").iter_rows()), gaz)
-    mentions = _with_sentence_idx(mentions_frame(ms), sents)
+    mentions = with_ner_confidence(_with_sentence_idx(mentions_frame(ms), sents), ner)
     keys = mentions.select(
         pl.concat_str(["article_id", "start_char", "end_char", "entity_id"], separator="|")
     ).to_series()

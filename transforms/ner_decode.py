@@ -135,10 +135,17 @@ def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int,
     ``(start_token, end_token, label)``. The documents must have been through the pipeline's
     ``tok2vec`` (``doc.tensor`` set) and not need spaCy (:func:`needs_spacy`); ``nlp`` must be
     :func:`supports`-ed."""
+    return [[(s, e, label) for s, e, label, _ in ents] for ents in scored_entities(nlp, docs)]
+
+
+def scored_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int, str, float]]]:
+    """:func:`greedy_entities` with each entity's confidence: the least probability, over the entity's
+    tokens, of the action taken there (a softmax over the scores of the actions valid at that step; the
+    model was trained with this softmax's loss), so one hesitant step makes a doubtful entity."""
     from spacy.attrs import IS_SPACE
 
     acts = _actions(nlp)
-    out: list[list[tuple[int, int, str]]] = [[] for _ in docs]
+    out: list[list[tuple[int, int, str, float]]] = [[] for _ in docs]
     live = [i for i, d in enumerate(docs) if len(d)]
     if not live:
         return out
@@ -166,6 +173,7 @@ def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int,
     state = np.zeros(n_docs, dtype=np.int64)  # 0: no open entity, else the open entity's label
     ent_row = np.zeros(n_docs, dtype=np.int64)  # row of the open entity's first token
     history = np.zeros((n_docs, int(lengths[0])), dtype=np.int64)
+    chosen_p = np.ones((n_docs, int(lengths[0])), dtype=np.float32)  # probability of the action taken
     hidden = np.empty((n_docs, n_hidden * n_pieces), dtype=np.float32)
     k = n_docs
     for t in range(int(lengths[0])):
@@ -189,6 +197,9 @@ def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int,
         scores += acts.penalty[st * 4 + (lengths[:k] - t >= 2) * 2 + space[b0]]
         guess = scores.argmax(axis=1)  # the first best valid action, as spaCy's arg_max_if_valid
         history[:k, t] = guess
+        # softmax over the valid actions (invalid ones score -inf): the taken action's is 1 / sum(exp(s - max))
+        best = scores[np.arange(k), guess]
+        chosen_p[:k, t] = 1.0 / np.exp(scores - best[:, None]).sum(axis=1)
         opened = acts.opens[guess]
         state[:k] = np.where(acts.keeps[guess], st, opened)
         ent_row[:k] = np.where(opened != 0, b0, ent_row[:k])
@@ -200,7 +211,8 @@ def greedy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int,
         starts = np.flatnonzero((k_j == _BEGIN) | (k_j == _UNIT))
         ends = np.flatnonzero((k_j == _LAST) | (k_j == _UNIT)) + 1
         out[live[i]] = [
-            (int(s), int(e), names[lb - 1]) for s, e, lb in zip(starts, ends, labels[j, starts], strict=True)
+            (int(s), int(e), names[lb - 1], round(float(chosen_p[j, s:e].min()), 4))
+            for s, e, lb in zip(starts, ends, labels[j, starts], strict=True)
         ]
     return out
 
@@ -212,4 +224,4 @@ def spacy_entities(nlp: Language, docs: list[Doc]) -> list[list[tuple[int, int, 
     return [[(e.start, e.end, e.label_) for e in d.ents] for d in docs]
 
 
-__all__ = ["greedy_entities", "needs_spacy", "spacy_entities", "supports"]
+__all__ = ["greedy_entities", "needs_spacy", "scored_entities", "spacy_entities", "supports"]

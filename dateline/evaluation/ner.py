@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -77,16 +78,43 @@ def gold_spans(docs: list[ConllDoc]) -> list[Span]:
 
 def predicted_spans(docs: list[ConllDoc], ents: pl.DataFrame) -> list[Span]:
     """Predicted spans (``ner_spans`` output, ``id`` = document index) mapped to CoNLL tokens."""
+    return [span for span, _ in scored_spans(docs, ents)]
+
+
+def scored_spans(docs: list[ConllDoc], ents: pl.DataFrame) -> list[tuple[Span, float | None]]:
+    """:func:`predicted_spans` with each span's ``confidence`` (transforms.ner_decode.scored_entities)."""
     offsets = [doc_text(doc.sentences)[1] for doc in docs]
-    out: list[Span] = []
-    for doc_id, start, end, label in ents.select("id", "start_char", "end_char", "label").iter_rows():
+    out: list[tuple[Span, float | None]] = []
+    rows = ents.select("id", "start_char", "end_char", "label", "confidence").iter_rows()
+    for doc_id, start, end, label, confidence in rows:
         typ = EVAL_TYPE.get(label)
         if typ is None:
             continue
         d = int(doc_id)
         toks = char_span_to_tokens(offsets[d], start, end)
         if toks is not None:
-            out.append((d, toks[0], toks[1], typ))
+            out.append(((d, toks[0], toks[1], typ), confidence))
+    return out
+
+
+CONFIDENCE_BANDS = (0.0, 0.5, 0.8, 0.95, 1.01)
+
+
+def precision_by_confidence(gold: Iterable[Span], scored: list[tuple[Span, float | None]]) -> list[dict]:
+    """Exact-span precision of the predicted PER/ORG/LOC/MISC spans in each band of ``confidence``
+    (``CONFIDENCE_BANDS``; spans without one are left out): whether the column ranks entities."""
+    gold_set = set(gold)
+    out = []
+    for low, high in pairwise(CONFIDENCE_BANDS):
+        band = [span for span, p in scored if p is not None and low <= p < high]
+        right = sum(span in gold_set for span in band)
+        out.append(
+            {
+                "confidence": f"[{low}, {min(high, 1.0)}]" if high > 1 else f"[{low}, {high})",
+                "spans": len(band),
+                "precision": round(right / len(band), 4) if band else None,
+            }
+        )
     return out
 
 
@@ -107,7 +135,9 @@ def evaluate_ner(conll: Path, model: Path | None = None, *, batch_size: int = 16
     ents = ner_spans(texts, nlp, batch_size=batch_size)
     seconds = time.perf_counter() - t0
     print(f"eval ner: {ents.height} entities predicted in {seconds:.1f} s", file=sys.stderr, flush=True)
-    result = score_spans(gold_spans(docs), predicted_spans(docs, ents))
+    gold, scored = gold_spans(docs), scored_spans(docs, ents)
+    result = score_spans(gold, [span for span, _ in scored])
+    result["precision_by_confidence"] = precision_by_confidence(gold, scored)
     result["tokens"] = n_tokens
     result["tokens_per_s"] = round(n_tokens / seconds, 1) if seconds > 0 else None
     return result

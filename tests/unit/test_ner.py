@@ -98,7 +98,7 @@ def _labels(texts: list[str]) -> list[dict[str, str]]:
 
     frame = pl.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts})
     ents = ner_spans(frame, load_ner())
-    assert set(ents.columns) == {"id", "start_char", "end_char", "text", "label"}
+    assert set(ents.columns) == {"id", "start_char", "end_char", "text", "label", "confidence"}
     for row in ents.iter_rows(named=True):  # offsets point at the text
         assert texts[int(row["id"])][row["start_char"] : row["end_char"]] == row["text"]
     return [
@@ -127,3 +127,22 @@ def test_model_copes_with_lower_and_upper_case() -> None:
     # Title Case (headline style) blurs where a name ends ("Helena Varga Flew"): ask for a person
     # span that covers the name, not for exact boundaries
     assert any("helena varga" in text and label == "PERSON" for text, label in title.items()), title
+
+
+def test_precision_by_confidence_bands_the_spans_that_have_one() -> None:
+    from dateline.evaluation.ner import precision_by_confidence
+
+    gold = [(0, 0, 2, "PER"), (0, 5, 6, "LOC")]
+    scored = [
+        ((0, 0, 2, "PER"), 0.99),
+        ((0, 5, 6, "LOC"), 0.97),
+        ((0, 3, 4, "ORG"), 0.6),
+        ((0, 7, 8, "ORG"), None),
+    ]
+    bands = {b["confidence"]: (b["spans"], b["precision"]) for b in precision_by_confidence(gold, scored)}
+    assert bands == {
+        "[0.0, 0.5)": (0, None),
+        "[0.5, 0.8)": (1, 0.0),
+        "[0.8, 0.95)": (0, None),
+        "[0.95, 1.0]": (2, 1.0),
+    }

@@ -85,7 +85,11 @@ def test_ner_spans_equal_with_and_without_the_decoder(nlp, monkeypatch) -> None:
     monkeypatch.setattr(ner_decode, "supports", lambda _nlp: False)
     slow = ner_spans(texts, nlp)
     assert fast.height > 100
-    assert fast.equals(slow)
+    assert fast.drop("confidence").equals(slow.drop("confidence"))
+    assert slow["confidence"].null_count() == slow.height  # spaCy's own component gives no probability
+    confidence = fast["confidence"].drop_nulls()  # NULL only for a document with preset annotations
+    assert confidence.len() > 0.9 * fast.height and 0 < confidence.min() <= confidence.max() <= 1  # type: ignore[operator]
+    assert confidence.min() < 0.9 < confidence.max()  # type: ignore[operator]  # it tells entities apart
     row = fast.row(0, named=True)
     assert texts["text"][int(row["id"])][row["start_char"] : row["end_char"]] == row["text"]
 
@@ -105,3 +109,12 @@ def test_documents_with_preset_annotations_go_to_spacy(nlp) -> None:
     # spaCy keeps the preset entity (what the fallback is for)
     (ents,) = ner_decode.spacy_entities(nlp, _tok2vec_docs(nlp, [preset]))
     assert (6, 7, "ORG") in ents
+
+
+def test_scored_entities_are_the_greedy_entities_with_a_probability(nlp) -> None:
+    docs = _tok2vec_docs(nlp, _texts())
+    scored = ner_decode.scored_entities(nlp, docs)
+    assert [[(s, e, label) for s, e, label, _ in ents] for ents in scored] == ner_decode.greedy_entities(
+        nlp, docs
+    )
+    assert all(0 < p <= 1 for ents in scored for *_, p in ents)

@@ -854,6 +854,13 @@ def _date_from_text(col: str) -> list[pl.Expr]:
     return [date.alias("_meta_date"), precision.alias("_meta_precision")]
 
 
+def given_dateline(text: pl.Expr) -> dict[str, pl.Expr]:
+    """A dateline given on its own (a JSON ``dateline`` field, or one stored in ``articles.dateline``), read
+    the way parsing reads one: :func:`_dateline_match`'s parts (``match``, ``prefix``, ``paren``, ``month``,
+    ``day``, ``year``)."""
+    return _dateline_match(text, _GIVEN_FORMS)
+
+
 def _dateline_match(text: pl.Expr, forms: tuple[str, ...]) -> dict[str, pl.Expr]:
     """The first of the dateline ``forms`` (anchored regexes) that matches ``text``, and its parts.
 
@@ -925,7 +932,7 @@ def _structure(units: pl.DataFrame) -> pl.DataFrame:
     # datelines: given (JSON field), on a line of their own, or opening the first paragraph
     first_para = pl.col("_rest").str.extract(_FIRST_PARA, 1)
     no_given = pl.col("dateline").is_null()
-    given = _dateline_match(pl.col("dateline"), _GIVEN_FORMS)
+    given = given_dateline(pl.col("dateline"))
     line = _dateline_match(
         pl.when(no_given & (first_para.str.len_chars() <= _MAX_DATELINE_CHARS)).then(first_para),
         (DATELINE_LINE,),

@@ -20,7 +20,7 @@ import polars as pl
 # the dateline forms parsing reads a dateline given on its own with (a JSON field): the stored
 # dateline gives its month and day back (parsing's own reader: transforms/ has no public one)
 from schemas.tables import story_id
-from transforms.parse import _GIVEN_FORMS, UNIT_SCHEMA, _dateline_match
+from transforms.parse import UNIT_SCHEMA, given_dateline
 
 #: ``articles.date_source`` of a publication date parsing found (kept as it is): from the metadata
 #: (a prefix) or from a dateline with its year (the whole value).
@@ -47,7 +47,7 @@ def as_units(articles: pl.DataFrame) -> pl.DataFrame:
     parsed = source.str.starts_with(FROM_METADATA) | (source == FROM_DATELINE)
     inferred = source.str.starts_with(INFERRED_YEAR) & pl.col("published_date").is_not_null()
     unknown_year = pl.any_horizontal(source.str.starts_with(p) for p in UNKNOWN_YEAR)
-    given = _dateline_match(pl.col("dateline"), _GIVEN_FORMS)
+    given = given_dateline(pl.col("dateline"))
     month = pl.when(inferred).then(pl.col("published_date").dt.month()).otherwise(given["month"])
     day = pl.when(inferred).then(pl.col("published_date").dt.day()).otherwise(given["day"])
     units = articles.with_columns(

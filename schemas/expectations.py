@@ -381,10 +381,8 @@ def _specific_checks(b: _Builder, today: date) -> None:
         )
     if name in EVENT_TABLES:
         _telling_checks(b)
-    if name in (
-        *EVENT_TABLES,
-        ENTITY_MENTIONS.name,
-    ):  # a model's probability: the event classifier's, the NER's
+    # a model's probability: the event classifier's (events, event_mentions), the NER's (entity_mentions)
+    if name in EVENT_TABLES | {ENTITY_MENTIONS.name}:
         b.add(
             "confidence_in_range",
             gxe.ExpectColumnValuesToBeBetween,

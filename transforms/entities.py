@@ -568,9 +568,8 @@ def with_ner_confidence(mentions: pl.DataFrame, ner: pl.DataFrame | None) -> pl.
     (``resolution`` ``ner...``), the confidence of the NER span that holds it (``ner``: article_id,
     start_char, end_char, confidence: transforms.ner.ner_spans); NULL for the others, which no model
     decided."""
-    spans: dict[
-        str, list[tuple[int, int, float | None]]
-    ] = {}  # per article, by start (NER spans do not overlap)
+    # per article, by start (NER spans do not overlap)
+    spans: dict[str, list[tuple[int, int, float | None]]] = {}
     if ner is not None:
         for aid, s, e, p in (
             ner.sort("article_id", "start_char")

@@ -78,9 +78,8 @@ class Candidate:
 
     event_type: str
     hand_trigger: bool  # from the hand lexicon (else a PETRARCH2 verb)
-    construction: (
-        str  # how the rules built the trigger: word, must, modal, intent, pattern (events._construction)
-    )
+    # how the rules built the trigger: word, must, modal, intent, pattern (transforms.events._construction)
+    construction: str
     rule_source_type: str | None  # entity type of the source the rules found, if any
     rule_target_type: str | None
     tree_kept: bool  # the tree's own check (transforms.events._with_structure) keeps it
@@ -192,8 +191,8 @@ class EventClassifier:
         """Whether a candidate with this probability is an event, given the tree's own check. A report that
         the tree keeps and that says its event was cancelled or postponed, or that a measure takes effect ("the
         tariff comes into effect on August 1"), is not vetoed: the silver labels hold 2 cancelled events in 820
-        and no trigger that takes effect, too few for the classifier to judge them. A candidate the tree drops is admitted
-        only with an actor in one of its roles (a codable event needs one: "claimed" alone is no event)."""
+        and no trigger that takes effect, too few for the classifier to judge them. A candidate the tree drops is
+        admitted only with an actor in one of its roles (a codable event needs one: "claimed" alone is no event)."""
         if tree_kept:
             return status_report or probability >= self.veto
         return has_actor and probability >= self.admit

@@ -340,6 +340,18 @@ def _partial_tree_roles(ev: Ev, found: Roles) -> Ev:
     )
 
 
+def _filled(ev: Ev, found: Roles) -> Ev:
+    """A hand trigger's rules' actors, with a role the rules left empty taken from the tree."""
+    source, target = ev.source, ev.target
+    if source is None and found.source is not None:
+        source = replace(_arg(found.source), note="from the parse: the subject's role")
+    if target is None and found.target is not None:
+        target = replace(_arg(found.target), note="from the parse: the object's role")
+    if source is not None and target is not None and source.entity_id == target.entity_id:
+        return ev
+    return replace(ev, source=source, target=target)
+
+
 def _telling(ev: Ev, found: Roles) -> dict[str, Any]:
     """Polarity and status from the tree's cues (the rules' status when the tree has none)."""
     polarity = "negated" if found.negated else "hedged" if found.hedged else "asserted"
@@ -359,7 +371,9 @@ def _judged(
     What it is told: the tree's check (:func:`_with_structure`), the actors in the trigger's roles, the cues,
     the sentence's actors and the article's cast (transforms.event_classifier); it vetoes what the check keeps
     and admits what it drops (:meth:`EventClassifier.decide`). A dictionary verb takes the tree's actors (one
-    may be missing: NULL with its reason), never actors from nearby words. ``candidates``: keep every
+    may be missing: NULL with its reason), never actors from nearby words; a hand trigger the rules keep keeps
+    their actors and takes the tree's for a role they left empty ("Russia *held* talks with Ukraine": the rules
+    take "Russia" for the talks' forum, the tree for the subject of "held"). ``candidates``: keep every
     candidate, its features in ``ev.extra``."""
     at = _ruled_out(ev, tree)
     if at is None:
@@ -368,7 +382,7 @@ def _judged(
     hand = not ev.trigger.name.startswith("verb:")
     rules_kept = _rules_keep(ev)
     by_tree = None if hand else _tree_roles(ev, found)
-    chosen = ev if rules_kept else (by_tree or _partial_tree_roles(ev, found))
+    chosen = _filled(ev, found) if rules_kept else (by_tree or _partial_tree_roles(ev, found))
     candidate = Candidate(
         event_type=ev.extra["event_type"],
         hand_trigger=hand,

@@ -215,7 +215,7 @@ CANCELLED = re.compile(
 )
 POSTPONED = re.compile(r"\b(?:postponed|delayed|pushed\s+back|rescheduled|put\s+off|deferred)\b", re.I)
 PLANNED = re.compile(
-    r"\b(?:planned|scheduled|will|shall|to\s+be\s+held|upcoming|set\s+to|plans?\s+to|expected\s+to|due\s+to|"
+    r"\b(?:planned|scheduled|will|shall|to\s+be\s+held|upcoming|set\s+to|plans?\s+to|expected\s+to|due\s+to|(?:is|are)\s+to|"
     r"intends?\s+to|comes?\s+into\s+effect|takes?\s+effect)\b",
     re.I,
 )

@@ -266,3 +266,24 @@ def test_before_the_parse_only_candidates_that_can_be_events_are_kept() -> None:
     named = [{"sentence_idx": 0, "entity_type": "GPE", "attached": False}]
     assert ev_module._may_be_events([bare, kept_by_rules, verb], named) == [kept_by_rules]
     assert ev_module._may_be_events([bare, verb], [dict(named[0], sentence_idx=1)]) == [bare, verb]
+
+
+def test_a_hand_trigger_the_rules_keep_takes_the_trees_actor_for_a_role_they_left_empty() -> None:
+    text = "Russia held talks with Ukraine."
+    rows = [
+        ("Russia", "NNP", "russia", "nsubj", 1),
+        ("held", "VBD", "hold", "root", 1),
+        ("talks", "NNS", "talk", "obj", 1),
+        ("with", "IN", "with", "case", 4),
+        ("Ukraine", "NNP", "ukraine", "obl", 1),
+        (".", ".", ".", "punct", 1),
+    ]
+    actors = [_mention(text, "Russia", "GPE"), _mention(text, "Ukraine", "GPE")]
+    talks = lexicon.Trigger("talks", re.compile("talks"), "043", nominal=True)
+    start = text.index("Ukraine")
+    by_rules = replace(_ev(talks, text, "talks"), target=ev_module.Arg("Ukraine", start, start + 7, "GPE"))
+    always = EventClassifier({}, 10.0, veto=0.5, admit=0.5, provenance={})
+    kept = ev_module._judged(by_rules, tree(text, rows), actors, ArticleCast.of(actors), always, False)
+    assert kept is not None and kept.target is not None and kept.target.entity_id == "Ukraine"
+    assert kept.source is not None and kept.source.entity_id == "Russia"
+    assert kept.source.note == "from the parse: the subject's role"

@@ -187,3 +187,9 @@ def test_a_past_tense_event_is_never_dated_after_the_publication(
     assert past["date_source"].startswith("unknown:") and "lies ahead" in past["date_source"]
     ahead = event(reference, text, published, nominal)
     assert (ahead["event_date"], ahead["status"]) == (expected, "planned"), ahead["date_source"]
+
+
+def test_is_to_speaks_of_what_lies_ahead(reference: dict[str, pl.DataFrame]) -> None:
+    """British news says "X is to meet Y" for a planned meeting."""
+    talks = event(reference, "Japan is to hold talks with South Korea.", JULY_10, "talks")
+    assert talks["status"] == "planned"

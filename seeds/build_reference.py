@@ -882,6 +882,7 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
     ]
     out.mkdir(parents=True, exist_ok=True)
     forms, patterns = build_verbs.parse(phoenix / "CAMEO.2.0.txt")
+    forms = build_verbs.with_overrides(forms, curated / "verb_code_overrides.csv")
     build_verbs.write(out / "verb_forms.csv", forms, build_verbs.FORM_COLUMNS)
     build_verbs.write(out / "verb_patterns.csv", patterns, build_verbs.PATTERN_COLUMNS)
     counts = {"verb_forms": len(forms), "verb_patterns": len(patterns)}

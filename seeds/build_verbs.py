@@ -9,7 +9,8 @@ carry its own CAMEO code and irregular forms (``DEAL {DEALS DEALING DEALT}``); p
 the ``*``) the verb. Synsets (``&CURRENCY``) are expanded to their members.
 
 Outputs: ``verb_forms.csv`` (form: inflected verb, lower case, words separated by spaces;
-lemma; block; cameo_code: the verb's default code, '' when it has none) and
+lemma; block; cameo_code: the verb's default code, '' when it has none, or the code
+``seeds/curated/verb_code_overrides.csv`` gives it, each departure with its reason) and
 ``verb_patterns.csv`` (block; before / after: pattern words before / after the verb as
 space-separated slots, each slot '|'-separated alternatives, multi-word alternatives joined by
 '_'; cameo_code). A block's patterns apply to every verb of the block.
@@ -130,6 +131,23 @@ def parse(path: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     return forms, pats
 
 
+def with_overrides(forms: list[dict[str, str]], path: Path) -> list[dict[str, str]]:
+    """``forms`` with the documented departures from the dictionary's default codes in ``path``
+    (seeds/curated/verb_code_overrides.csv: lemma, from_code, cameo_code, reason): a form of ``lemma`` whose
+    default code is ``from_code`` takes ``cameo_code``. Patterns are not touched. A row that matches no form
+    is an error (the dictionary changed under it)."""
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    out = [dict(f) for f in forms]
+    for row in rows:
+        hits = [f for f in out if f["lemma"] == row["lemma"] and f["cameo_code"] == row["from_code"]]
+        if not hits:
+            raise ValueError(f"{path}: no form of {row['lemma']!r} has the code {row['from_code']}")
+        for f in hits:
+            f["cameo_code"] = row["cameo_code"]
+    return out
+
+
+OVERRIDES = REPO_ROOT / "seeds" / "curated" / "verb_code_overrides.csv"
 FORM_COLUMNS = ["form", "lemma", "block", "cameo_code"]
 PATTERN_COLUMNS = ["block", "before", "after", "cameo_code"]
 
@@ -150,6 +168,7 @@ def main() -> None:
     if not (args.phoenix / "CAMEO.2.0.txt").is_file():
         ap.error(missing_shared("verb dictionary", args.phoenix / "CAMEO.2.0.txt"))
     forms, pats = parse(args.phoenix / "CAMEO.2.0.txt")
+    forms = with_overrides(forms, OVERRIDES)
     write(args.out / "verb_forms.csv", forms, FORM_COLUMNS)
     write(args.out / "verb_patterns.csv", pats, PATTERN_COLUMNS)
 

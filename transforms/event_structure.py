@@ -42,6 +42,46 @@ FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})
 PLANNING_GOVERNORS = frozenset(
     {"plan", "intend", "expect", "schedule", "set", "prepare", "aim", "hope", "want", "propose", "due", "vow"}
 )
+# what a refusal may be a refusal to say: "refused to comment", "declined to reveal" reject no demand
+SPEECH_COMPLEMENTS = frozenset(
+    {
+        "comment",
+        "say",
+        "speculate",
+        "elaborate",
+        "discuss",
+        "confirm",
+        "disclose",
+        "reveal",
+        "divulge",
+        "specify",
+    }
+)
+# "attacked the plans / the decision": what is attacked is a proposal or a statement, so the attack is verbal
+PROPOSALS = frozenset(
+    {
+        "plan",
+        "policy",
+        "proposal",
+        "decision",
+        "idea",
+        "remark",
+        "comment",
+        "record",
+        "handling",
+        "stance",
+        "approach",
+        "strategy",
+        "bill",
+        "budget",
+        "reform",
+        "scheme",
+        "manifesto",
+        "report",
+        "claim",
+        "statement",
+    }
+)
 CANCELLING = frozenset({"cancel", "scrap", "abandon", "drop", "shelve", "abort"})
 POSTPONING = frozenset({"postpone", "delay", "defer", "reschedule", "adjourn"})
 
@@ -222,6 +262,20 @@ def roles(tree: Tree, i: int, actors: list[dict[str, Any]], event_type: str | No
             source, target = first, second
     negated, hedged, planned, status = _cues(tree, i)
     return Roles(source, target, negated, hedged, planned, status)
+
+
+def withholds_comment(tree: Tree, i: int) -> bool:
+    """Word ``i`` ("refused", "declined") governs a verb of saying: "refused *to comment*" is no rejection."""
+    return any(tree.tokens[j].lemma in SPEECH_COMPLEMENTS for j in tree.children_by(i, "xcomp"))
+
+
+def verbal_attack(tree: Tree, i: int) -> bool:
+    """Word ``i`` ("attacked", "hit") attacks in words: "attacked the government *over* Iraq", "attacked him
+    *for* his remarks", "attacked Tory *plans*": a prepositional "over"/"for" phrase, or a proposal or statement
+    as its object."""
+    if any(tree.case_of(j) in ("over", "for") for j in tree.children_by(i, "obl")):
+        return True
+    return any(tree.tokens[j].lemma in PROPOSALS for j in tree.children_by(i, "obj"))
 
 
 def _coordinated_subject(tree: Tree, i: int, actors: list[dict[str, Any]]) -> tuple[dict | None, dict | None]:

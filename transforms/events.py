@@ -15,7 +15,7 @@ import polars as pl
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, date_direction, find_dates, points_ahead, resolve_date
 from transforms.event_classifier import ArticleCast, Candidate, EventClassifier, candidate_features
-from transforms.event_structure import Roles, roles, takes_effect
+from transforms.event_structure import Roles, roles, takes_effect, verbal_attack, withholds_comment
 from transforms.rxfilter import finditer, fold, prefilter
 from transforms.syntax import Tree, parse_sentences
 from transforms.verbs import VerbLexicon, find_verb_triggers
@@ -284,14 +284,26 @@ def _may_be_events(evs: list[Ev], mentions: list[dict]) -> list[Ev]:
 def _ruled_out(ev: Ev, tree: Tree) -> int | None:
     """The trigger's head token, or None when the tree rules the candidate out: a trigger tagged as a proper
     noun is part of a name ("*Meet* The Parents", "Crime Scene *Investigation*"); a verb of the PETRARCH2
-    dictionary that is not a verb here is a noun or an adjective ("a flat panel *monitor*", "hip-hop *beats*")."""
+    dictionary that is not a verb here is a noun or an adjective ("a flat panel *monitor*", "hip-hop *beats*");
+    a refusal to say ("refused *to comment*") rejects nothing."""
     at = tree.head_of_span(ev.t_start, ev.t_end)
     if at is None:
         return None
     token = tree.tokens[at]
     if token.tag in ("NNP", "NNPS") or (ev.trigger.name.startswith("verb:") and not token.is_verb):
         return None
+    if ev.extra.get("event_type") == "REJECT" and withholds_comment(tree, at):
+        return None  # "refused to comment": no demand is rejected
     return at
+
+
+def _reread(ev: Ev, tree: Tree, at: int) -> Ev:
+    """``ev`` with the type its parse gives it: an attack in words ("attacked the government over Iraq",
+    "attacked Tory plans") is a criticism (CAMEO 111, ACCUSE), not an assault."""
+    if ev.extra.get("event_type") == "ASSAULT" and verbal_attack(tree, at):
+        trigger = replace(ev.trigger, cameo="111", plover="ACCUSE", name=f"{ev.trigger.name}+verbal")
+        return replace(ev, trigger=trigger, extra={**ev.extra, "event_type": "ACCUSE"})
+    return ev
 
 
 def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
@@ -308,6 +320,7 @@ def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
     at = _ruled_out(ev, tree)
     if at is None:
         return None
+    ev = _reread(ev, tree, at)
     if not ev.trigger.name.startswith("verb:"):
         return ev
     return _tree_roles(ev, roles(tree, at, actors, ev.extra.get("event_type")))
@@ -378,6 +391,7 @@ def _judged(
     at = _ruled_out(ev, tree)
     if at is None:
         return None
+    ev = _reread(ev, tree, at)
     found = roles(tree, at, actors, ev.extra["event_type"])
     hand = not ev.trigger.name.startswith("verb:")
     rules_kept = _rules_keep(ev)
@@ -414,12 +428,13 @@ def _judged(
 
 def _construction(trigger_name: str) -> str:
     """How the rules built a trigger (transforms.events._refine_triggers): ``must`` ("insists that X must"), ``modal``
-    ("would not sign"), ``intent`` ("agreed to meet"), ``pattern`` (a PETRARCH2 pattern gave the code), else
+    ("would not sign"), ``intent`` ("agreed to meet"), ``pattern`` (a PETRARCH2 pattern gave the code), ``verbal``
+    (an attack in words, :func:`_reread`), else
     ``word``."""
     if "+" not in trigger_name:
         return "word"
     last = trigger_name.rsplit("+", 1)[1]
-    return last if last in ("must", "modal", "pattern") else "intent"
+    return last if last in ("must", "modal", "pattern", "verbal") else "intent"
 
 
 def _clauses(body: str, s: int, e: int) -> list[tuple[int, int]]:
@@ -535,8 +550,8 @@ def _refine_triggers(
                 or any(t_end <= f[0] < t_end + 40 for f in found if not f[2].name.startswith("verb:"))
             ):
                 continue  # "took office", "made a visit": the visit is the event, not the making
-            if re.match(r"\s+of\b", body[t_end : t_end + 5]):
-                continue  # "control of": a noun
+            if gate and re.match(r"\s+of\b", body[t_end : t_end + 5]):
+                continue  # "control of": a noun (with a classifier, the parse says: "convicted of" is a verb)
         elif (
             not trig.nominal and _DET_IMMEDIATE.search(before) and body[t_start:t_end].lower().endswith("ed")
         ):

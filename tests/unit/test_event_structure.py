@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from transforms.event_structure import roles, takes_effect
+from transforms.event_structure import roles, takes_effect, verbal_attack, withholds_comment
 from transforms.syntax import Token, Tree
 
 
@@ -215,3 +215,68 @@ def test_a_noun_triggers_by_x_is_the_doer() -> None:
     actors = [actor(text, "OFT", "ORG"), actor(text, "Dell", "ORG")]
     found = roles(tree(text, rows), 1, actors, "ACCUSE")
     assert (found.source["entity_id"], found.target["entity_id"]) == ("OFT", "Dell")
+
+
+REFUSED = "The firm refused to comment on the deal."
+REFUSED_TREE = [
+    ("The", "DT", "the", "det", 1),
+    ("firm", "NN", "firm", "nsubj", 2),
+    ("refused", "VBD", "refuse", "root", 2),
+    ("to", "TO", "to", "mark", 4),
+    ("comment", "VB", "comment", "xcomp", 2),
+    ("on", "IN", "on", "case", 7),
+    ("the", "DT", "the", "det", 7),
+    ("deal", "NN", "deal", "obl", 4),
+    (".", ".", ".", "punct", 2),
+]
+
+
+def test_a_refusal_to_say_withholds_comment_and_a_refusal_to_act_does_not() -> None:
+    assert withholds_comment(tree(REFUSED, REFUSED_TREE), 2)
+    signing = "The firm refused to sign the deal."
+    signing_tree = [
+        ("The", "DT", "the", "det", 1),
+        ("firm", "NN", "firm", "nsubj", 2),
+        ("refused", "VBD", "refuse", "root", 2),
+        ("to", "TO", "to", "mark", 4),
+        ("sign", "VB", "sign", "xcomp", 2),
+        ("the", "DT", "the", "det", 6),
+        ("deal", "NN", "deal", "obj", 4),
+        (".", ".", ".", "punct", 2),
+    ]
+    assert not withholds_comment(tree(signing, signing_tree), 2)
+
+
+def test_an_attack_over_an_issue_or_on_a_plan_is_verbal_and_on_a_station_is_not() -> None:
+    over = "He attacked the government over Iraq."
+    over_tree = [
+        ("He", "PRP", "he", "nsubj", 1),
+        ("attacked", "VBD", "attack", "root", 1),
+        ("the", "DT", "the", "det", 3),
+        ("government", "NN", "government", "obj", 1),
+        ("over", "IN", "over", "case", 5),
+        ("Iraq", "NNP", "iraq", "obl", 1),
+        (".", ".", ".", "punct", 1),
+    ]
+    assert verbal_attack(tree(over, over_tree), 1)
+    plans = "He attacked Tory plans."
+    plans_tree = [
+        ("He", "PRP", "he", "nsubj", 1),
+        ("attacked", "VBD", "attack", "root", 1),
+        ("Tory", "NNP", "tory", "compound", 3),
+        ("plans", "NNS", "plan", "obj", 1),
+        (".", ".", ".", "punct", 1),
+    ]
+    assert verbal_attack(tree(plans, plans_tree), 1)
+    station = "Rebels attacked a police station in Kabul."
+    station_tree = [
+        ("Rebels", "NNS", "rebel", "nsubj", 1),
+        ("attacked", "VBD", "attack", "root", 1),
+        ("a", "DT", "a", "det", 4),
+        ("police", "NN", "police", "compound", 4),
+        ("station", "NN", "station", "obj", 1),
+        ("in", "IN", "in", "case", 6),
+        ("Kabul", "NNP", "kabul", "obl", 1),
+        (".", ".", ".", "punct", 1),
+    ]
+    assert not verbal_attack(tree(station, station_tree), 1)

@@ -42,6 +42,8 @@ FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})
 PLANNING_GOVERNORS = frozenset(
     {"plan", "intend", "expect", "schedule", "set", "prepare", "aim", "hope", "want", "propose", "due", "vow"}
 )
+# verbs whose to-complement is a commitment, not yet done: "agreed *to open* talks" (but "agreed that ... was")
+COMMITTING_GOVERNORS = frozenset({"agree", "pledge", "promise", "offer", "decide"})
 # what a refusal may be a refusal to say: "refused to comment", "declined to reveal" reject no demand
 SPEECH_COMPLEMENTS = frozenset(
     {
@@ -207,14 +209,21 @@ def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
     """(negated, hedged, planned, cancelled/postponed) from the trigger's dependents and governors."""
     own = [tree.tokens[j] for j in tree.children(i)]
     head = tree.head(i)
-    if tree.tokens[i].is_noun and tree.tokens[i].dep in ("nsubj", "nsubj:pass") and head is not None:
-        own += [tree.tokens[j] for j in tree.children(head)]  # "the summit did *not* take place"
+    verb = i  # the word whose governors speak for the trigger
+    if tree.tokens[i].is_noun and head is not None and tree.tokens[head].is_verb:
+        if tree.tokens[i].dep in ("nsubj", "nsubj:pass"):
+            own += [tree.tokens[j] for j in tree.children(head)]  # "the summit did *not* take place"
+        elif tree.tokens[i].dep == "obj":
+            # "will hold *talks*", "failed to reach *agreement*", "agreed to open *talks*": the light verb's cues
+            own += [tree.tokens[j] for j in tree.children(head)]
+            verb = head
     lemmas = {t.lemma for t in own if t.dep in ("advmod", "aux", "det", "neg", "aux:pass", "cop", "mark")}
-    governors = [tree.tokens[g].lemma for g in tree.governors(i)]
+    governors = [tree.tokens[g].lemma for g in tree.governors(verb)]
+    committed = tree.tokens[verb].dep == "xcomp" and governors[:1] and governors[0] in COMMITTING_GOVERNORS
     negated = bool(lemmas & NEGATORS) or any(g in NEGATING_GOVERNORS for g in governors)
     hedged = bool(lemmas & (HEDGING_AUX | HEDGING_ADVERBS)) or "if" in lemmas
     hedged = hedged or any(g in HEDGING_GOVERNORS for g in governors)
-    planned = bool(lemmas & FUTURE_AUX) or any(g in PLANNING_GOVERNORS for g in governors)
+    planned = bool(lemmas & FUTURE_AUX) or any(g in PLANNING_GOVERNORS for g in governors) or bool(committed)
     planned = planned or {"be", "to"} <= lemmas  # "is to meet"
     status = None
     deciders = governors + ([tree.tokens[head].lemma] if head is not None and tree.tokens[i].is_noun else [])

@@ -354,7 +354,10 @@ def _partial_tree_roles(ev: Ev, found: Roles) -> Ev:
 
 
 def _filled(ev: Ev, found: Roles) -> Ev:
-    """A hand trigger's rules' actors, with a role the rules left empty taken from the tree."""
+    """A hand trigger's rules' actors, with a role the rules left empty taken from the tree; its status, when the
+    rules found no cue and the tree does ("agreed to open *talks*": planned)."""
+    if ev.status == "occurred" and (found.status or found.planned):
+        ev = replace(ev, status=found.status or "planned")
     source, target = ev.source, ev.target
     if source is None and found.source is not None:
         source = replace(_arg(found.source), note="from the parse: the subject's role")

@@ -280,3 +280,40 @@ def test_an_attack_over_an_issue_or_on_a_plan_is_verbal_and_on_a_station_is_not(
         (".", ".", ".", "punct", 1),
     ]
     assert not verbal_attack(tree(station, station_tree), 1)
+
+
+def test_a_noun_object_takes_its_verbs_cues_and_agreeing_to_act_is_planned() -> None:
+    agreed = "Seoul and Tokyo agreed to open talks."
+    agreed_tree = [
+        ("Seoul", "NNP", "seoul", "nsubj", 3),
+        ("and", "CC", "and", "cc", 2),
+        ("Tokyo", "NNP", "tokyo", "conj", 0),
+        ("agreed", "VBD", "agree", "root", 3),
+        ("to", "TO", "to", "mark", 5),
+        ("open", "VB", "open", "xcomp", 3),
+        ("talks", "NNS", "talk", "obj", 5),
+        (".", ".", ".", "punct", 3),
+    ]
+    assert roles(tree(agreed, agreed_tree), 6, []).planned
+    held = "Seoul did not hold talks."
+    held_tree = [
+        ("Seoul", "NNP", "seoul", "nsubj", 3),
+        ("did", "VBD", "do", "aux", 3),
+        ("not", "RB", "not", "advmod", 3),
+        ("hold", "VB", "hold", "root", 3),
+        ("talks", "NNS", "talk", "obj", 3),
+        (".", ".", ".", "punct", 3),
+    ]
+    found = roles(tree(held, held_tree), 4, [])
+    assert found.negated and not found.planned
+    that = "Seoul agreed that talks were useful."
+    that_tree = [
+        ("Seoul", "NNP", "seoul", "nsubj", 1),
+        ("agreed", "VBD", "agree", "root", 1),
+        ("that", "IN", "that", "mark", 5),
+        ("talks", "NNS", "talk", "nsubj", 5),
+        ("were", "VBD", "be", "cop", 5),
+        ("useful", "JJ", "useful", "ccomp", 1),
+        (".", ".", ".", "punct", 1),
+    ]
+    assert not roles(tree(that, that_tree), 3, []).planned

@@ -7,7 +7,8 @@ relation, governor, the relations of its dependents); the actors the tree puts i
 each is (type, sector, whether it has a country, a reference actor, a title, whether it stands for a government);
 negation and modality cues; how many actors the sentence names and whether any is political; how much of the
 article's cast is political (a sports report names clubs and players, a politics report governments and ministers);
-and the content lemmas of the sentence, weighted low.
+which section the article reads like (transforms.topic: business, entertainment, politics, sport, tech); and the
+content lemmas of the sentence, weighted low.
 
 :class:`EventClassifier` is a logistic regression over those features: weights by feature name and a bias. It
 reads a candidate as each PLOVER type it may have (:func:`typed_features`: the type, the type with the trigger's
@@ -24,10 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from transforms.syntax import Tree
+from transforms.topic import TopicModel
 
 #: Phoenix agent sectors of actors that act in politics (government, military, parties, courts, police,
 #: opposition, rebels, international organisations, unions, NGOs...)
@@ -49,14 +51,27 @@ def is_political(actor: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class ArticleCast:
-    """How political an article's cast is: its actor mentions and how many of them are political."""
+    """The article around a candidate: its actor mentions, how many of them are political, and the probability of
+    each section it reads like (transforms.topic; empty when no section model is given)."""
 
     actors: int
     political: int
+    topics: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, actors: Sequence[Mapping[str, Any]]) -> ArticleCast:
-        return cls(len(actors), sum(1 for a in actors if is_political(a)))
+    def of(
+        cls, actors: Sequence[Mapping[str, Any]], topics: Mapping[str, float] | None = None
+    ) -> ArticleCast:
+        return cls(len(actors), sum(1 for a in actors if is_political(a)), dict(topics or {}))
+
+
+def topic_features(topics: Mapping[str, float], event_type: str) -> dict[str, float]:
+    """An article's section probabilities as features of a candidate of ``event_type``: ``topic=sport``, and the
+    same paired with the type, ``type_topic=AGREE:business`` (two companies agreeing is a deal, two governments
+    agreeing an event)."""
+    feats = {f"topic={name}": p for name, p in topics.items()}
+    feats.update({f"type_topic={event_type}:{name}": p for name, p in topics.items()})
+    return feats
 
 
 def _actor_features(actor: Mapping[str, Any] | None, role: str) -> dict[str, float]:
@@ -78,7 +93,7 @@ class Candidate:
 
     event_type: str
     hand_trigger: bool  # from the hand lexicon (else a PETRARCH2 verb)
-    # how the rules built the trigger: word, must, modal, intent, pattern (transforms.events._construction)
+    # how the rules built the trigger: word, must, modal, intent, pattern, verbal (transforms.events._construction)
     construction: str
     rule_source_type: str | None  # entity type of the source the rules found, if any
     rule_target_type: str | None
@@ -128,6 +143,7 @@ def candidate_features(
         "article_political_share": cast.political / max(1, cast.actors),
         "article_political": min(cast.political, 20) / 20,
     }
+    feats.update(topic_features(cast.topics, candidate.event_type))
     feats.update(_actor_features(candidate.source, "source"))
     feats.update(_actor_features(candidate.target, "target"))
     for j in tree.children(trigger):
@@ -172,6 +188,7 @@ class EventClassifier:
     admit: float  # from it, a candidate the tree drops is an event
     provenance: Mapping[str, Any]
     types: tuple[str, ...] = ()  # the types it may give a candidate; none: the lexicon's type only
+    topics: TopicModel | None = None  # the section model whose probabilities it reads (ArticleCast.topics)
 
     def probability(self, features: Mapping[str, float]) -> float:
         score = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
@@ -204,6 +221,7 @@ class EventClassifier:
             "veto": self.veto,
             "admit": self.admit,
             "types": list(self.types),
+            "topics": self.topics.to_json() if self.topics is not None else None,
             "provenance": dict(self.provenance),
             "weights": dict(sorted(self.weights.items())),
         }
@@ -217,4 +235,5 @@ class EventClassifier:
             float(data["admit"]),
             dict(data.get("provenance") or {}),
             tuple(str(t) for t in data.get("types") or ()),
+            TopicModel.from_json(data["topics"]) if data.get("topics") else None,
         )

@@ -259,7 +259,8 @@ def _structured(
         if classifier is None and not candidates:
             kept = [_with_structure(ev, tree_of[(aid, ev.sentence_idx)], actors) for ev in evs]
         else:
-            cast = ArticleCast.of(actors)
+            topics = classifier.topics if classifier is not None else None
+            cast = ArticleCast.of(actors, topics.probabilities(body) if topics is not None else None)
             kept = [
                 _judged(ev, tree_of[(aid, ev.sentence_idx)], actors, cast, classifier, candidates)
                 for ev in evs

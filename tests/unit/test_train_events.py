@@ -127,3 +127,16 @@ def test_retype_as_names_plover_types_or_all_and_refuses_others() -> None:
     assert _retype_types(["all"]) == te.PLOVER_TYPES
     with pytest.raises(UsageError, match="'ACUSE' is not a PLOVER type"):
         _retype_types(["ACUSE"])
+
+
+def test_the_choice_smooths_over_the_veto_grid_and_gives_near_ties_to_recall() -> None:
+    from dateline.evaluation.train_events import VETO_GRID, choose
+
+    def row(veto: float, f: float, recall: float) -> dict:
+        return {"C": 1.0, "admit": 0.5, "veto": veto, "f0.5": f, "precision": 0.6, "recall": recall}
+
+    # one lucky cell (0.05) among poor neighbours loses to a good region; 0.3, 0.35 and 0.4 tie, 0.3 finds most
+    scores = {0.0: 0.1, 0.05: 0.5, 0.1: 0.1, 0.25: 0.42, 0.3: 0.42, 0.35: 0.421, 0.4: 0.42}
+    table = [row(v, scores.get(v, 0.3), recall=1 - v) for v in VETO_GRID]
+    assert choose(table, 0.3, "f0.5")["veto"] == 0.3
+    assert choose([r | {"precision": 0.1} for r in table], 0.3, "f0.5")["veto"] == 0.3  # none eligible: all

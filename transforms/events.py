@@ -579,7 +579,7 @@ def _refine_triggers(
                         replace(g_trig, cameo=code, plover=None, name=f"{g_trig.name}+{block}"),
                     )
                 continue  # the complement belongs to the governing verb's event
-        if _search(_MUST_BEFORE, before) and not trig.nominal:
+        if _search(_MUST_BEFORE, before):  # right after the modal, even a noun-or-verb trigger is a verb
             governors = [g for g in out if g[2].cameo[:2] in ("02", "10")]
             if governors:
                 continue  # "insists that X should open": part of the demand

@@ -109,3 +109,15 @@ def test_accepting_a_proposal_is_agreeing(reference: dict) -> None:
     assert main_type(reference, "Iraq accepted the peace plan of Egypt.") == "AGREE"
     # accepting something else is still yielding
     assert main_type(reference, "Denmark accepted responsibility for the collision with Norway.") == "CONCEDE"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Britain said France should investigate the deal.",  # a hand trigger that is also a noun ("investigation")
+        "Britain said France must impose tariffs on China."
+    ],
+)
+def test_an_action_someone_says_another_should_take_is_their_demand(reference: dict, text: str) -> None:
+    events = coded(reference, text)
+    assert [e["event_type"] for e in events] == ["REQUEST"]

@@ -115,7 +115,7 @@ def test_accepting_a_proposal_is_agreeing(reference: dict) -> None:
     "text",
     [
         "Britain said France should investigate the deal.",  # a hand trigger that is also a noun ("investigation")
-        "Britain said France must impose tariffs on China."
+        "Britain said France must impose tariffs on China.",
     ],
 )
 def test_an_action_someone_says_another_should_take_is_their_demand(reference: dict, text: str) -> None:

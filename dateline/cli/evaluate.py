@@ -323,16 +323,30 @@ def eval_sample_cmd(
     warehouse: Annotated[Path, typer.Option("--warehouse", help="The warehouse to sample from.")],
     n: Annotated[int, typer.Option("--n", min=1, help="How many to draw.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same sample).")] = 0,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="A second warehouse built from the same files: draw up to N mentions only --warehouse has and "
+            "up to N only this one has, shuffled, each with only_in (hide it from judges).",
+        ),
+    ] = None,
 ) -> None:
     """Write a random sample of event mentions as JSON Lines (sentence, trigger, type, actors, polarity,
     status) for judging against the codebook."""
-    from dateline.evaluation.sample import sample_event_mentions
+    from dateline.evaluation.sample import sample_differences, sample_event_mentions
     from dateline.warehouse.connection import connect
 
     if what != "events":
         raise UsageError(f"cannot sample {what!r}: only 'events'")
-    if not warehouse.is_file():
-        raise UsageError(f"--warehouse {warehouse} does not exist")
+    for option, path in (("--warehouse", warehouse), ("--against", against)):
+        if path is not None and not path.is_file():
+            raise UsageError(f"{option} {path} does not exist")
     with connect(warehouse, read_only=True) as con:
-        for row in sample_event_mentions(con, n, seed):
+        if against is None:
+            rows = sample_event_mentions(con, n, seed)
+        else:
+            with connect(against, read_only=True) as other:
+                rows = sample_differences(con, other, n, seed)
+        for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")

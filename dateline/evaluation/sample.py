@@ -4,16 +4,20 @@ Each row is what a judge needs to decide against the codebook whether the mentio
 right type, actors, polarity and status: the article's file, the sentence, the trigger, the coded type and
 CAMEO code, source and target (names and countries), polarity, status and date. The sample is drawn by
 DuckDB's reservoir sampling with a fixed seed: the same warehouse, ``n`` and seed give the same rows.
+``--against`` draws a paired sample instead (:func:`sample_differences`): mentions only one of two warehouses
+built from the same files has, to compare two versions of the coder like with like.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import duckdb
 
-SAMPLE_SQL = """
-    SELECT a.source_path, m.mention_id, m.article_id, m.sentence_idx, s.text AS sentence, m.trigger_text,
+MENTIONS_SQL = """
+    SELECT a.source_path, m.mention_id, m.article_id, m.sentence_idx, m.trigger_start, m.trigger_end,
+           s.text AS sentence, m.trigger_text,
            e.event_type, e.cameo_code, src.canonical_name AS source, src.country_iso3 AS source_country,
            tgt.canonical_name AS target, tgt.country_iso3 AS target_country, m.polarity, m.status,
            m.event_date, m.evidence_text
@@ -23,8 +27,11 @@ SAMPLE_SQL = """
     LEFT JOIN sentences s ON s.article_id = m.article_id AND s.sentence_idx = m.sentence_idx
     LEFT JOIN entities src ON src.entity_id = e.source_entity_id
     LEFT JOIN entities tgt ON tgt.entity_id = e.target_entity_id
-    USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed})
 """
+SAMPLE_SQL = MENTIONS_SQL + "    USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed})\n"
+
+# a mention is "the same" in two warehouses when it is the same trigger of the same file coded with the same type
+Key = tuple[str, int, int, str]
 
 
 def sample_event_mentions(con: duckdb.DuckDBPyConnection, n: int, seed: int) -> list[dict[str, Any]]:
@@ -33,3 +40,33 @@ def sample_event_mentions(con: duckdb.DuckDBPyConnection, n: int, seed: int) -> 
     columns = [d[0] for d in cursor.description]
     rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return sorted(rows, key=lambda r: r["mention_id"])
+
+
+def _rows(con: duckdb.DuckDBPyConnection) -> dict[Key, dict[str, Any]]:
+    cursor = con.execute(MENTIONS_SQL)
+    columns = [d[0] for d in cursor.description]
+    rows = (dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+    return {(r["source_path"], r["trigger_start"], r["trigger_end"], r["event_type"]): r for r in rows}
+
+
+def differences(
+    mine: dict[Key, dict[str, Any]], theirs: dict[Key, dict[str, Any]], n: int, seed: int
+) -> list[dict[str, Any]]:
+    """Up to ``n`` rows found only in ``mine`` and up to ``n`` found only in ``theirs``, drawn at random and
+    shuffled together (``seed``), each with ``only_in``: ``warehouse`` or ``against``."""
+    rng = random.Random(seed)
+    out = []
+    for side, a, b in (("warehouse", mine, theirs), ("against", theirs, mine)):
+        only = sorted(set(a) - set(b))
+        out += [{"only_in": side, **a[k]} for k in rng.sample(only, min(n, len(only)))]
+    rng.shuffle(out)
+    return out
+
+
+def sample_differences(
+    con: duckdb.DuckDBPyConnection, against: duckdb.DuckDBPyConnection, n: int, seed: int
+) -> list[dict[str, Any]]:
+    """A paired sample: up to ``n`` event mentions only ``con``'s warehouse has and up to ``n`` only
+    ``against``'s has (the same BBC files run by two versions of the coder), shuffled. Judged blind to
+    ``only_in``, they compare the two coders' precision on what they do not share (README, "Measuring quality")."""
+    return differences(_rows(con), _rows(against), n, seed)

@@ -263,3 +263,9 @@ def test_a_sample_of_event_mentions_is_random_repeatable_and_judgeable(db: duckd
     for row in first:
         assert row["trigger_text"] in row["sentence"]
         assert row["event_type"] and row["polarity"] and row["status"]
+
+
+def test_a_warehouse_against_itself_has_no_differences_to_judge(db: duckdb.DuckDBPyConnection) -> None:
+    from dateline.evaluation.sample import sample_differences
+
+    assert sample_differences(db, db, 10, seed=0) == []

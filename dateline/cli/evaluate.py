@@ -219,9 +219,11 @@ def eval_ner_speed_cmd(
 def eval_events_cmd(
     plover: Annotated[Path | None, typer.Option("--plover", help="PLOVER gold records (JSON array).")] = None,
     silver: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            "--silver", help="Silver BBC labels (seeds/silver/*.jsonl): precision on ordinary news."
+            "--silver",
+            help="Silver BBC labels (seeds/silver/*.jsonl): precision on ordinary news. Repeat it to score "
+            "several samples as one (a sentence in two files counts once, as the first file labels it).",
         ),
     ] = None,
     bbc: Annotated[
@@ -237,13 +239,13 @@ def eval_events_cmd(
     from dateline.resources.parser_model import load_parser
     from dateline.resources.reference import load_reference
 
-    if (plover is None) == (silver is None):
+    if (plover is None) == (not silver):
         raise UsageError("give one of --plover FILE or --silver FILE")
     models = (load_reference(), load_ner(), load_parser(), load_event_classifier())
     if plover is not None:
         result = _plover_result(plover, *models)
     else:
-        assert silver is not None
+        assert silver
         result = _silver_result(silver, bbc or shared_data() / "corpus" / "bbc", *models)
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -261,12 +263,13 @@ def _plover_result(plover: Path, reference: dict, nlp: object, parser: object, c
 
 
 def _silver_result(
-    silver: Path, bbc: Path, reference: dict, nlp: object, parser: object, classifier: object
+    silver: list[Path], bbc: Path, reference: dict, nlp: object, parser: object, classifier: object
 ) -> dict:
     from dateline.evaluation.silver_score import evaluate_silver
 
-    if not silver.is_file():
-        raise UsageError(f"--silver file {silver} does not exist")
+    for path in silver:
+        if not path.is_file():
+            raise UsageError(f"--silver file {path} does not exist")
     if not bbc.is_dir():
         raise UsageError(missing_shared("--bbc folder", bbc))
     return evaluate_silver(silver, bbc, reference, nlp, parser, classifier)

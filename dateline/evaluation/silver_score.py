@@ -96,8 +96,21 @@ def score(labels: list[LabelledSentence], predicted: dict[tuple[str, int], list[
     }
 
 
+def merged_labels(paths: list[Path]) -> list[LabelledSentence]:
+    """The labelled sentences of several files as one sample: a sentence two files label counts once, with the
+    first file's label."""
+    labels: list[LabelledSentence] = []
+    seen: set[tuple[str, int]] = set()
+    for path in paths:
+        for sentence in read_labels(path):
+            if (sentence.file, sentence.start) not in seen:
+                seen.add((sentence.file, sentence.start))
+                labels.append(sentence)
+    return labels
+
+
 def evaluate_silver(
-    labels_path: Path,
+    labels_paths: Path | list[Path],
     bbc: Path,
     reference: dict[str, pl.DataFrame],
     nlp: Any = None,
@@ -105,9 +118,11 @@ def evaluate_silver(
     classifier: Any = None,
 ) -> dict[str, Any]:
     """Extract events from the labelled files and score them against the labels (module docstring); ``nlp``
-    and ``parser`` as the pipeline uses them."""
+    and ``parser`` as the pipeline uses them. Several label files are scored as one sample: a sentence two
+    files label counts once, with the first file's label."""
     started = time.perf_counter()
-    labels = read_labels(labels_path)
+    paths = [labels_paths] if isinstance(labels_paths, Path) else list(labels_paths)
+    labels = merged_labels(paths)
     files = sorted({s.file for s in labels})
     articles, body_offset = articles_of(bbc, files)
     events = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser, classifier=classifier)[
@@ -125,7 +140,7 @@ def evaluate_silver(
             if sentence.start <= at < sentence.end:
                 predicted.setdefault((file, sentence.start), []).append(event_type)
     result = score(labels, predicted)
-    result["labels"] = labels_path.name
+    result["labels"] = ", ".join(path.name for path in paths)
     result["articles"] = len(files)
     result["events_per_article"] = _ratio(events.height, len(files))
     result["seconds"] = round(time.perf_counter() - started, 2)

@@ -42,47 +42,19 @@ FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})
 PLANNING_GOVERNORS = frozenset(
     {"plan", "intend", "expect", "schedule", "set", "prepare", "aim", "hope", "want", "propose", "due", "vow"}
 )
+# a noun trigger's relations to a verb whose cues are its own (subject: "the summit did not take place"; object:
+# "will hold talks")
+NOUN_ON_VERB = frozenset({"nsubj", "nsubj:pass", "obj"})
 # verbs whose to-complement is a commitment, not yet done: "agreed *to open* talks" (but "agreed that ... was")
 COMMITTING_GOVERNORS = frozenset({"agree", "pledge", "promise", "offer", "decide"})
 # what a refusal may be a refusal to say: "refused to comment", "declined to reveal" reject no demand
 SPEECH_COMPLEMENTS = frozenset(
-    {
-        "comment",
-        "say",
-        "speculate",
-        "elaborate",
-        "discuss",
-        "confirm",
-        "disclose",
-        "reveal",
-        "divulge",
-        "specify",
-    }
+    "comment say speculate elaborate discuss confirm disclose reveal divulge specify".split()
 )
 # "attacked the plans / the decision": what is attacked is a proposal or a statement, so the attack is verbal
 PROPOSALS = frozenset(
-    {
-        "plan",
-        "policy",
-        "proposal",
-        "decision",
-        "idea",
-        "remark",
-        "comment",
-        "record",
-        "handling",
-        "stance",
-        "approach",
-        "strategy",
-        "bill",
-        "budget",
-        "reform",
-        "scheme",
-        "manifesto",
-        "report",
-        "claim",
-        "statement",
-    }
+    """plan policy proposal decision idea remark comment record handling stance approach strategy bill budget
+    reform scheme manifesto report claim statement""".split()
 )
 CANCELLING = frozenset({"cancel", "scrap", "abandon", "drop", "shelve", "abort"})
 POSTPONING = frozenset({"postpone", "delay", "defer", "reschedule", "adjourn"})
@@ -210,20 +182,18 @@ def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
     own = [tree.tokens[j] for j in tree.children(i)]
     head = tree.head(i)
     verb = i  # the word whose governors speak for the trigger
-    if tree.tokens[i].is_noun and head is not None and tree.tokens[head].is_verb:
-        if tree.tokens[i].dep in ("nsubj", "nsubj:pass"):
-            own += [tree.tokens[j] for j in tree.children(head)]  # "the summit did *not* take place"
-        elif tree.tokens[i].dep == "obj":
-            # "will hold *talks*", "failed to reach *agreement*", "agreed to open *talks*": the light verb's cues
-            own += [tree.tokens[j] for j in tree.children(head)]
-            verb = head
+    dep = tree.tokens[i].dep
+    if tree.tokens[i].is_noun and head is not None and tree.tokens[head].is_verb and dep in NOUN_ON_VERB:
+        # "the summit did *not* take place"; "will hold *talks*", "agreed to open *talks*": the verb's cues
+        own += [tree.tokens[j] for j in tree.children(head)]
+        verb = head if dep == "obj" else i
     lemmas = {t.lemma for t in own if t.dep in ("advmod", "aux", "det", "neg", "aux:pass", "cop", "mark")}
     governors = [tree.tokens[g].lemma for g in tree.governors(verb)]
-    committed = tree.tokens[verb].dep == "xcomp" and governors[:1] and governors[0] in COMMITTING_GOVERNORS
+    committed = tree.tokens[verb].dep == "xcomp" and bool(governors) and governors[0] in COMMITTING_GOVERNORS
     negated = bool(lemmas & NEGATORS) or any(g in NEGATING_GOVERNORS for g in governors)
     hedged = bool(lemmas & (HEDGING_AUX | HEDGING_ADVERBS)) or "if" in lemmas
     hedged = hedged or any(g in HEDGING_GOVERNORS for g in governors)
-    planned = bool(lemmas & FUTURE_AUX) or any(g in PLANNING_GOVERNORS for g in governors) or bool(committed)
+    planned = bool(lemmas & FUTURE_AUX) or any(g in PLANNING_GOVERNORS for g in governors) or committed
     planned = planned or {"be", "to"} <= lemmas  # "is to meet"
     status = None
     deciders = governors + ([tree.tokens[head].lemma] if head is not None and tree.tokens[i].is_noun else [])

@@ -36,16 +36,17 @@ Key = tuple[str, int, int, str]
 
 def sample_event_mentions(con: duckdb.DuckDBPyConnection, n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` event mentions drawn at random (all of them when there are fewer), ordered by mention id."""
-    cursor = con.execute(SAMPLE_SQL.format(n=int(n), seed=int(seed)))
-    columns = [d[0] for d in cursor.description]
-    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows = _dicts(con.execute(SAMPLE_SQL.format(n=int(n), seed=int(seed))))
     return sorted(rows, key=lambda r: r["mention_id"])
 
 
-def _rows(con: duckdb.DuckDBPyConnection) -> dict[Key, dict[str, Any]]:
-    cursor = con.execute(MENTIONS_SQL)
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     columns = [d[0] for d in cursor.description]
-    rows = (dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _rows(con: duckdb.DuckDBPyConnection) -> dict[Key, dict[str, Any]]:
+    rows = _dicts(con.execute(MENTIONS_SQL))
     return {(r["source_path"], r["trigger_start"], r["trigger_end"], r["event_type"]): r for r in rows}
 
 

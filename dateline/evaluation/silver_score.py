@@ -110,7 +110,7 @@ def merged_labels(paths: list[Path]) -> list[LabelledSentence]:
 
 
 def evaluate_silver(
-    labels_paths: Path | list[Path],
+    labels_paths: list[Path],
     bbc: Path,
     reference: dict[str, pl.DataFrame],
     nlp: Any = None,
@@ -121,8 +121,7 @@ def evaluate_silver(
     and ``parser`` as the pipeline uses them. Several label files are scored as one sample: a sentence two
     files label counts once, with the first file's label."""
     started = time.perf_counter()
-    paths = [labels_paths] if isinstance(labels_paths, Path) else list(labels_paths)
-    labels = merged_labels(paths)
+    labels = merged_labels(labels_paths)
     files = sorted({s.file for s in labels})
     articles, body_offset = articles_of(bbc, files)
     events = extract(articles, reference, today=date.today(), nlp=nlp, parser=parser, classifier=classifier)[
@@ -140,7 +139,7 @@ def evaluate_silver(
             if sentence.start <= at < sentence.end:
                 predicted.setdefault((file, sentence.start), []).append(event_type)
     result = score(labels, predicted)
-    result["labels"] = ", ".join(path.name for path in paths)
+    result["labels"] = ", ".join(path.name for path in labels_paths)
     result["articles"] = len(files)
     result["events_per_article"] = _ratio(events.height, len(files))
     result["seconds"] = round(time.perf_counter() - started, 2)

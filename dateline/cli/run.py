@@ -220,7 +220,10 @@ def _run(stop: RunStop, started: _Started, held: contextlib.ExitStack, args: _Ru
     stage_hook("api_boot")
     _wait_for_api(api)
     stop.stage = "workers start"
-    early.join(timeout=30)  # its read-only look at the warehouse is over before the flow writes
+    # its read-only look at the warehouse must be over before the flow writes: no time limit (a
+    # host busy with other runs once took longer than 30 s); a signal still interrupts the wait
+    while early.is_alive():
+        early.join(timeout=1.0)
     stage_hook("workers_start")  # after the join: the workers the early start spawned exist here
     started.flow = True
     summary = started.summary = _call_flow(ingest, stop, started, cfg, args)

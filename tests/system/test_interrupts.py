@@ -171,12 +171,8 @@ class Run:
     def ready(self) -> bool:
         paused = self.case.hook is None or (self.folder / "release.paused").exists()
         seen = not self.case.ready_line or any(self.case.ready_line in line for line in self.lines)
-        # busy workers: the stage line can come before a loaded host has spawned them; wait for them
-        spawned = (
-            not self.case.workers
-            or self.case.hook is not None
-            or len(descendants(self.proc.pid)) >= 2 + self.case.temporary_api
-        )
+        # a run with workers: wait until they exist (a loaded host spawns them late)
+        spawned = not self.case.workers or len(descendants(self.proc.pid)) >= 2 + self.case.temporary_api
         return paused and seen and spawned
 
     def interrupt(self) -> Outcome:

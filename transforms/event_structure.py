@@ -56,6 +56,10 @@ PROPOSALS = frozenset(
     """plan policy proposal decision idea remark comment record handling stance approach strategy bill budget
     reform scheme manifesto report claim statement""".split()
 )
+# "met *in* Tokyo", "talks *at* the White House": where something happens
+LOCATIVE_CASES = frozenset({"in", "at", "near", "across", "throughout", "outside", "inside", "around"})
+# "commented *on* the meeting", "spoke *about* the talks": what is spoken of
+TOPIC_CASES = frozenset({"on", "about", "over", "regarding", "concerning"})
 CANCELLING = frozenset({"cancel", "scrap", "abandon", "drop", "shelve", "abort"})
 POSTPONING = frozenset({"postpone", "delay", "defer", "reschedule", "adjourn"})
 
@@ -125,8 +129,45 @@ def _subject(tree: Tree, i: int, actors: list[dict[str, Any]], depth: int = 0) -
     if dep == "acl:relcl":
         return _mention(tree, head, actors), False
     if dep in ("obj", "obl") and tree.tokens[i].is_noun and tree.tokens[head].is_verb:
+        if _spoken_of(tree, i):
+            return None, False  # "North Korea did not comment on the meeting": the speaker did not meet
         return _subject(tree, head, actors, depth + 1)  # "the EU imposed sanctions", "met for talks"
     return None, False
+
+
+def _is_place(tree: Tree, j: int) -> bool:
+    """Token ``j`` heads an "in/at X" phrase: a place."""
+    return tree.tokens[j].dep in ("obl", "nmod") and tree.case_of(j) in LOCATIVE_CASES
+
+
+def _spoken_of(tree: Tree, j: int) -> bool:
+    """Token ``j`` is what a verb of saying speaks of: its object ("discuss North Korea") or its "on/about X"
+    complement ("commented on the meeting")."""
+    head = tree.head(j)
+    if head is None or tree.tokens[head].lemma not in SPEECH_COMPLEMENTS:
+        return False
+    dep = tree.tokens[j].dep
+    return dep == "obj" or (dep == "obl" and tree.case_of(j) in TOPIC_CASES)
+
+
+def misplaced(tree: Tree, i: int, start: int, end: int, event_type: str | None = None) -> str | None:
+    """Why the actor named at ``[start, end)`` can take no role in the event of trigger ``i``, as the tree says,
+    or None: a meeting's venue ("met *in Tokyo*": an action done in a place is done to it, "a curfew in
+    Montenegro", but a meeting's place is not a party to it), a topic spoken of ("met to discuss *North
+    Korea*"), or the one who speaks of the event ("*North Korea* did not comment on the meeting"). For the
+    actors the lexicon's rules take from nearby words."""
+    j = tree.head_of_span(start, end)
+    if j is None or j == i:
+        return None
+    token = tree.tokens[j]
+    if event_type == "CONSULT" and _is_place(tree, j):
+        return "the meeting's venue, not a party (in/at X)"
+    if tree.head(j) != i and _spoken_of(tree, j):
+        return "a topic spoken of, not a party"
+    speaker_of = tree.head(i)
+    if token.dep == "nsubj" and speaker_of is not None and tree.head(j) == speaker_of and _spoken_of(tree, i):
+        return "speaks of the event, does not take part"
+    return None
 
 
 def _targets(
@@ -258,7 +299,10 @@ def verbal_attack(tree: Tree, i: int) -> bool:
 
 
 def _coordinated_subject(tree: Tree, i: int, actors: list[dict[str, Any]]) -> tuple[dict | None, dict | None]:
-    """ "A and B *agreed*": A the source, B the target."""
+    """ "A and B *agreed*": A the source, B the target; the same for a verb's object ("A and B held *talks*")."""
+    head = tree.head(i)
+    if tree.tokens[i].is_noun and tree.tokens[i].dep == "obj" and head is not None:
+        i = head
     for j in tree.children_by(i, "nsubj"):
         first = _mention(tree, j, actors)
         second = _first(tree, tree.children_by(j, "conj"), actors)

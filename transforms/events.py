@@ -15,7 +15,14 @@ import polars as pl
 from transforms import lexicon as lx
 from transforms.dates import FUTURE_CUES, date_direction, find_dates, points_ahead, resolve_date
 from transforms.event_classifier import ArticleCast, Candidate, EventClassifier, candidate_features
-from transforms.event_structure import Roles, roles, takes_effect, verbal_attack, withholds_comment
+from transforms.event_structure import (
+    Roles,
+    misplaced,
+    roles,
+    takes_effect,
+    verbal_attack,
+    withholds_comment,
+)
 from transforms.rxfilter import finditer, fold, prefilter
 from transforms.syntax import Tree, parse_sentences
 from transforms.verbs import VerbLexicon, find_verb_triggers
@@ -265,8 +272,25 @@ def _structured(
                 _judged(ev, tree_of[(aid, ev.sentence_idx)], actors, cast, classifier, candidates)
                 for ev in evs
             ]
-        out.append((aid, body, [ev for ev in kept if ev is not None]))
+        events = [ev for ev in kept if ev is not None]
+        out.append((aid, body, events if candidates else _one_per_phrase(events, tree_of, aid)))
     return out
+
+
+def _one_per_phrase(evs: list[Ev], tree_of: dict[tuple[str, int], Tree], aid: str) -> list[Ev]:
+    """One event per phrase: a verb whose object is a trigger of the same type says that event again ("staged a
+    *rally*", "held *talks*", "launched an *attack*"): the noun stays (its actors are the verb's: the tree gives
+    an object noun its verb's subject), the verb goes."""
+
+    def head(ev: Ev) -> int | None:
+        return tree_of[(aid, ev.sentence_idx)].head_of_span(ev.t_start, ev.t_end)
+
+    said_again = set()  # (sentence, type, token) of the verbs whose object is an event of their type
+    for ev in evs:
+        tree, at = tree_of[(aid, ev.sentence_idx)], head(ev)
+        if at is not None and tree.tokens[at].dep == "obj" and tree.tokens[at].is_noun:
+            said_again.add((ev.sentence_idx, ev.extra.get("event_type"), tree.head(at)))
+    return [ev for ev in evs if (ev.sentence_idx, ev.extra.get("event_type"), head(ev)) not in said_again]
 
 
 def _rules_keep(ev: Ev) -> bool:
@@ -307,6 +331,20 @@ def _reread(ev: Ev, tree: Tree, at: int) -> Ev:
     return ev
 
 
+def _placed(ev: Ev, tree: Tree, at: int) -> Ev:
+    """``ev`` without the actors the rules took from nearby words that the tree puts in no role of the trigger
+    (transforms.event_structure.misplaced): NULL, with the reason."""
+    changes: dict[str, Any] = {}
+    for role in ("source", "target"):
+        arg = getattr(ev, role)
+        if arg is None or arg.start is None or arg.end is None:
+            continue
+        why = misplaced(tree, at, arg.start, arg.end, ev.extra.get("event_type"))
+        if why is not None:
+            changes |= {role: None, f"{role}_note": f"unknown: {why}"}
+    return replace(ev, **changes) if changes else ev
+
+
 def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
     """``ev`` as the tree sees it, or None when the tree says it is no event.
 
@@ -316,14 +354,16 @@ def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
       half, its triggers were most of the coder's events and few of them real ("Lee *defeated* Gambill",
       "growth accelerated, *helped* by consumer spending"); its actors, polarity and status then come from the
       tree (transforms.event_structure), not from nearby words.
-    * A trigger of the hand lexicon keeps what the rules found.
+    * A trigger of the hand lexicon keeps what the rules found, less the actors the tree puts in no role of it
+      (:func:`_placed`); when that leaves it none, it is no event.
     """
     at = _ruled_out(ev, tree)
     if at is None:
         return None
     ev = _reread(ev, tree, at)
+    placed = _placed(ev, tree, at)
     if not ev.trigger.name.startswith("verb:"):
-        return ev
+        return placed if _rules_keep(placed) or not _rules_keep(ev) else None
     return _tree_roles(ev, roles(tree, at, actors, ev.extra.get("event_type")))
 
 
@@ -395,7 +435,7 @@ def _judged(
     at = _ruled_out(ev, tree)
     if at is None:
         return None
-    ev = _reread(ev, tree, at)
+    ev = _placed(_reread(ev, tree, at), tree, at)
     found = roles(tree, at, actors, ev.extra["event_type"])
     hand = not ev.trigger.name.startswith("verb:")
     rules_kept = _rules_keep(ev)

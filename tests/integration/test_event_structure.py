@@ -54,3 +54,21 @@ def test_a_refusal_is_an_asserted_rejection(reference: dict) -> None:
         "The European Union said it would not sign the deal with Iran.", reference, with_parser=True
     )
     assert rows.select("event_type", "polarity").rows() == [("REJECT", "asserted")]
+
+
+def test_a_verb_saying_its_objects_event_again_is_one_event(reference: dict) -> None:
+    """ "staged a rally", "held talks": the verb and its object name one event, told once (issue #14)."""
+    sentence = "Members of the Fatah Party staged a rally against Israel on Saturday."
+    assert (
+        _events(sentence, reference, with_parser=False).filter(pl.col("event_type") == "PROTEST").height == 2
+    )
+    rows = _events(sentence, reference, with_parser=True).filter(pl.col("event_type") == "PROTEST")
+    assert rows.select("trigger_text").rows() == [("rally",)]
+
+
+def test_who_declines_to_speak_of_a_meeting_did_not_meet(reference: dict) -> None:
+    """Issue #14: "North Korea did not comment on the meeting" was an asserted CONSULT by North Korea."""
+    sentence = "North Korea did not comment on the meeting."
+    assert _events(sentence, reference, with_parser=False).height == 1
+    rows = _events(sentence, reference, with_parser=True)
+    assert "PRK" not in rows["source_entity_id"].to_list() + rows["target_entity_id"].to_list()

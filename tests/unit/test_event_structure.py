@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from transforms.event_structure import roles, takes_effect, verbal_attack, withholds_comment
+from transforms.event_structure import misplaced, roles, takes_effect, verbal_attack, withholds_comment
 from transforms.syntax import Token, Tree
 
 
@@ -317,3 +317,78 @@ def test_a_noun_object_takes_its_verbs_cues_and_agreeing_to_act_is_planned() -> 
         (".", ".", ".", "punct", 1),
     ]
     assert not roles(tree(that, that_tree), 3, []).planned
+
+
+COMMENT = "North Korea did not comment on the meeting."
+COMMENT_TREE = [
+    ("North", "NNP", "north", "compound", 1),
+    ("Korea", "NNP", "korea", "nsubj", 4),
+    ("did", "VBD", "do", "aux", 4),
+    ("not", "RB", "not", "advmod", 4),
+    ("comment", "VB", "comment", "root", 4),
+    ("on", "IN", "on", "case", 7),
+    ("the", "DT", "the", "det", 7),
+    ("meeting", "NN", "meeting", "obl", 4),
+    (".", ".", ".", "punct", 4),
+]
+
+
+def test_who_speaks_of_an_event_takes_no_part_in_it() -> None:
+    t = tree(COMMENT, COMMENT_TREE)
+    korea = actor(COMMENT, "North Korea")
+    found = roles(t, 7, [korea], "CONSULT")
+    assert found.source is None and found.target is None
+    start = COMMENT.index("North Korea")
+    assert (
+        misplaced(t, 7, start, start + len("North Korea"), "CONSULT")
+        == "speaks of the event, does not take part"
+    )
+    # a noun the speaker's verb governs some other way is still the speaker's: "the EU imposed sanctions"
+    assert roles(tree(EU, EU_TREE), 3, [actor(EU, "EU", "ORG")]).source["entity_id"] == "EU"
+
+
+DISCUSS = "Japanese officials met in Tokyo to discuss North Korea."
+DISCUSS_TREE = [
+    ("Japanese", "JJ", "japanese", "amod", 1),
+    ("officials", "NNS", "official", "nsubj", 2),
+    ("met", "VBD", "meet", "root", 2),
+    ("in", "IN", "in", "case", 4),
+    ("Tokyo", "NNP", "tokyo", "obl", 2),
+    ("to", "TO", "to", "mark", 6),
+    ("discuss", "VB", "discuss", "xcomp", 2),
+    ("North", "NNP", "north", "compound", 8),
+    ("Korea", "NNP", "korea", "obj", 6),
+    (".", ".", ".", "punct", 2),
+]
+
+
+def test_a_topic_spoken_of_and_a_meetings_venue_are_no_party_to_it() -> None:
+    t = tree(DISCUSS, DISCUSS_TREE)
+
+    def why(name: str, event_type: str) -> str | None:
+        start = DISCUSS.index(name)
+        return misplaced(t, 2, start, start + len(name), event_type)
+
+    assert why("North Korea", "CONSULT") == "a topic spoken of, not a party"
+    assert why("Tokyo", "CONSULT") == "the meeting's venue, not a party (in/at X)"
+    # what is done in a place is done to it ("lifted a curfew in Montenegro"): only a meeting's place is a venue
+    assert why("Tokyo", "SANCTION") is None
+    assert why("Japanese", "CONSULT") is None
+
+
+HELD = "The United States and China held talks."
+HELD_TREE = [
+    ("The", "DT", "the", "det", 2),
+    ("United", "NNP", "united", "compound", 2),
+    ("States", "NNP", "states", "nsubj", 5),
+    ("and", "CC", "and", "cc", 4),
+    ("China", "NNP", "china", "conj", 2),
+    ("held", "VBD", "hold", "root", 5),
+    ("talks", "NNS", "talk", "obj", 5),
+    (".", ".", ".", "punct", 5),
+]
+
+
+def test_a_noun_object_takes_its_verbs_coordinated_subject_as_source_and_target() -> None:
+    found = roles(tree(HELD, HELD_TREE), 6, [actor(HELD, "United States"), actor(HELD, "China")], "CONSULT")
+    assert (found.source["entity_id"], found.target["entity_id"]) == ("United States", "China")

@@ -72,3 +72,14 @@ def test_who_declines_to_speak_of_a_meeting_did_not_meet(reference: dict) -> Non
     assert _events(sentence, reference, with_parser=False).height == 1
     rows = _events(sentence, reference, with_parser=True)
     assert "PRK" not in rows["source_entity_id"].to_list() + rows["target_entity_id"].to_list()
+
+
+def test_a_hand_triggers_source_is_its_subject_not_the_nearest_name(reference: dict) -> None:
+    sentence = (
+        "The Open Society Institute, financed by billionaire George Soros, has accused Kazakhstan officials"
+        " of trying to close down its local office."
+    )
+    rows = _events(sentence, reference, with_parser=True).filter(pl.col("trigger_text") == "accused")
+    assert rows.select("source_entity_id", "target_entity_id").rows() == [
+        ("org:open-society-institute", "KAZ")
+    ]

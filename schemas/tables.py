@@ -44,7 +44,7 @@ PLOVER_TYPES = (
 )
 POLARITIES = ("asserted", "negated", "hedged")
 STATUSES = ("occurred", "planned", "cancelled", "postponed")
-DATE_PRECISIONS = ("day", "month", "year")
+DATE_PRECISIONS = ("day", "week", "month", "year")
 QUARANTINE_REASONS = (
     "empty",
     "binary",

@@ -279,8 +279,9 @@ def resolve_date(
         d, side = _resolve_weekday(WEEKDAYS[unit], how, pub, direction)
         return d, "day", f"relative: {rel} ({side})"
     shift = {"last": -1, "next": 1}.get(how, 0)  # "this", "later this", "earlier this": 0
-    if unit == "week":
-        return pub + timedelta(days=7 * shift), "day", f"relative: {rel} (approximate day)"
+    if unit == "week":  # the week's Monday, precision week: "last week" names no day
+        monday = pub - timedelta(days=pub.weekday())
+        return monday + timedelta(days=7 * shift), "week", f"relative: {rel} (the week from that Monday)"
     if unit == "month":
         y, m = pub.year, pub.month + shift
         y, m = (y - 1, 12) if m == 0 else ((y + 1, 1) if m == 13 else (y, m))

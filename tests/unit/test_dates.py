@@ -105,11 +105,12 @@ def test_a_day_that_no_nearby_year_has_is_unknown() -> None:
         ("a summit later this year", True, date(2025, 1, 1), "year"),
         ("talks later this month", True, date(2025, 7, 1), "month"),
         ("they met earlier this year", False, date(2025, 1, 1), "year"),
-        ("they will meet next week", True, date(2025, 7, 17), "day"),
+        ("they will meet next week", True, date(2025, 7, 14), "week"),  # its Monday
         ("they will meet tomorrow", True, date(2025, 7, 11), "day"),
         ("they will meet next Friday", True, date(2025, 7, 11), "day"),
         ("they met this year", False, date(2025, 1, 1), "year"),
-        ("they met last week", False, date(2025, 7, 3), "day"),
+        ("they met last week", False, date(2025, 6, 30), "week"),
+        ("they met this week", False, date(2025, 7, 7), "week"),
     ],
 )
 def test_expressions_that_point_ahead_by_themselves(

@@ -150,7 +150,11 @@ def test_a_past_agreement_about_next_week_stays_past(reference: dict[str, pl.Dat
     agreed = event(reference, text, JULY_10, "agreed")
     assert (agreed["event_date"], agreed["status"]) == (None, "occurred")
     summit = event(reference, text, JULY_10, "summit")
-    assert (summit["event_date"], summit["status"]) == (date(2025, 7, 17), "planned")
+    assert (summit["event_date"], summit["date_precision"], summit["status"]) == (
+        date(2025, 7, 14),
+        "week",
+        "planned",
+    )
 
 
 @pytest.mark.parametrize(

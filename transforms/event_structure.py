@@ -37,7 +37,11 @@ NEGATORS = frozenset({"not", "n't", "never", "no"})
 NEGATING_GOVERNORS = frozenset({"fail", "refuse", "decline", "reject", "deny", "avoid", "unable"})
 HEDGING_AUX = frozenset({"may", "might", "could"})
 HEDGING_ADVERBS = frozenset({"reportedly", "allegedly", "possibly", "perhaps", "probably", "apparently"})
-HEDGING_GOVERNORS = frozenset({"consider", "mull", "weigh", "threaten", "seek", "try", "attempt"})
+HEDGING_GOVERNORS = frozenset(
+    {"consider", "mull", "weigh", "threaten", "seek", "try", "attempt", "claim", "allege"}
+)
+# "is *said* to have praised", "is *thought* to have met": hearsay, when the governing verb is passive
+HEARSAY_PASSIVES = frozenset({"say", "think", "believe", "report", "understand", "rumour", "rumor", "allege"})
 FUTURE_AUX = frozenset({"will", "shall", "'ll", "wo"})
 PLANNING_GOVERNORS = frozenset(
     {"plan", "intend", "expect", "schedule", "set", "prepare", "aim", "hope", "want", "propose", "due", "vow"}
@@ -233,16 +237,31 @@ def _cues(tree: Tree, i: int) -> tuple[bool, bool, bool, str | None]:
     committed = tree.tokens[verb].dep == "xcomp" and bool(governors) and governors[0] in COMMITTING_GOVERNORS
     negated = bool(lemmas & NEGATORS) or any(g in NEGATING_GOVERNORS for g in governors)
     hedged = bool(lemmas & (HEDGING_AUX | HEDGING_ADVERBS)) or "if" in lemmas
-    hedged = hedged or any(g in HEDGING_GOVERNORS for g in governors)
+    hedged = hedged or any(g in HEDGING_GOVERNORS for g in governors) or _hearsay(tree, verb)
     planned = bool(lemmas & FUTURE_AUX) or any(g in PLANNING_GOVERNORS for g in governors) or committed
     planned = planned or {"be", "to"} <= lemmas  # "is to meet"
     status = None
-    deciders = governors + ([tree.tokens[head].lemma] if head is not None and tree.tokens[i].is_noun else [])
+    # a noun is what the verb cancels or postpones only as its subject or object: "the summit was postponed",
+    # not "the release was postponed *following protests*"
+    decided = tree.tokens[i].is_noun and dep in ("nsubj", "nsubj:pass", "obj")
+    deciders = governors + ([tree.tokens[head].lemma] if head is not None and decided else [])
     if any(g in CANCELLING for g in deciders):
         status = "cancelled"
     elif any(g in POSTPONING for g in deciders):
         status = "postponed"
     return negated, hedged, planned, status
+
+
+def _hearsay(tree: Tree, i: int) -> bool:
+    """Word ``i`` is the complement of a passive verb of hearsay: "is *said* to have praised", "is believed to
+    have met"."""
+    head = tree.head(i)
+    return (
+        tree.tokens[i].dep == "xcomp"
+        and head is not None
+        and tree.tokens[head].lemma in HEARSAY_PASSIVES
+        and bool(tree.children_by(head, "aux:pass"))
+    )
 
 
 # "the tariff *takes effect* on August 1", "sanctions *came into force*", "the ban *kicks in*": a measure's start

@@ -402,10 +402,18 @@ def _filled(ev: Ev, found: Roles) -> Ev:
     """A hand trigger's actors: the tree's subject as its source when the tree finds one ("The Open Society
     Institute, financed by George Soros, has *accused*": the institute, not the nearest name), else the rules';
     the rules' target, or the tree's when the rules found none (measured on the silver train half and the PLOVER
-    dev records: the tree's target loses there, its subject wins); its status, when the rules found no cue and the
-    tree does ("agreed to open *talks*": planned)."""
+    dev records: the tree's target loses there, its subject wins); its status and polarity, when the rules found
+    no cue and the tree does ("agreed to open *talks*": planned; "I'm not organising an *investigation*": negated;
+    "is said to have *praised*": hedged)."""
     if ev.status == "occurred" and (found.status or found.planned):
         ev = replace(ev, status=found.status or "planned")
+    # (a trigger the rules built from a modal read its negation already: "would not *accept*" is an asserted REJECT)
+    if (
+        ev.polarity == "asserted"
+        and (found.negated or found.hedged)
+        and _construction(ev.trigger.name) != "modal"
+    ):
+        ev = replace(ev, polarity="negated" if found.negated else "hedged")
     source, target = ev.source, ev.target
     if found.source is not None:
         source = replace(_arg(found.source), note="from the parse: the subject's role")

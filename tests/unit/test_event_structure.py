@@ -392,3 +392,61 @@ HELD_TREE = [
 def test_a_noun_object_takes_its_verbs_coordinated_subject_as_source_and_target() -> None:
     found = roles(tree(HELD, HELD_TREE), 6, [actor(HELD, "United States"), actor(HELD, "China")], "CONSULT")
     assert (found.source["entity_id"], found.target["entity_id"]) == ("United States", "China")
+
+
+SAID = "The minister is said to have praised France."
+SAID_TREE = [
+    ("The", "DT", "the", "det", 1),
+    ("minister", "NN", "minister", "nsubj:pass", 3),
+    ("is", "VBZ", "be", "aux:pass", 3),
+    ("said", "VBN", "say", "root", 3),
+    ("to", "TO", "to", "mark", 6),
+    ("have", "VB", "have", "aux", 6),
+    ("praised", "VBN", "praise", "xcomp", 3),
+    ("France", "NNP", "france", "obj", 6),
+    (".", ".", ".", "punct", 3),
+]
+CLAIMS = "The book claims Prescott hosted a dinner."
+CLAIMS_TREE = [
+    ("The", "DT", "the", "det", 1),
+    ("book", "NN", "book", "nsubj", 2),
+    ("claims", "VBZ", "claim", "root", 2),
+    ("Prescott", "NNP", "prescott", "nsubj", 4),
+    ("hosted", "VBD", "host", "ccomp", 2),
+    ("a", "DT", "a", "det", 6),
+    ("dinner", "NN", "dinner", "obj", 4),
+    (".", ".", ".", "punct", 2),
+]
+
+
+def test_hearsay_and_claims_hedge_and_a_plain_report_does_not() -> None:
+    assert roles(tree(SAID, SAID_TREE), 6, []).hedged  # "is said to have praised"
+    assert roles(tree(CLAIMS, CLAIMS_TREE), 4, []).hedged  # "claims X hosted"
+    said = "France said Britain praised Spain."
+    plain = [
+        ("France", "NNP", "france", "nsubj", 1),
+        ("said", "VBD", "say", "root", 1),
+        ("Britain", "NNP", "britain", "nsubj", 3),
+        ("praised", "VBD", "praise", "ccomp", 1),
+        ("Spain", "NNP", "spain", "obj", 3),
+        (".", ".", ".", "punct", 1),
+    ]
+    assert not roles(tree(said, plain), 3, []).hedged  # a reported statement codes its event as told
+
+
+POSTPONED = "The vote was postponed following protests."
+POSTPONED_TREE = [
+    ("The", "DT", "the", "det", 1),
+    ("vote", "NN", "vote", "nsubj:pass", 3),
+    ("was", "VBD", "be", "aux:pass", 3),
+    ("postponed", "VBN", "postpone", "root", 3),
+    ("following", "VBG", "follow", "case", 5),
+    ("protests", "NNS", "protest", "obl", 3),
+    (".", ".", ".", "punct", 3),
+]
+
+
+def test_only_what_a_verb_postpones_is_postponed() -> None:
+    t = tree(POSTPONED, POSTPONED_TREE)
+    assert roles(t, 1, []).status == "postponed"  # the vote
+    assert roles(t, 5, []).status is None  # the protests that led to it

@@ -366,9 +366,9 @@ def _with_structure(ev: Ev, tree: Tree, actors: list[dict]) -> Ev | None:
     if ev.trigger.name.startswith("verb:"):
         return _tree_roles(ev, found)
     placed = _placed(ev, tree, at)
-    if _rules_keep(ev) and not _rules_keep(placed):
-        return None
-    return _filled(placed, found) if _rules_keep(placed) else placed
+    if not _rules_keep(placed):
+        return None if _rules_keep(ev) else placed
+    return _filled(placed, found)
 
 
 def _tree_roles(ev: Ev, found: Roles) -> Ev | None:

@@ -111,7 +111,8 @@ EXTRA_COUNTRY_ALIASES: dict[str, tuple[tuple[str, str], ...]] = {
     "GBR": (
         ("UK", "abbreviation"), ("U.K.", "abbreviation"), ("Britain", "name"),
         ("Great Britain", "name"), ("the United Kingdom", "name"), ("British", "demonym"),
-        ("Briton", "demonym"), ("Britons", "demonym"),
+        ("Briton", "demonym"), ("Britons", "demonym"), ("Scottish", "demonym"), ("Scots", "demonym"),
+        ("Northern Irish", "demonym"), ("Northern Ireland", "place"),
     ),
     "KOR": (
         ("South Korea", "name"), ("Republic of Korea", "name"), ("ROK", "abbreviation"),
@@ -788,6 +789,22 @@ def build_actors(phoenix_dir: Path, curated_dir: Path) -> tuple[list[dict], list
                 del aliases[aid][fold(n)]
             add_alias(aid, n.strip(), kind, "curated")
             claimed[fold(n)] = aid
+    # national institutions: parties, ministries, legislatures. Their own names are aliases like
+    # any other; their short names ("Labour", "the Treasury", "Parliament") name an institution in
+    # several countries, so they are aliases of kind 'institution', which the extractor resolves
+    # only from the country evidence of the article (transforms.entities)
+    for row in read_csv(curated_dir / "institutions.csv"):
+        aid = row["actor_id"]
+        actors[aid] = {"actor_id": aid, "canonical_name": row["canonical_name"], "entity_type": "ORG",
+                       "country_iso3": row["country_iso3"], "sector": row["sector"], "source": "curated"}  # fmt: skip
+        for n in [row["canonical_name"], *(row["names"] or "").split("|")]:
+            if n.strip():
+                kind = "abbreviation" if alias_kind(n.strip(), None, []) == "abbreviation" else "name"
+                add_alias(aid, n.strip(), kind, "curated")
+                claimed[fold(n)] = aid
+        for n in (row["context_names"] or "").split("|"):
+            if n.strip():
+                add_alias(aid, n.strip(), "institution", "curated")
     # fold Phoenix actors named like a curated actor (same type and country) into it
     for aid in sorted(a for a in actors if a.startswith("PHX:")):
         act = actors[aid]

@@ -11,7 +11,7 @@ import polars as pl
 from transforms.pymap import map_py
 
 SOURCE_RANK = {"curated": 0, "pycountry": 1, "phoenix": 2}
-ALIAS_KIND_RANK = {"name": 0, "abbreviation": 1, "demonym": 2, "capital": 3}
+ALIAS_KIND_RANK = {"name": 0, "abbreviation": 1, "demonym": 2, "capital": 3, "institution": 4}
 
 # Lower-case words that Phoenix lists as aliases but that are ordinary English in news text.
 _STOP_ALIASES = frozenset(
@@ -60,6 +60,9 @@ class Gazetteer:
     title_country: dict[str, str]  # role title (norm) -> country when unambiguous
     title_words: frozenset[str]
     alias_actor: dict[str, str]  # pattern -> actor_id, for lookups of single names
+    # pattern -> the national institutions (actor ids) a short name may stand for ("labour" -> the
+    # parties of GBR, IRL, NZL, ...): aliases of kind 'institution', resolved by the article's evidence
+    institutions: dict[str, tuple[str, ...]]
 
     # Lookups built from the frames on first use and kept with the gazetteer: a worker process
     # builds its gazetteer once and extracts several chunks with it.
@@ -116,7 +119,7 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
         )
         .filter(
             (pl.col("pattern").str.len_chars() >= 2)
-            & ~pl.col("pattern").is_in(list(_STOP_ALIASES))
+            & (~pl.col("pattern").is_in(list(_STOP_ALIASES)) | (pl.col("alias_kind") == "institution"))
             & pl.col("pattern").str.contains(r"[a-z0-9]")
         )
         .sort(["pattern", "src_rank", "kind_rank", "actor_id"])
@@ -170,8 +173,16 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
         for term in reference["agents"]["term"].to_list():
             if term and " " not in term and term.isalpha() and len(term) > 3:
                 words.add(term.lower())
-    alias_actor = dict(aliases.select("pattern", "actor_id").iter_rows())
-    return Gazetteer(aliases, actors, roles, surnames, title_country, frozenset(words), alias_actor)
+    institutions: dict[str, tuple[str, ...]] = {}
+    named = reference["actor_aliases"].filter(pl.col("alias_kind") == "institution")
+    for alias, actor_id in named.select("alias", "actor_id").sort("actor_id").iter_rows():
+        institutions[norm_key(alias)] = (*institutions.get(norm_key(alias), ()), actor_id)
+    alias_actor = dict(
+        aliases.filter(pl.col("alias_kind") != "institution").select("pattern", "actor_id").iter_rows()
+    )
+    return Gazetteer(
+        aliases, actors, roles, surnames, title_country, frozenset(words), alias_actor, institutions
+    )
 
 
 _TITLE_HEADS = (

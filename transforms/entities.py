@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,7 +26,7 @@ _TITLE_HEADS = (
     "Governor|Senator|Congressman|Congresswoman|Spokesman|Spokeswoman|Spokesperson|King|Queen|Prince|"
     "Princess|Emperor|General|Commander|Admiral|Mayor|Judge|Justice|Chief Executive|Chief|CEO|Leader|"
     "Adviser|Advisor|Negotiator|Lawmaker|Speaker|Pope|Representative|Trade Representative|Coach|Manager|"
-    "Captain|Chief of Staff|Attorney General"
+    "Captain|Chief of Staff|Attorney General|MP|MEP|MSP"
 )
 _HEADS = "|".join(
     sorted(
@@ -50,7 +51,7 @@ _NAME = rf"(?:(?>{_NAMETOK})|[A-Z]\.)(?:\s+(?:(?>{_NAMETOK})|[A-Z]\.)){{0,2}}"
 _TITLE_ONLY_RE = re.compile(_TITLE)
 _LEADING_TITLE_RE = re.compile(rf"(?:{_MOD}*(?:{_HEADS})\s+)+")
 TITLE_NAME_RE = re.compile(rf"(?P<title>{_TITLE})\s+(?P<name>{_NAME})")
-NAME_TITLE_RE = re.compile(rf"(?P<name>{_NAME}),\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
+NAME_TITLE_RE = re.compile(rf"(?P<name>{_NAME}),\s+(?:the\s+)?(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
 HONORIFIC_RE = re.compile(rf"\b(?P<title>Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady)\.?\s+(?P<name>{_NAME})")
 # East Asian romanised names: "Lee Jae-myung", "Kim Seong-ro", "Jo Hyeon-dong"
 HYPHEN_NAME_RE = re.compile(r"\b[A-Z][a-z]{1,5} [A-Z][a-z]+-[a-z]+\b")
@@ -165,8 +166,12 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
     out: list[Mention] = []
     for aid, body, outlet in articles.select("article_id", "body", "outlet").iter_rows():
         ms: list[Mention] = []
+        short_names: list[tuple[int, int, str, str]] = []
         for s, e, text, pat in by_article.get(aid, []):
             _, actor_id, etype, country, _sector, kind = alias_rows[pat]
+            if kind == "institution":
+                short_names.append((s, e, text, pat))
+                continue
             if kind == "capital" and body[e : e + 6].lower() == "-based":
                 ms.append(
                     Mention(
@@ -191,6 +196,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 mention.start, mention.text = s + lead.end(), text[lead.end() :]
                 mention.role_title, mention.title_span = lead.group().strip(), (s, s + lead.end())
             ms.append(mention)
+        ms.extend(_institutions(aid, short_names, ms, _outlet_country(outlet, gaz, info), gaz, info))
         taken = [(m.start, m.end) for m in ms]
 
         def free(s: int, e: int, taken: list[tuple[int, int]] = taken) -> bool:
@@ -215,6 +221,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     cut = len(name.split()[0]) + 1
                     ns, name = ns + cut, name[cut:]
                 first = name.split()[0]
+                if name in _NOT_NAME_AFTER_TITLE:
+                    continue  # "General Election", "General Assembly"
                 # "Mr", "Dr", "Sir": an honorific marks a person but is not a role
                 role = None if rx is HONORIFIC_RE else _clean_title(title)
                 if first in _NOT_NAME_START or not free(ns, ne):
@@ -280,6 +288,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             if not free(s, e) or any(not (e <= p.start or s >= p.end) for p in persons):
                 continue
             text = body[s:e]
+            if label == "PERSON" and (_HONORIFIC_ONLY.fullmatch(text) or text.lower() in _NOT_A_NAME):
+                continue  # "Mr", "MP", "Shadow" alone are no name
             if label == "PERSON":
                 p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
                 window = body[max(0, s - 120) : s]
@@ -354,6 +364,56 @@ _PREFILTERS = {
 }
 
 
+_NOT_NAME_AFTER_TITLE = frozenset({"Election", "Elections", "Assembly", "Staff", "Council", "Secretary"})
+_HONORIFIC_ONLY = re.compile(r"(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady|Prof)\.?")
+
+
+def _outlet_country(outlet: str | None, gaz: Gazetteer, info: dict) -> str | None:
+    actor_id = gaz.alias_actor.get(norm_key(outlet)) if outlet else None
+    return info[actor_id][2] if actor_id else None
+
+
+def _institutions(
+    aid: str,
+    found: list[tuple[int, int, str, str]],
+    ms: list[Mention],
+    outlet_country: str | None,
+    gaz: Gazetteer,
+    info: dict,
+) -> list[Mention]:
+    """Short names of national institutions ("Labour", "the Treasury", "Parliament"), resolved by the
+    article's evidence: the country of its outlet, else the one country of the candidates the article
+    names most (through the gazetteer's names: countries, people, unambiguous institutions). A short
+    name whose candidates' countries the article does not name is linked only when it has one
+    candidate and the article names no country at all; otherwise it stays an organisation with no
+    country, and the reason says why."""
+    evidence = Counter(m.country for m in ms if m.country and not m.attached)
+    out = []
+    for s, e, text, pat in found:
+        cands = gaz.institutions.get(pat, ())
+        countries = {c: info[c][2] for c in cands}
+        best = [c for c in cands if outlet_country and countries[c] == outlet_country]
+        why = f"the outlet is in {outlet_country}"
+        if not best and evidence:
+            most = max((evidence[countries[c]] for c in cands), default=0)
+            best = [c for c in cands if most and evidence[countries[c]] == most]
+            why = f"the article names {countries[best[0]]}" if best else ""
+        elif not best and len(cands) == 1:
+            best, why = list(cands), f"only {countries[cands[0]]} has one, and the article names no country"
+        if len(best) == 1:
+            m = _actor_mention(aid, s, e, text, best[0], info, "institution")
+            m.country_source = f"context: {why}"
+            out.append(m)
+            continue
+        named = ", ".join(sorted({c for c in countries.values() if c}))
+        m = Mention(aid, s, e, text, "ORG", f"org:{slug(text)}", text, resolution="institution")
+        m.country_source = (
+            f"unknown: '{text}' names an institution of {named}; the article does not say which"
+        )
+        out.append(m)
+    return out
+
+
 def _ner_mention(
     aid: str, s: int, e: int, text: str, label: str, gaz: Gazetteer, info: dict, ministries: dict[str, str]
 ) -> Mention | None:
@@ -403,6 +463,7 @@ _PORTFOLIO = frozenset(
     Republic Kingdom Union Nations""".split()
 )
 _HEAD_WORDS = frozenset(w.lower() for h in _TITLE_HEADS.split("|") for w in h.split())
+_NOT_A_NAME = _HEAD_WORDS | {"shadow"}
 
 
 def _split_title_name(
@@ -500,6 +561,50 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
                 p.country, p.country_source = sender.country, f"context: envoy sent by {sender.canonical}"
             pos = p.end
     del gpes, orgs
+    _country_from_context(ms, body)
+
+
+# between an organisation or country and the person it describes: "Labour's election co-ordinator
+# Alan Milburn", "Tory backbencher Bob Marshall-Andrews" (no preposition, verb or conjunction in
+# between: "visited Iraq with defence secretary Geoff Hoon" says nothing of Hoon's country)
+_BEFORE_PERSON = re.compile(r"(?:['’]s)?\s+(?:(?:[a-z][\w-]*|MP|MEP|MSP)\s+){0,3}")
+_AFTER_PERSON = re.compile(
+    r",\s+(?:(?:the|a|an)\s+(?:(?:[a-z][\w-]*\s+){1,3}(?:for|of|at)\s+(?:the\s+)?)?)?"
+)  # "Alastair Campbell, Labour's ...", "X, the Tory leader", "X, a spokesman for the Home Office"
+_GAP_STOP = frozenset(
+    """with in to from by at on for of and or as after before than that who which whose said says told
+    when while is was are were has had have will would could should may might not""".split()
+)
+
+
+def _country_from_context(ms: list[Mention], body: str) -> None:
+    """A person with no country takes the country of the organisation or country named right before
+    (as a qualifier) or after (as an appositive) it; a person with an unqualified title ("Attorney
+    General Lord Goldsmith") takes the country of the organisations the article names when they all
+    have the same one (its places do not count: "Foreign Secretary Jack Straw visited Iraq")."""
+    located = sorted((m for m in ms if m.entity_type in ("ORG", "GPE") and m.country), key=lambda m: m.start)
+    if not located:
+        return
+    named = {m.country for m in ms if m.entity_type == "ORG" and m.country and not m.attached}
+    for p in ms:
+        if p.entity_type != "PERSON" or p.country:
+            continue
+        for m in located:
+            if p.start - 60 <= m.end <= p.start:
+                gap = _BEFORE_PERSON.fullmatch(body, m.end, p.start)
+                if gap and not _GAP_STOP.intersection(body[m.end : p.start].lower().split()):
+                    p.country, p.country_source = (
+                        m.country,
+                        f"context: {m.text} {body[m.end : p.start].strip()}",
+                    )
+            elif p.end <= m.start <= p.end + 60 and _AFTER_PERSON.fullmatch(body, p.end, m.start):
+                p.country, p.country_source = m.country, f"context: {body[p.end : m.end].strip(', ')}"
+        if p.country is None and p.role_title and len(named) == 1:
+            (only,) = named
+            p.country, p.country_source = (
+                only,
+                f"context: '{p.role_title}' where every organisation named is of {only}",
+            )
 
 
 _TITLE_STOP = frozenset({"of", "the", "for", "and", "to", "us", "u.s.", "u.s", "acting", "deputy"})
@@ -650,19 +755,44 @@ def entities_from_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
         .unique("entity_id", keep="first")
         .select("entity_id", "country_iso3", "country_source")
     )
+    ordered = mentions.sort(["entity_id", "article_id", "start_char"])
+    # the type most of the entity's mentions have (the first of the most frequent): one mention
+    # the NER typed LOC does not make a person a place
+    types = (
+        ordered.group_by("entity_id", "entity_type", maintain_order=True)
+        .agg(pl.len().alias("n"))
+        .sort("n", descending=True, maintain_order=True)
+        .unique("entity_id", keep="first", maintain_order=True)
+        .select("entity_id", "entity_type")
+    )
     base = (
-        mentions.sort(["entity_id", "article_id", "start_char"])
-        .group_by("entity_id", maintain_order=True)
+        ordered.group_by("entity_id", maintain_order=True)
         .agg(
             pl.col("canonical_name").first(),
-            pl.col("entity_type").first(),
             pl.col("sector").drop_nulls().first(),
             pl.col("actor_id").drop_nulls().first(),
+            pl.col("country_source")
+            .filter(pl.col("country_source").str.starts_with("unknown"))
+            .first()
+            .alias("why"),
         )
+        .join(types, on="entity_id", how="left")
     )
-    return base.join(countries, on="entity_id", how="left").with_columns(
-        pl.when(pl.col("country_iso3").is_null())
-        .then(pl.lit("unknown: no country evidence in the text"))
-        .otherwise(pl.col("country_source"))
-        .alias("country_source")
+    return (
+        base.join(countries, on="entity_id", how="left")
+        .with_columns(
+            pl.when(pl.col("country_iso3").is_null())
+            .then(pl.coalesce("why", pl.lit("unknown: no country evidence in the text")))
+            .otherwise(pl.col("country_source"))
+            .alias("country_source")
+        )
+        .select(
+            "entity_id",
+            "canonical_name",
+            "entity_type",
+            "country_iso3",
+            "country_source",
+            "sector",
+            "actor_id",
+        )
     )

@@ -12,6 +12,7 @@ import polars as pl
 if TYPE_CHECKING:
     from spacy.language import Language
 
+from transforms.coref import link_names
 from transforms.dates import infer_publication_dates
 from transforms.entities import (
     detect_mentions,
@@ -75,6 +76,7 @@ def extract(
         articles, mentions_frame(ms), reference["actor_roles"], today=today, default_year=default_year
     )
     resolve_persons(ms, dict(articles.select("article_id", "published_date").iter_rows()), gaz)
+    link_names(ms, dict(articles.select("article_id", "body").iter_rows()))
     mentions = with_ner_confidence(_with_sentence_idx(mentions_frame(ms), sents), ner)
     keys = mentions.select(
         pl.concat_str(["article_id", "start_char", "end_char", "entity_id"], separator="|")

@@ -1,0 +1,106 @@
+"""Within-article coreference of names: a short form names the full name met in the same article.
+
+* A person's surname ("Howard", "Mr Howard"), or a first name after a title that keeps it ("Sir
+  Menzies"), is the full name in the article that ends (or starts) with it: "Michael Howard". A mention
+  the NER typed otherwise ("Akazawa" as an organisation) becomes that person too.
+* An acronym ("OFHEO", "the DOT") is the organisation in the article whose initials it spells: "the
+  Office of Federal Housing Enterprise Oversight".
+
+The short form takes the full name's entity (id, name, country, actor) and keeps its own offsets and
+title. A short form two different full names of the article end with ("Brown": Gordon Brown and
+Nick Brown) is left alone: which one it is, the names do not say. Mentions resolved to a reference
+actor by the gazetteer keep that actor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from transforms.entities import Mention
+from transforms.gazetteer import norm_key
+
+_FIRST_NAME_TITLES = frozenset({"sir", "dame", "lord", "lady", "prince", "princess", "king", "queen", "pope"})
+_FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "to", "&"})
+_FAMILY_FIRST = re.compile(r"[A-Z][a-z]{1,5} [A-Z][a-z]+-[a-z]+")  # "Lee Jae-myung", not "Robert Kilroy-Silk"
+_ACRONYM = re.compile(r"[A-Z][A-Za-z]?[A-Z]{1,6}s?")
+
+
+def link_names(ms: list[Mention], bodies: dict[str, str]) -> None:
+    """Link the short forms in ``ms`` (all articles) to their article's full names, in place.
+    ``bodies``: article_id -> body, to read the title before a mention."""
+    by_article: dict[str, list[Mention]] = defaultdict(list)
+    for m in ms:
+        by_article[m.article_id].append(m)
+    for aid, mentions in by_article.items():
+        _link_persons(mentions, bodies.get(aid, ""))
+        _link_acronyms(mentions)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.sub(r"['’]s$", "", text.strip()).split() if w]
+
+
+def _link_persons(ms: list[Mention], body: str) -> None:
+    last: dict[str, set[str]] = defaultdict(set)  # surname -> entity keys of full names
+    first: dict[str, set[str]] = defaultdict(set)
+    full: dict[str, Mention] = {}
+    for m in ms:
+        words = _words(m.text)
+        if m.entity_type != "PERSON" or len(words) < 2 or m.extra.get("role_conflict"):
+            continue
+        full.setdefault(m.key, m)
+        family_first = _FAMILY_FIRST.fullmatch(m.text) is not None
+        last[norm_key(words[0] if family_first else words[-1])].add(m.key)
+        first[norm_key(words[0])].add(m.key)
+    for m in ms:
+        words = _words(m.text)
+        if len(words) != 1 or m.key in full or (m.actor_id and m.entity_type == "PERSON"):
+            continue
+        if m.entity_type not in ("PERSON", "ORG", "LOC", "MISC") or (
+            m.actor_id and m.entity_type != "PERSON"
+        ):
+            continue
+        key = norm_key(words[0])
+        keys = last.get(key, set())
+        before = body[max(0, m.start - 12) : m.start].split()
+        if not keys and before and before[-1].lower().rstrip(".") in _FIRST_NAME_TITLES:
+            keys = first.get(key, set())
+        if len(keys) == 1:
+            _take(m, full[next(iter(keys))])
+
+
+def _initials(text: str) -> tuple[str, str]:
+    """Initials of a name's words, without and with its function words ("Department of Transport":
+    "DT", "DOT")."""
+    words = [w for w in re.split(r"[\s-]+", text) if w]
+    if words and words[0].lower() == "the":
+        words = words[1:]
+    content = "".join(w[0] for w in words if w.lower() not in _FUNCTION_WORDS and w[0].isalpha())
+    every = "".join(w[0] for w in words if w[0].isalpha() and w.lower() != "the")
+    return content.upper(), every.upper()
+
+
+def _link_acronyms(ms: list[Mention]) -> None:
+    orgs: dict[str, set[str]] = defaultdict(set)
+    full: dict[str, Mention] = {}
+    for m in ms:
+        if m.entity_type == "ORG" and len(_words(m.text)) >= 2:
+            full.setdefault(m.key, m)
+            for initials in set(_initials(m.text)):
+                if len(initials) >= 2:
+                    orgs[initials].add(m.key)
+    for m in ms:
+        text = re.sub(r"^the\s+", "", m.text.strip(), flags=re.I)
+        if m.actor_id or not _ACRONYM.fullmatch(text) or m.entity_type not in ("ORG", "MISC", "LOC"):
+            continue
+        keys = orgs.get(text.rstrip("s").upper(), set())
+        if len(keys) == 1:
+            _take(m, full[next(iter(keys))])
+
+
+def _take(m: Mention, full: Mention) -> None:
+    m.key, m.canonical, m.entity_type = full.key, full.canonical, full.entity_type
+    m.actor_id, m.sector = full.actor_id, full.sector
+    m.country, m.country_source = full.country, full.country_source
+    m.resolution = (m.resolution or "") + "+coref"

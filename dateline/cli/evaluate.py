@@ -322,7 +322,9 @@ def eval_events_cv_cmd(
 
 @eval_app.command("sample")
 def eval_sample_cmd(
-    what: Annotated[str, typer.Argument(help="What to sample: 'events' (event mentions).")],
+    what: Annotated[
+        str, typer.Argument(help="What to sample: 'events' (event mentions) or 'entities' (entity mentions).")
+    ],
     warehouse: Annotated[Path, typer.Option("--warehouse", help="The warehouse to sample from.")],
     n: Annotated[int, typer.Option("--n", min=1, help="How many to draw.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same sample).")] = 0,
@@ -335,21 +337,50 @@ def eval_sample_cmd(
         ),
     ] = None,
 ) -> None:
-    """Write a random sample of event mentions as JSON Lines (sentence, trigger, type, actors, polarity,
-    status) for judging against the codebook."""
-    from dateline.evaluation.sample import sample_differences, sample_event_mentions
+    """Write a random sample of event mentions (sentence, trigger, type, actors, polarity, status) or of
+    entity mentions (sentence, span, name, type, country and its source) as JSON Lines, for judging."""
+    from dateline.evaluation.sample import sample_differences, sample_entity_mentions, sample_event_mentions
     from dateline.warehouse.connection import connect
 
-    if what != "events":
-        raise UsageError(f"cannot sample {what!r}: only 'events'")
+    if what not in ("events", "entities"):
+        raise UsageError(f"cannot sample {what!r}: only 'events' or 'entities'")
+    if what == "entities" and against is not None:
+        raise UsageError("--against compares event mentions only")
     for option, path in (("--warehouse", warehouse), ("--against", against)):
         if path is not None and not path.is_file():
             raise UsageError(f"{option} {path} does not exist")
     with connect(warehouse, read_only=True) as con:
-        if against is None:
+        if what == "entities":
+            rows = sample_entity_mentions(con, n, seed)
+        elif against is None:
             rows = sample_event_mentions(con, n, seed)
         else:
             with connect(against, read_only=True) as other:
                 rows = sample_differences(con, other, n, seed)
         for row in rows:
             sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+@eval_app.command("entities")
+def eval_entities_cmd(
+    warehouse: Annotated[Path, typer.Option("--warehouse", help="The warehouse to measure.")],
+    path_like: Annotated[
+        str,
+        typer.Option("--path-like", help="Only articles whose source path is LIKE this (e.g. '%politics%')."),
+    ] = "%",
+) -> None:
+    """Per entity type: mentions, the share with a country (or sector IGO) and, for people, the share that
+    resolve to a full name; the last stdout line is the JSON result."""
+    from dateline.evaluation.sample import entity_coverage
+    from dateline.warehouse.connection import connect
+
+    if not warehouse.is_file():
+        raise UsageError(f"--warehouse {warehouse} does not exist")
+    with connect(warehouse, read_only=True) as con:
+        rows = entity_coverage(con, path_like)
+    for r in rows:
+        full = "" if r["full_name"] is None else f", full name {r['full_name']:.3f}"
+        sys.stderr.write(
+            f"{r['entity_type']:7} {r['mentions']:6} mentions, with a country {r['with_country']:.3f}{full}\n"
+        )
+    sys.stdout.write(json.dumps(rows) + "\n")

@@ -1,4 +1,5 @@
-"""`dateline eval sample events`: a random sample of event mentions from a warehouse, for judging.
+"""`dateline eval sample events|entities`: a random sample of event or entity mentions from a warehouse, for
+judging; `dateline eval entities`: how many entity mentions have a country and a full name.
 
 Each row is what a judge needs to decide against the codebook whether the mention is a real event with the
 right type, actors, polarity and status: the article's file, the sentence, the trigger, the coded type and
@@ -29,6 +30,45 @@ MENTIONS_SQL = """
     LEFT JOIN entities tgt ON tgt.entity_id = e.target_entity_id
 """
 SAMPLE_SQL = MENTIONS_SQL + "    USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed})\n"
+
+ENTITY_SAMPLE_SQL = """
+    SELECT a.source_path, m.mention_id, m.article_id, m.sentence_idx, m.start_char, m.end_char,
+           s.text AS sentence, m.mention_text, m.role_title, m.resolution, e.canonical_name, e.entity_type,
+           e.country_iso3, e.country_source, e.sector
+    FROM (SELECT * FROM entity_mentions ORDER BY mention_id) m
+    JOIN entities e USING (entity_id)
+    JOIN articles a ON a.article_id = m.article_id
+    LEFT JOIN sentences s ON s.article_id = m.article_id AND s.sentence_idx = m.sentence_idx
+    USING SAMPLE reservoir({n} ROWS) REPEATABLE ({seed})
+"""
+
+# per entity type: mentions, the share whose entity has a country (or is an international organisation:
+# sector IGO), and for people the share whose entity has a full name (two words or more)
+COVERAGE_SQL = """
+    SELECT e.entity_type, count(*) AS mentions,
+           round(avg(CASE WHEN e.country_iso3 IS NOT NULL OR e.sector = 'IGO' THEN 1 ELSE 0 END), 4)
+               AS with_country,
+           round(avg(CASE WHEN e.entity_type = 'PERSON'
+                          THEN CASE WHEN len(string_split(trim(e.canonical_name), ' ')) > 1 THEN 1 ELSE 0 END
+                     END), 4) AS full_name
+    FROM entity_mentions m JOIN entities e USING (entity_id)
+    JOIN articles a ON a.article_id = m.article_id
+    WHERE a.source_path LIKE ?
+    GROUP BY e.entity_type ORDER BY mentions DESC, e.entity_type
+"""
+
+
+def sample_entity_mentions(con: duckdb.DuckDBPyConnection, n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` entity mentions drawn at random, with their sentence and the entity they resolve to."""
+    rows = _dicts(con.execute(ENTITY_SAMPLE_SQL.format(n=int(n), seed=int(seed))))
+    return sorted(rows, key=lambda r: r["mention_id"])
+
+
+def entity_coverage(con: duckdb.DuckDBPyConnection, path_like: str = "%") -> list[dict[str, Any]]:
+    """Country and full-name coverage of entity mentions per entity type, over the articles whose
+    source path is LIKE ``path_like``."""
+    return _dicts(con.execute(COVERAGE_SQL, [path_like]))
+
 
 # a mention is "the same" in two warehouses when it is the same trigger of the same file coded with the same type
 Key = tuple[str, int, int, str]

@@ -272,6 +272,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 body[max(0, s - 40) : s]
             ):
                 continue  # a portfolio inside a title ("Minister of Strategy and Finance")
+            inner: list[Mention] = []
             if label != "PERSON":
                 # a place inside a longer name ("Lagos Chamber of Commerce", "Niger Delta") is part of it
                 inner = [
@@ -306,6 +307,15 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 persons.append(p)
                 continue
             found = _ner_mention(aid, s, e, text, label, gaz, info, ministries)
+            placed = {k.country for k in inner if k.country}
+            if (
+                found is not None
+                and found.entity_type == "ORG"
+                and found.country is None
+                and len(placed) == 1
+            ):
+                # "Bank of England", "Steaua Bucharest", "British Telecom": the country its name holds
+                found.country, found.country_source = placed.pop(), f"name: {inner[0].text}"
             if found is not None:
                 ms.append(found)
                 taken.append((s, e))
@@ -567,7 +577,16 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
 # between an organisation or country and the person it describes: "Labour's election co-ordinator
 # Alan Milburn", "Tory backbencher Bob Marshall-Andrews" (no preposition, verb or conjunction in
 # between: "visited Iraq with defence secretary Geoff Hoon" says nothing of Hoon's country)
-_BEFORE_PERSON = re.compile(r"(?:['’]s)?\s+(?:(?:[a-z][\w-]*|MP|MEP|MSP)\s+){0,3}")
+_BEFORE_PERSON = re.compile(
+    r"['’]s\s+(?:[a-z][\w-]*\s+){0,3}"  # "Labour's election co-ordinator "
+    r"|\s+(?:[a-z][\w-]*\s+)?(?:[a-z][\w-]*(?:er|or|ist|ian|man|woman|person|ent|ant)|MP|MEP|MSP)\s+"
+)  # "Tory backbencher ", "Labour MP ": a word for a role last ("a court in Texas granted Yukos" is none)
+# offices of government: an unqualified one is held in the country of the article's organisations
+# (a "manager" or a "captain" is not)
+_NATIONAL_OFFICE = re.compile(
+    r"(?i)\b(?:minister|secretary|chancellor|president|premier|attorney|solicitor|ambassador|envoy|mp|mep|msp|"
+    r"senator|governor|mayor|speaker|leader|spokes(?:man|woman|person))\b"
+)
 _AFTER_PERSON = re.compile(
     r",\s+(?:(?:the|a|an)\s+(?:(?:[a-z][\w-]*\s+){1,3}(?:for|of|at)\s+(?:the\s+)?)?)?"
 )  # "Alastair Campbell, Labour's ...", "X, the Tory leader", "X, a spokesman for the Home Office"
@@ -599,7 +618,7 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
                     )
             elif p.end <= m.start <= p.end + 60 and _AFTER_PERSON.fullmatch(body, p.end, m.start):
                 p.country, p.country_source = m.country, f"context: {body[p.end : m.end].strip(', ')}"
-        if p.country is None and p.role_title and len(named) == 1:
+        if p.country is None and p.role_title and _NATIONAL_OFFICE.search(p.role_title) and len(named) == 1:
             (only,) = named
             p.country, p.country_source = (
                 only,

@@ -140,3 +140,14 @@ def test_honorifics_and_title_words_alone_are_no_people(reference: dict) -> None
         reference, nlp, "Shadow home secretary said an MP and Mr spoke before the General Election."
     )
     assert not {"MP", "Mr", "Shadow", "Election"} & set(m)
+
+
+def test_an_organisation_takes_the_country_its_name_holds(reference: dict) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "ORG", "pattern": "Cardiff University"}, {"label": "ORG", "pattern": "Acme Widgets"}]
+    )
+    m = _mentions(reference, nlp, "Cardiff University and Acme Widgets signed a deal.")
+    assert m["Cardiff University"]["entity"]["country_iso3"] == "GBR"
+    assert m["Cardiff University"]["entity"]["country_source"] == "name: Cardiff"
+    assert m["Acme Widgets"]["entity"]["country_iso3"] is None

@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from transforms.entities import Mention
+from transforms.entities import _HEAD_WORDS, _NOT_NAME_START, Mention, slug
 from transforms.gazetteer import norm_key
 
 _FIRST_NAME_TITLES = frozenset({"sir", "dame", "lord", "lady", "prince", "princess", "king", "queen", "pope"})
 _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "to", "&"})
+_NOT_FIRST_NAMES = _NOT_NAME_START | {"Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Dame", "Lord", "Lady", "Prof"}
+_TITLE_WORDS = _HEAD_WORDS | {"shadow", "mp", "mep", "msp"}
 _FAMILY_FIRST = re.compile(r"[A-Z][a-z]{1,5} [A-Z][a-z]+-[a-z]+")  # "Lee Jae-myung", not "Robert Kilroy-Silk"
 _ACRONYM = re.compile(r"[A-Z][A-Za-z]?[A-Z]{1,6}s?")
 
@@ -42,32 +44,55 @@ def _words(text: str) -> list[str]:
 
 
 def _link_persons(ms: list[Mention], body: str) -> None:
-    last: dict[str, set[str]] = defaultdict(set)  # surname -> entity keys of full names
-    first: dict[str, set[str]] = defaultdict(set)
-    full: dict[str, Mention] = {}
+    full: dict[
+        str, tuple[Mention, str]
+    ] = {}  # entity key -> a mention of it with two words or more, its norm
     for m in ms:
-        words = _words(m.text)
-        if m.entity_type != "PERSON" or len(words) < 2 or m.extra.get("role_conflict"):
-            continue
-        full.setdefault(m.key, m)
-        family_first = _FAMILY_FIRST.fullmatch(m.text) is not None
-        last[norm_key(words[0] if family_first else words[-1])].add(m.key)
-        first[norm_key(words[0])].add(m.key)
+        if m.entity_type == "PERSON" and len(_words(m.text)) >= 2 and not m.extra.get("role_conflict"):
+            full.setdefault(m.key, (m, norm_key(" ".join(_words(m.text)))))
     for m in ms:
+        if m.entity_type not in ("PERSON", "ORG", "LOC", "MISC") or m.actor_id:
+            continue
         words = _words(m.text)
-        if len(words) != 1 or m.key in full or (m.actor_id and m.entity_type == "PERSON"):
+        short = norm_key(" ".join(words))
+        # the full names that end with the short form ("Howard", "Kilroy Silk": "Robert Kilroy-Silk"), or
+        # start with it when the family name comes first ("Lee": "Lee Jae-myung")
+        keys = {
+            key
+            for key, (f, name) in full.items()
+            if key != m.key
+            and len(name) > len(short)
+            and (
+                name.endswith(" " + short)
+                or (len(words) == 1 and _FAMILY_FIRST.fullmatch(f.text) and name.startswith(short + " "))
+            )
+        }
+        if len(words) != 1 or (m.entity_type != "PERSON" and not keys):
+            if len(keys) == 1:
+                _take(m, full[next(iter(keys))][0])
             continue
-        if m.entity_type not in ("PERSON", "ORG", "LOC", "MISC") or (
-            m.actor_id and m.entity_type != "PERSON"
-        ):
-            continue
-        key = norm_key(words[0])
-        keys = last.get(key, set())
         before = body[max(0, m.start - 12) : m.start].split()
         if not keys and before and before[-1].lower().rstrip(".") in _FIRST_NAME_TITLES:
-            keys = first.get(key, set())
+            keys = {key for key, (_, name) in full.items() if name.startswith(short + " ")}
         if len(keys) == 1:
-            _take(m, full[next(iter(keys))])
+            _take(m, full[next(iter(keys))][0])
+        elif not keys and m.entity_type == "PERSON":
+            _name_in_text(m, body)
+
+
+def _name_in_text(m: Mention, body: str) -> None:
+    """A surname no mention gives in full ("Mr Yoran") takes the full name the text writes once ("Amit
+    Yoran"), when it writes only one."""
+    surname = _words(m.text)[0]
+    firsts = {
+        f.group(1)
+        for f in re.finditer(rf"\b([A-Z][a-z]+)\s+{re.escape(surname)}\b", body)
+        if f.group(1) not in _NOT_FIRST_NAMES and f.group(1).lower() not in _TITLE_WORDS
+    }
+    if len(firsts) == 1:
+        name = f"{firsts.pop()} {surname}"
+        m.key, m.canonical = f"person:{slug(name)}", name
+        m.resolution = (m.resolution or "") + "+full-name-in-text"
 
 
 def _initials(text: str) -> tuple[str, str]:

@@ -151,3 +151,15 @@ def test_an_organisation_takes_the_country_its_name_holds(reference: dict) -> No
     assert m["Cardiff University"]["entity"]["country_iso3"] == "GBR"
     assert m["Cardiff University"]["entity"]["country_source"] == "name: Cardiff"
     assert m["Acme Widgets"]["entity"]["country_iso3"] is None
+
+
+def test_a_shorter_full_name_and_a_surname_the_text_writes_in_full() -> None:
+    body = "Robert Kilroy-Silk left. Kilroy Silk said so. Amit Yoran resigned; Mr Yoran was head of security."
+    ms = [_person(0, "Robert Kilroy-Silk"), _person(25, "Kilroy Silk"), _person(73, "Yoran")]
+    link_names(ms, {"a": body})
+    assert ms[1].key == "person:robert kilroy-silk"
+    assert (ms[2].key, ms[2].canonical) == ("person:amit-yoran", "Amit Yoran")
+    # two first names before the surname: which one, the text does not say
+    ms = [_person(40, "Yoran")]
+    link_names(ms, {"a": "Amit Yoran and Dana Yoran met. Later Mr Yoran left."})
+    assert ms[0].key == "person:yoran"

@@ -52,7 +52,9 @@ _TITLE_ONLY_RE = re.compile(_TITLE)
 _LEADING_TITLE_RE = re.compile(rf"(?:{_MOD}*(?:{_HEADS})\s+)+")
 TITLE_NAME_RE = re.compile(rf"(?P<title>{_TITLE})\s+(?P<name>{_NAME})")
 NAME_TITLE_RE = re.compile(rf"(?P<name>{_NAME}),\s+(?:the\s+)?(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
-HONORIFIC_RE = re.compile(rf"\b(?P<title>Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady)\.?\s+(?P<name>{_NAME})")
+HONORIFIC_RE = re.compile(rf"\b(?P<title>Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Baroness)\.?\s+(?P<name>{_NAME})")
+# a peer of the United Kingdom is styled so ("Lord Falconer", "Baroness Scotland")
+_PEERAGE = frozenset({"Lord", "Baroness"})
 # East Asian romanised names: "Lee Jae-myung", "Kim Seong-ro", "Jo Hyeon-dong"
 HYPHEN_NAME_RE = re.compile(r"\b[A-Z][a-z]{1,5} [A-Z][a-z]+-[a-z]+\b")
 _ORG_HEADS = (
@@ -247,6 +249,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 p.resolution = (
                     "appositive-title" if is_appositive else ("honorific" if role is None else "title")
                 )
+                if rx is HONORIFIC_RE:
+                    p.extra["honorific"] = title
                 persons.append(p)
         for m in HYPHEN_NAME_RE.finditer(body):
             if free(*m.span()) and not any(p.start <= m.start() < p.end for p in persons):
@@ -590,6 +594,7 @@ _NATIONAL_OFFICE = re.compile(
 _AFTER_PERSON = re.compile(
     r",\s+(?:(?:the|a|an)\s+(?:(?:[a-z][\w-]*\s+){1,3}(?:for|of|at)\s+(?:the\s+)?)?)?"
 )  # "Alastair Campbell, Labour's ...", "X, the Tory leader", "X, a spokesman for the Home Office"
+_POSSESSIVE = re.compile(r"['’]s\s")
 _GAP_STOP = frozenset(
     """with in to from by at on for of and or as after before than that who which whose said says told
     when while is was are were has had have will would could should may might not""".split()
@@ -601,14 +606,24 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
     (as a qualifier) or after (as an appositive) it; a person with an unqualified title ("Attorney
     General Lord Goldsmith") takes the country of the organisations the article names when they all
     have the same one (its places do not count: "Foreign Secretary Jack Straw visited Iraq")."""
-    located = sorted((m for m in ms if m.entity_type in ("ORG", "GPE") and m.country), key=lambda m: m.start)
-    if not located:
-        return
     named = {m.country for m in ms if m.entity_type == "ORG" and m.country and not m.attached}
+    qualifiers = sorted(
+        (m for m in ms if m.entity_type in ("ORG", "GPE", "PERSON") and m.country), key=lambda m: m.start
+    )
     for p in ms:
         if p.entity_type != "PERSON" or p.country:
             continue
-        for m in located:
+        if p.extra.get("honorific") in _PEERAGE:
+            p.country, p.country_source = (
+                "GBR",
+                f"title: '{p.extra['honorific']}' is a peerage of the United Kingdom",
+            )
+            continue
+        for m in qualifiers:
+            if p.country:
+                break
+            if m.entity_type == "PERSON" and not _POSSESSIVE.match(body, m.end):
+                continue  # only "Blair's former communications chief X": a person's aide
             if p.start - 60 <= m.end <= p.start:
                 gap = _BEFORE_PERSON.fullmatch(body, m.end, p.start)
                 if gap and not _GAP_STOP.intersection(body[m.end : p.start].lower().split()):

@@ -163,3 +163,15 @@ def test_a_shorter_full_name_and_a_surname_the_text_writes_in_full() -> None:
     ms = [_person(40, "Yoran")]
     link_names(ms, {"a": "Amit Yoran and Dana Yoran met. Later Mr Yoran left."})
     assert ms[0].key == "person:yoran"
+
+
+def test_a_peer_and_a_persons_aide(reference: dict) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": "Alastair Campbell"}])
+    m = _mentions(
+        reference, nlp, "Lord Falconer spoke. Tony Blair's former communications chief Alastair Campbell."
+    )
+    assert m["Falconer"]["entity"]["country_iso3"] == "GBR"
+    assert m["Alastair Campbell"]["entity"]["country_iso3"] == "GBR"
+    m = _mentions(reference, nlp, "Tony Blair met Alastair Campbell.")
+    assert m["Alastair Campbell"]["entity"]["country_iso3"] is None

@@ -586,9 +586,10 @@ _BEFORE_PERSON = re.compile(
     r"|\s+(?:[a-z][\w-]*\s+)?(?:[a-z][\w-]*(?:er|or|ist|ian|man|woman|person|ent|ant)|MP|MEP|MSP)\s+"
 )  # "Tory backbencher ", "Labour MP ": a word for a role last ("a court in Texas granted Yukos" is none)
 # offices of government: an unqualified one is held in the country of the article's organisations
-# (a "manager" or a "captain" is not)
+# (a "manager" or a "captain" is not; nor a "president": in news most are foreign heads of state or of
+# international bodies, "European Commission president Jose Manuel Barroso" in an article on British politics)
 _NATIONAL_OFFICE = re.compile(
-    r"(?i)\b(?:minister|secretary|chancellor|president|premier|attorney|solicitor|ambassador|envoy|mp|mep|msp|"
+    r"(?i)\b(?:minister|secretary|chancellor|attorney|solicitor|ambassador|envoy|mp|mep|msp|"
     r"senator|governor|mayor|speaker|leader|spokes(?:man|woman|person))\b"
 )
 _AFTER_PERSON = re.compile(
@@ -633,12 +634,33 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
                     )
             elif p.end <= m.start <= p.end + 60 and _AFTER_PERSON.fullmatch(body, p.end, m.start):
                 p.country, p.country_source = m.country, f"context: {body[p.end : m.end].strip(', ')}"
-        if p.country is None and p.role_title and _NATIONAL_OFFICE.search(p.role_title) and len(named) == 1:
+        if (
+            p.country is None
+            and p.role_title
+            and _NATIONAL_OFFICE.search(p.role_title)
+            and len(named) == 1
+            and not _qualified(p, ms)
+        ):
             (only,) = named
             p.country, p.country_source = (
                 only,
                 f"context: '{p.role_title}' where every organisation named is of {only}",
             )
+
+
+def _qualified(p: Mention, ms: list[Mention]) -> bool:
+    """The person's title names an organisation or place ("European Commission president", "PCS Union
+    spokesman"): the office is that one's, whatever country the article is about."""
+    words = re.findall(r"[A-Z][\w-]*", p.role_title or "")
+    if any(w not in _PORTFOLIO and w.lower() not in _HEAD_WORDS and w not in _RANKS for w in words):
+        return True  # "Commission president", "Euro MP"; not "Shadow Home Secretary"
+    if not p.title_span:
+        return False
+    ts, te = p.title_span
+    return any(m is not p and ts <= m.start and m.end <= te for m in ms)
+
+
+_RANKS = frozenset({"Shadow", "First", "Junior", "Senior", "Deputy", "Acting", "Former", "Vice", "Foreign"})
 
 
 _TITLE_STOP = frozenset({"of", "the", "for", "and", "to", "us", "u.s.", "u.s", "acting", "deputy"})

@@ -301,7 +301,12 @@ ENTITIES = Table(
         _c("canonical_name", S, "VARCHAR", False),
         _c("entity_type", S, "VARCHAR", False, ENTITY_TYPES),
         _c("country_iso3", S, "VARCHAR", doc="NULL when unknown; see country_source"),
-        _c("country_source", S, "VARCHAR", doc="reference | title | context | outlet | unknown: <reason>"),
+        _c(
+            "country_source",
+            S,
+            "VARCHAR",
+            doc="reference | title: <title> | context: <evidence> | name: <place in it> | outlet | unknown: <reason>",
+        ),
         _c("sector", S, "VARCHAR", doc="GOV, BUS, MED, ... (Phoenix agent codes)"),
         _c("actor_id", S, "VARCHAR", doc="reference actor this entity is, if known"),
         RUN_ID,
@@ -319,7 +324,11 @@ ENTITY_MENTIONS = Table(
         _c("entity_id", S, "VARCHAR", False),
         _c("role_title", S, "VARCHAR", doc="title the text gives the person here, e.g. 'Secretary of State'"),
         _c(
-            "resolution", S, "VARCHAR", doc="how the mention was linked: alias | name | demonym | title | ..."
+            "resolution",
+            S,
+            "VARCHAR",
+            doc="how the mention was linked: alias | name | demonym | title | institution | ...; '+coref' when a "
+            "short form took the article's full name",
         ),
         _c(
             "role_conflict",

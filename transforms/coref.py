@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from transforms.entities import _HEAD_WORDS, _NOT_NAME_START, Mention, slug
+from transforms.entities import _NOT_A_NAME, _NOT_NAME_START, Mention, slug
 from transforms.gazetteer import norm_key
 
 _FIRST_NAME_TITLES = frozenset({"sir", "dame", "lord", "lady", "prince", "princess", "king", "queen", "pope"})
 _FUNCTION_WORDS = frozenset({"of", "the", "for", "and", "on", "in", "to", "&"})
 _NOT_FIRST_NAMES = _NOT_NAME_START | {"Mr", "Mrs", "Ms", "Miss", "Dr", "Sir", "Dame", "Lord", "Lady", "Prof"}
-_TITLE_WORDS = _HEAD_WORDS | {"shadow", "mp", "mep", "msp"}
 _FAMILY_FIRST = re.compile(r"[A-Z][a-z]{1,5} [A-Z][a-z]+-[a-z]+")  # "Lee Jae-myung", not "Robert Kilroy-Silk"
 _ACRONYM = re.compile(r"[A-Z][A-Za-z]?[A-Z]{1,6}s?")
 
@@ -44,9 +43,8 @@ def _words(text: str) -> list[str]:
 
 
 def _link_persons(ms: list[Mention], body: str) -> None:
-    full: dict[
-        str, tuple[Mention, str]
-    ] = {}  # entity key -> a mention of it with two words or more, its norm
+    # entity key -> a mention of it with two words or more, and its normalised name
+    full: dict[str, tuple[Mention, str]] = {}
     for m in ms:
         if m.entity_type == "PERSON" and len(_words(m.text)) >= 2 and not m.extra.get("role_conflict"):
             full.setdefault(m.key, (m, norm_key(" ".join(_words(m.text)))))
@@ -87,7 +85,7 @@ def _name_in_text(m: Mention, body: str) -> None:
     firsts = {
         f.group(1)
         for f in re.finditer(rf"\b([A-Z][a-z]+)\s+{re.escape(surname)}\b", body)
-        if f.group(1) not in _NOT_FIRST_NAMES and f.group(1).lower() not in _TITLE_WORDS
+        if f.group(1) not in _NOT_FIRST_NAMES and f.group(1).lower() not in _NOT_A_NAME
     }
     if len(firsts) == 1:
         name = f"{firsts.pop()} {surname}"

@@ -549,8 +549,7 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
             if c:
                 p.country, p.country_source = c, f"title: '{p.role_title}' is held only in {c}"
         if p.country is None and amb:
-            outlet_actor = gaz.alias_actor.get(norm_key(outlet)) if outlet else None
-            outlet_m = info[outlet_actor][2] if outlet_actor else None
+            outlet_m = _outlet_country(outlet, gaz, info)
             target = next((m.country for m in inside if m.start - ts >= amb.end() and m.country), None)
             if outlet_m and outlet_m != target:
                 p.country, p.country_source = (

@@ -305,7 +305,8 @@ ENTITIES = Table(
             "country_source",
             S,
             "VARCHAR",
-            doc="reference | title: <title> | context: <evidence> | name: <place in it> | outlet | unknown: <reason>",
+            doc="reference | title: <title> | context: <evidence> | name: <place in it> | place: <capital of, GeoNames "
+            "city in, ISO 3166-2 region in> <country> | outlet | unknown: <reason>",
         ),
         _c("sector", S, "VARCHAR", doc="GOV, BUS, MED, ... (Phoenix agent codes)"),
         _c("actor_id", S, "VARCHAR", doc="reference actor this entity is, if known"),
@@ -327,7 +328,8 @@ ENTITY_MENTIONS = Table(
             "resolution",
             S,
             "VARCHAR",
-            doc="how the mention was linked: alias | name | demonym | title | institution | ...; '+coref' when a "
+            doc="how the mention was linked: alias | name | demonym | title | institution | capital-as-place | "
+            "city-as-place | region-as-place | ...; '+coref' when a "
             "short form took the article's full name",
         ),
         _c(

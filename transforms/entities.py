@@ -133,6 +133,42 @@ def _actor_mention(
     )
 
 
+# A capital named as a place, not as its government: "a meeting in London", "EU leaders in Lisbon",
+# "flew back to Tokyo", "a visit to Beijing", "Washington-based" ("Washington said" stays the US).
+_AS_PLACE_BEFORE = re.compile(
+    r"(?:\b(?:in|at|near|outside|inside|across|around|throughout|via|visit(?:s|ed|ing)?|tour(?:s|ed|ing)?)"
+    r"|\b(?:visits?|trip|tour|journey|travel\w*|flew|fly|flies|flight|arriv\w*|return\w*|move[sd]?|moving"
+    r"|went|go|goes|going|came|come|coming|head\w*|way)\s+(?:back\s+)?(?:to|from))"
+    r"\s+(?:(?:central|north(?:ern)?|south(?:ern)?|east(?:ern)?|west(?:ern)?|greater|downtown)\s+)?$",
+    re.IGNORECASE,
+)
+_PLACE_SOURCE = {"city": "GeoNames city", "region": "ISO 3166-2 region"}  # where the country came from
+
+
+def _reads_as_place(body: str, s: int, e: int) -> bool:
+    """Whether the capital at ``body[s:e]`` is named as a place rather than as its government."""
+    return body[e : e + 6].lower() == "-based" or bool(_AS_PLACE_BEFORE.search(body, max(0, s - 40), s))
+
+
+def _place_mention(aid: str, s: int, e: int, text: str, how: str, place: tuple[str, str]) -> Mention:
+    """A city or region named as a place: its own LOC entity, with the country it lies in.
+    ``how`` is the alias kind that found it ('capital', 'place') or 'ner'."""
+    country, level = place
+    source = "capital of" if how == "capital" else _PLACE_SOURCE.get(level, level) + " in"
+    return Mention(
+        aid,
+        s,
+        e,
+        text,
+        "LOC",
+        f"loc:{slug(text)}",
+        text,
+        country,
+        f"place: {source} {country}",
+        resolution=f"{'capital' if how == 'capital' else level}-as-place",
+    )
+
+
 def _ministries(gaz: Gazetteer) -> dict[str, str]:
     out: dict[str, str] = {}
     orgs = gaz.aliases.filter(pl.col("entity_type") == "ORG")
@@ -174,21 +210,9 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             if kind == "institution":
                 short_names.append((s, e, text, pat))
                 continue
-            if kind == "capital" and body[e : e + 6].lower() == "-based":
-                ms.append(
-                    Mention(
-                        aid,
-                        s,
-                        e,
-                        text,
-                        "LOC",
-                        f"loc:{slug(text)}",
-                        text,
-                        country,
-                        "reference",
-                        resolution="capital-as-place",
-                    )
-                )
+            place = gaz.places.get(pat)
+            if (kind == "place" and place) or (kind == "capital" and _reads_as_place(body, s, e)):
+                ms.append(_place_mention(aid, s, e, text, kind, place or (country, "city")))
                 continue
             mention = _actor_mention(aid, s, e, text, actor_id, info, kind)
             if etype != "GPE" and _TITLE_ONLY_RE.fullmatch(text):
@@ -443,6 +467,9 @@ def _ner_mention(
             return _actor_mention(aid, s, e, text, actor_id, info, "ner+ministry")
         return Mention(aid, s, e, text, "ORG", f"org:{slug(text)}", text, resolution="ner")
     if label in ("LOC", "GPE"):
+        place = gaz.places.get(key)
+        if place:
+            return _place_mention(aid, s, e, text, "ner", place)
         return Mention(aid, s, e, text, "LOC", f"loc:{slug(text)}", text, resolution="ner")
     if label == "MISC":
         return Mention(aid, s, e, text, "MISC", f"misc:{slug(text)}", text, resolution="ner")
@@ -539,7 +566,7 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
         title_l = body[ts:te].lower()
         amb = re.search(r"ambassador\s+to\s+", title_l)
         for m in inside:
-            if m.entity_type in ("GPE", "ORG") and m.country:
+            if m.entity_type in ("GPE", "LOC", "ORG") and m.country:  # "Texas Governor"
                 if amb and m.start - ts >= amb.end():
                     continue
                 p.country, p.country_source = m.country, f"title: {body[m.start : m.end]}"
@@ -608,7 +635,8 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
     have the same one (its places do not count: "Foreign Secretary Jack Straw visited Iraq")."""
     named = {m.country for m in ms if m.entity_type == "ORG" and m.country and not m.attached}
     qualifiers = sorted(
-        (m for m in ms if m.entity_type in ("ORG", "GPE", "PERSON") and m.country), key=lambda m: m.start
+        (m for m in ms if m.entity_type in ("ORG", "GPE", "LOC", "PERSON") and m.country),
+        key=lambda m: m.start,
     )
     for p in ms:
         if p.entity_type != "PERSON" or p.country:

@@ -63,6 +63,9 @@ class Gazetteer:
     # pattern -> the national institutions (actor ids) a short name may stand for ("labour" -> the
     # parties of GBR, IRL, NZL, ...): aliases of kind 'institution', resolved by the article's evidence
     institutions: dict[str, tuple[str, ...]]
+    # pattern -> (country, kind) of the city or region a place name stands for ("london" -> ("GBR",
+    # "city"), "texas" -> ("USA", "region")): seeds/reference/places.csv; empty without it
+    places: dict[str, tuple[str, str]]
 
     # Lookups built from the frames on first use and kept with the gazetteer: a worker process
     # builds its gazetteer once and extracts several chunks with it.
@@ -180,8 +183,12 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
     alias_actor = dict(
         aliases.filter(pl.col("alias_kind") != "institution").select("pattern", "actor_id").iter_rows()
     )
+    places: dict[str, tuple[str, str]] = {}
+    if "places" in reference:
+        for name, iso3, kind in reference["places"].select("name", "country_iso3", "kind").iter_rows():
+            places[norm_key(name)] = (iso3, kind)
     return Gazetteer(
-        aliases, actors, roles, surnames, title_country, frozenset(words), alias_actor, institutions
+        aliases, actors, roles, surnames, title_country, frozenset(words), alias_actor, institutions, places
     )
 
 

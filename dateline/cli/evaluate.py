@@ -17,8 +17,17 @@ from dateline.config import missing_shared, shared_data
 @app.command("train-ner")
 def train_ner_cmd(
     train: Annotated[Path, typer.Option("--train", help="CoNLL-2003 training file (e.g. eng.train).")],
-    dev: Annotated[Path, typer.Option("--dev", help="CoNLL-2003 dev file for model selection (eng.testa).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the best model to.")],
+    dev: Annotated[
+        Path | None,
+        typer.Option("--dev", help="CoNLL file that chooses the checkpoint (default: a slice of --train)."),
+    ] = None,
+    dev_every: Annotated[
+        int, typer.Option(help="Without --dev: every Nth document of --train is held out as the dev set.")
+    ] = 10,
+    vectors: Annotated[
+        Path | None, typer.Option(help="Static vectors folder written by `dateline train-vectors`.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     config: Annotated[
         Path | None, typer.Option(help="spaCy training config (default: seeds/models/ner_config.cfg).")
@@ -31,11 +40,55 @@ def train_ner_cmd(
 
     training_config = config or DEFAULT_CONFIG
     for label, path in (("--train", train), ("--dev", dev)):
-        if not path.is_file():
+        if path is not None and not path.is_file():
             raise UsageError(missing_shared(f"{label} file", path))
     if not training_config.is_file():
         raise UsageError(f"--config file {training_config} does not exist")
-    facts = train_ner(train, dev, out, seed=seed, config=training_config, max_steps=max_steps)
+    if vectors is not None and not (vectors / "vocab" / "vectors").is_file():
+        raise UsageError(
+            f"--vectors {vectors}: no spaCy vectors there (write them with `dateline train-vectors`)"
+        )
+    if dev is None and dev_every < 2:
+        raise UsageError(f"--dev-every {dev_every}: must be at least 2")
+    facts = train_ner(
+        train,
+        dev,
+        out,
+        seed=seed,
+        config=training_config,
+        vectors=vectors,
+        dev_every=dev_every,
+        max_steps=max_steps,
+    )
+    sys.stdout.write(json.dumps(facts) + "\n")
+
+
+@app.command("train-vectors")
+def train_vectors_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the vectors to (a blank spaCy pipeline).")
+    ],
+    shared: Annotated[
+        Path | None,
+        typer.Option(help="The shared data folder (default: $DATELINE_SHARED_DATA) with corpus/ and eval/."),
+    ] = None,
+    dim: Annotated[int, typer.Option(help="Dimensions.")] = 100,
+    min_count: Annotated[int, typer.Option(help="Keep words seen at least this often.")] = 3,
+) -> None:
+    """Count static word vectors for the NER from the BBC corpus, eng.train, UD EWT and PLV_train."""
+    import os
+
+    from dateline.evaluation.train_vectors import train_vectors
+
+    root = shared or (
+        Path(os.environ["DATELINE_SHARED_DATA"]) if os.environ.get("DATELINE_SHARED_DATA") else None
+    )
+    if root is None:
+        raise UsageError("--shared is not given and DATELINE_SHARED_DATA is not set")
+    for part in ("corpus/bbc", "eval/conll2003/eng.train", "eval/ud_english_ewt", "eval/plv/PLV_train.tsv"):
+        if not (root / part).exists():
+            raise UsageError(missing_shared(f"--shared {part}", root / part))
+    facts = train_vectors(root, out, dim=dim, min_count=min_count)
     sys.stdout.write(json.dumps(facts) + "\n")
 
 
@@ -180,16 +233,24 @@ def eval_ner_cmd(
     model: Annotated[
         Path | None, typer.Option(help="spaCy NER model folder (default: seeds/models/ner_conll).")
     ] = None,
+    case: Annotated[
+        str,
+        typer.Option(
+            help="Score the words as they are (as-is), or all upper- or lower-cased (upper, lower)."
+        ),
+    ] = "as-is",
 ) -> None:
     """Score the pipeline's NER on a CoNLL file; the last stdout line is the JSON result."""
 
-    from dateline.evaluation.ner import evaluate_ner
+    from dateline.evaluation.ner import CASES, evaluate_ner
     from dateline.resources.ner_model import NerModelMissing
 
     if not conll.is_file():
         raise UsageError(missing_shared("--conll file", conll))
+    if case not in CASES:
+        raise UsageError(f"--case {case!r}: expected one of {', '.join(CASES)}")
     try:
-        result = evaluate_ner(conll, model)
+        result = evaluate_ner(conll, model, case=case)
     except NerModelMissing as e:
         raise UsageError(str(e)) from None
     except ValueError as e:

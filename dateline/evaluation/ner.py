@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dateline.evaluation.conll import ConllDoc, doc_text, read_conll
+from dateline.evaluation.conll import ConllDoc, Sentence, doc_text, read_conll
 
 MICRO_TYPES = ("PER", "ORG", "LOC")
 ALL_TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -118,12 +118,29 @@ def precision_by_confidence(gold: Iterable[Span], scored: list[tuple[Span, float
     return out
 
 
-def evaluate_ner(conll: Path, model: Path | None = None, *, batch_size: int = 16) -> dict:
-    """Run the pipeline's NER on a CoNLL file and score it (see the module doc)."""
+CASES = ("as-is", "upper", "lower")
+
+
+def recased(docs: list[ConllDoc], case: str) -> list[ConllDoc]:
+    """The documents with every word upper- or lower-cased (``case`` in :data:`CASES`); the gold tags
+    stay: an all-caps headline or a lower-cased chat message names the same entities."""
+    if case == "as-is":
+        return docs
+    if case not in CASES:
+        raise ValueError(f"unknown case {case!r} (expected one of {', '.join(CASES)})")
+    change = str.upper if case == "upper" else str.lower
+    return [ConllDoc([Sentence([change(w) for w in s.words], s.tags) for s in doc.sentences]) for doc in docs]
+
+
+def evaluate_ner(
+    conll: Path, model: Path | None = None, *, batch_size: int = 16, case: str = "as-is"
+) -> dict:
+    """Run the pipeline's NER on a CoNLL file (its words recased as ``case`` says) and score it (see the
+    module doc)."""
     from dateline.resources.ner_model import load_ner
     from transforms.ner import ner_spans
 
-    docs = read_conll(conll)
+    docs = recased(read_conll(conll), case)
     n_tokens = sum(d.n_tokens for d in docs)
     print(f"eval ner: {conll}: {len(docs)} documents, {n_tokens} tokens", file=sys.stderr, flush=True)
     nlp = load_ner(model)
@@ -138,6 +155,7 @@ def evaluate_ner(conll: Path, model: Path | None = None, *, batch_size: int = 16
     gold, scored = gold_spans(docs), scored_spans(docs, ents)
     result = score_spans(gold, [span for span, _ in scored])
     result["precision_by_confidence"] = precision_by_confidence(gold, scored)
+    result["case"] = case
     result["tokens"] = n_tokens
     result["tokens_per_s"] = round(n_tokens / seconds, 1) if seconds > 0 else None
     return result

@@ -1,9 +1,12 @@
 """Train the project's NER model (spaCy tok2vec + ner) on CoNLL-2003.
 
-``dateline train-ner --train eng.train --dev eng.testa --out seeds/models/ner_conll`` converts the
+``dateline train-ner --train eng.train --vectors DIR --out seeds/models/ner_conll`` converts the
 CoNLL files (IOB1 or IOB2) to spaCy DocBin files in a temporary folder (never committed: the data is
 under a research licence), trains with ``seeds/models/ner_config.cfg`` and a fixed seed, and copies
-the best model (by entity F1 on --dev) to --out. --dev is used for model selection only.
+the best model (by entity F1 on the dev set) to --out. The dev set chooses the checkpoint and nothing
+else: by default a slice of the training file itself (every ``dev_every``-th ``-DOCSTART-`` document, held
+out of training), so that eng.testa stays a test set; ``--dev FILE`` names another file instead.
+``--vectors`` names the static word vectors (``dateline train-vectors``) the config's tok2vec reads.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ from dateline.resources.ner_model import register_augmenters
 
 DEFAULT_CONFIG = REPO_ROOT / "seeds" / "models" / "ner_config.cfg"
 SENTS_PER_DOC = 10
+DEV_EVERY = 10
+
+
+def split_train_dev(docs: list[ConllDoc], every: int = DEV_EVERY) -> tuple[list[ConllDoc], list[ConllDoc]]:
+    """(train, dev): every ``every``-th document (the 1st, the ``every+1``-th, ...) is dev, the rest train.
+    Whole documents, so no story is on both sides."""
+    if every < 2:
+        raise ValueError(f"dev_every must be at least 2, not {every}")
+    dev = [d for i, d in enumerate(docs) if i % every == 0]
+    train = [d for i, d in enumerate(docs) if i % every != 0]
+    return train, dev
 
 
 def conll_to_docbin(docs: list[ConllDoc], out: Path, sents_per_doc: int = SENTS_PER_DOC) -> int:
@@ -54,19 +68,23 @@ def conll_to_docbin(docs: list[ConllDoc], out: Path, sents_per_doc: int = SENTS_
 
 def train_ner(
     train: Path,
-    dev: Path,
+    dev: Path | None,
     out: Path,
     *,
     seed: int,
     config: Path,
+    vectors: Path | None = None,
+    dev_every: int = DEV_EVERY,
     max_steps: int | None = None,
     workdir: Path | None = None,
 ) -> dict:
     """Convert, train, copy the best model to ``out``; return its dev scores and training facts.
 
     ``seed`` and the spaCy training ``config`` come from the caller (``dateline train-ner``:
-    --seed, --config, default :data:`DEFAULT_CONFIG`); ``max_steps`` overrides the config's
-    training.max_steps; ``workdir`` keeps the converted corpus (default: a temporary folder)."""
+    --seed, --config, default :data:`DEFAULT_CONFIG`); ``dev`` None holds out every ``dev_every``-th
+    document of ``train`` as the dev set (:func:`split_train_dev`); ``vectors`` fills the config's
+    ``paths.vectors``; ``max_steps`` overrides the config's training.max_steps; ``workdir`` keeps the
+    converted corpus (default: a temporary folder)."""
     register_augmenters()
     use_numpy_ops()
     t0 = time.time()
@@ -77,20 +95,34 @@ def train_ner(
     work = workdir
     work.mkdir(parents=True, exist_ok=True)
     try:
-        n_train = conll_to_docbin(read_conll(train), work / "train.spacy")
-        n_dev = conll_to_docbin(read_conll(dev), work / "dev.spacy")
+        if dev is None:
+            train_docs, dev_docs = split_train_dev(read_conll(train), dev_every)
+        else:
+            train_docs, dev_docs = read_conll(train), read_conll(dev)
+        n_train = conll_to_docbin(train_docs, work / "train.spacy")
+        n_dev = conll_to_docbin(dev_docs, work / "dev.spacy")
         print(f"converted: {n_train} train docs, {n_dev} dev docs -> {work}", file=sys.stderr, flush=True)
-        train_best(work, out, config=config, seed=seed, max_steps=max_steps)
+        train_best(work, out, config=config, seed=seed, max_steps=max_steps, vectors=vectors)
         strip_string_store(out)
     finally:
         if tmp_ctx is not None:
             tmp_ctx.cleanup()
     return training_record(
-        out, train=train, dev=dev, config=config, seed=seed, max_steps=max_steps, started=t0
+        out,
+        train=train,
+        dev=dev,
+        dev_every=dev_every,
+        vectors=vectors,
+        config=config,
+        seed=seed,
+        max_steps=max_steps,
+        started=t0,
     )
 
 
-def train_best(work: Path, out: Path, *, config: Path, seed: int, max_steps: int | None) -> None:
+def train_best(
+    work: Path, out: Path, *, config: Path, seed: int, max_steps: int | None, vectors: Path | None = None
+) -> None:
     """spaCy's training on ``work/train.spacy`` and ``work/dev.spacy`` (DocBin files), the best model by the
     config's score weights on dev copied to ``out``."""
     from spacy.cli.train import train as spacy_train
@@ -102,6 +134,8 @@ def train_best(work: Path, out: Path, *, config: Path, seed: int, max_steps: int
     }
     if max_steps is not None:
         overrides["training.max_steps"] = max_steps
+    if vectors is not None:
+        overrides["paths.vectors"] = str(vectors)
     spacy_train(config, work / "output", overrides=overrides)
     if out.exists():
         shutil.rmtree(out)
@@ -109,7 +143,16 @@ def train_best(work: Path, out: Path, *, config: Path, seed: int, max_steps: int
 
 
 def training_record(
-    out: Path, *, train: Path, dev: Path, config: Path, seed: int, max_steps: int | None, started: float
+    out: Path,
+    *,
+    train: Path,
+    dev: Path | None,
+    config: Path,
+    seed: int,
+    max_steps: int | None,
+    started: float,
+    dev_every: int = DEV_EVERY,
+    vectors: Path | None = None,
 ) -> dict[str, Any]:
     """The training facts and the model's dev scores, written to ``out/training.json`` and returned."""
     import spacy
@@ -117,7 +160,8 @@ def training_record(
     meta = json.loads((out / "meta.json").read_text())
     facts = {
         "train": relative_path(train),
-        "dev": relative_path(dev),
+        "dev": relative_path(dev) if dev is not None else f"every {dev_every}th document of train, held out",
+        "vectors": vectors_facts(vectors),
         "config": relative_path(config),
         "seed": seed,
         "max_steps": max_steps,
@@ -127,6 +171,14 @@ def training_record(
     }
     (out / "training.json").write_text(json.dumps(facts, indent=2) + "\n")
     return facts
+
+
+def vectors_facts(vectors: Path | None) -> dict[str, Any] | None:
+    """What ``dateline train-vectors`` recorded beside the vectors (``vectors.json``), or None."""
+    if vectors is None:
+        return None
+    record = vectors / "vectors.json"
+    return json.loads(record.read_text()) if record.is_file() else {"path": str(vectors)}
 
 
 def use_numpy_ops() -> None:

@@ -6,6 +6,11 @@
 * An acronym ("OFHEO", "the DOT") is the organisation in the article whose initials it spells: "the
   Office of Federal Housing Enterprise Oversight".
 
+A surname the NER did not mark ("Iwaya and Cho will meet again") is found by searching the article for
+it once a full or titled name gives it: a capitalised word on its own (no capitalised word right before
+or after it: "Cherie Blair", "Blair House" are other names), that the article never writes lower-case
+("May", "Brown" as words) and that is not a month, a weekday or an English stop word (spaCy's list).
+
 The short form takes the full name's entity (id, name, country, actor) and keeps its own offsets and
 title. A short form two different full names of the article end with ("Brown": Gordon Brown and
 Nick Brown) is left alone: which one it is, the names do not say. Mentions resolved to a reference
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from transforms.entities import _NOT_A_NAME, _NOT_NAME_START, Mention, slug
 from transforms.gazetteer import norm_key
@@ -34,8 +41,66 @@ def link_names(ms: list[Mention], bodies: dict[str, str]) -> None:
     for m in ms:
         by_article[m.article_id].append(m)
     for aid, mentions in by_article.items():
-        _link_persons(mentions, bodies.get(aid, ""))
+        body = bodies.get(aid, "")
+        _link_persons(mentions, body)
+        found = _surnames_in_text(mentions, body)
         _link_acronyms(mentions)
+        ms.extend(found)
+
+
+def _surnames_in_text(ms: list[Mention], body: str) -> list[Mention]:
+    """New mentions of the article's people at the bare surnames the other detectors missed."""
+    forms: dict[str, set[str]] = defaultdict(set)  # surname -> the entity keys it could name
+    named: dict[str, Mention] = {}
+    for m in ms:
+        if m.entity_type != "PERSON" or m.extra.get("role_conflict"):
+            continue
+        words = _words(m.text)
+        if len(words) >= 2:
+            short = words[0] if _FAMILY_FIRST.fullmatch(" ".join(words)) else words[-1]
+        elif len(words) == 1 and (
+            m.actor_id or (m.role_title and not _SENTENCE_END.search(body, max(0, m.start - 6), m.start))
+        ):
+            # "Foreign Minister Iwaya": the title says it is a person (not "... Brown. Prior")
+            short = words[0]
+        else:
+            continue
+        forms[short].add(m.key)
+        named.setdefault(m.key, m)
+    taken = sorted((m.start, m.end) for m in ms)
+    lowered = set(re.findall(r"\b[a-z][\w-]*\b", body))
+    out: list[Mention] = []
+    for short, keys in forms.items():
+        if (
+            len(keys) != 1
+            or len(short) < 2
+            or not short[0].isupper()
+            or short in _NOT_FIRST_NAMES
+            or short.lower() in _NOT_A_NAME
+            or short.lower() in STOP_WORDS  # "No" of a misread "East Says No"
+            or short.lower() in lowered
+        ):
+            continue
+        full = named[next(iter(keys))]
+        for hit in re.finditer(rf"(?<![\w'’-]){re.escape(short)}(?![\w-])", body):
+            s, e = hit.span()
+            if any(a < e and s < b for a, b in taken):
+                continue
+            before = _CAPITALISED_BEFORE.search(body, max(0, s - 40), s)
+            if (before and before.group(1) not in _NOT_NAME_START) or _CAPITALISED_AFTER.match(body, e):
+                continue
+            m = Mention(full.article_id, s, e, short, "PERSON", full.key, full.canonical)
+            m.resolution = "surname-in-text"
+            _take(m, full)
+            out.append(m)
+    return out
+
+
+_SENTENCE_END = re.compile(r"[.!?]['’\"”)]*\s*$")
+# a capitalised word right before (other than a function word or title: "In", "President") or right
+# after: the surname is part of another name
+_CAPITALISED_BEFORE = re.compile(r"\b([A-Z][\w'’-]*(?:\.[\w'’-]+)*)\s+$")
+_CAPITALISED_AFTER = re.compile(r"\s+(?:[A-Z]\w|&|of\b)|-[A-Z]")  # "Archbishop of Canterbury"
 
 
 def _words(text: str) -> list[str]:

@@ -24,7 +24,8 @@ def test_eval_ner_prints_json_last() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert set(result) == {"micro", "per_type", "precision_by_confidence", "tokens", "tokens_per_s"}
+    assert set(result) == {"case", "micro", "per_type", "precision_by_confidence", "tokens", "tokens_per_s"}
+    assert result["case"] == "as-is"
     bands = result["precision_by_confidence"]
     assert [b["confidence"] for b in bands] == ["[0.0, 0.5)", "[0.5, 0.8)", "[0.8, 0.95)", "[0.95, 1.0]"]
     assert sum(b["spans"] for b in bands) > 0

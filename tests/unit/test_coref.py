@@ -36,6 +36,36 @@ def test_a_surname_takes_the_full_name_met_in_the_article() -> None:
         assert m.resolution.endswith("+coref")
 
 
+def test_a_bare_surname_no_detector_marked_is_found_once_a_name_gives_it() -> None:
+    body = (
+        "Foreign Minister Iwaya met Cho Tae-yul. Iwaya and Cho will meet again; Cherie Blair and "
+        "Tony Blair came. Blair House. In May, Tony May said he may go."
+    )
+    ms = [
+        _person(17, "Iwaya", "person:iwaya", "JPN"),
+        _person(27, "Cho Tae-yul", "person:cho-tae-yul", "KOR"),
+        _person(88, "Tony Blair", "person:tony-blair", "GBR"),
+        _person(126, "Tony May", "person:tony-may"),
+    ]
+    ms[0].role_title = "Foreign Minister"
+    link_names(ms, {"a": body})
+    found = sorted((m.start, m.text, m.key, m.country) for m in ms[4:])
+    assert found == [
+        (40, "Iwaya", "person:iwaya", "JPN"),
+        (50, "Cho", "person:cho-tae-yul", "KOR"),
+    ]  # not "Cherie Blair" or "Blair House" (other names), not "May" (a word the article writes)
+    assert all(m.resolution == "surname-in-text+coref" for m in ms[4:])
+
+
+def test_a_one_word_name_that_starts_a_sentence_is_not_searched_for() -> None:
+    body = "He was adviser to the Chancellor. Prior spoke. Prior to that, he had left."
+    prior = _person(34, "Prior")
+    prior.role_title = "adviser to the Chancellor."  # a title read across the sentence's end
+    ms = [prior]
+    link_names(ms, {"a": body})
+    assert len(ms) == 1
+
+
 def test_a_surname_two_full_names_share_is_left_alone() -> None:
     ms = [_person(0, "Gordon Brown"), _person(20, "Nick Brown"), _person(40, "Brown")]
     link_names(ms, {"a": " " * 60})

@@ -83,12 +83,14 @@ def test_a_second_meeting_announced_in_the_next_sentence_is_extracted_and_dated(
 ) -> None:
     text = (
         f"{IWAYA} met South Korean Foreign Minister {CHO} in Tokyo on Monday. "
-        "The two ministers will meet again on Friday in Seoul."
+        "Iwaya will meet Cho again on Friday in Seoul."
     )
     found = events_of(reference, text, WEDNESDAY)
     dated = {(e["trigger_text"], e["event_date"], e["status"]) for e in found}
     assert ("met", date(2025, 3, 3), "occurred") in dated
     assert ("meet", date(2025, 3, 7), "planned") in dated
+    # the place of the meeting is no participant in it
+    assert all(e["target_entity_id"] != "KOR" for e in found)
 
 
 @pytest.mark.parametrize(

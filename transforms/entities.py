@@ -246,6 +246,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 while name.split()[0] in _NOT_NAME_START and len(name.split()) > 1:
                     cut = len(name.split()[0]) + 1
                     ns, name = ns + cut, name[cut:]
+                if _SENTENCE_END_INSIDE.search(body, min(title_s, ns), max(title_e, ne)):
+                    continue  # "... adviser to Chancellor Gordon Brown. Prior to that": two sentences
                 first = name.split()[0]
                 if name in _NOT_NAME_AFTER_TITLE:
                     continue  # "General Election", "General Assembly"
@@ -324,6 +326,10 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 window = body[max(0, s - 120) : s]
                 tb = next(finditer(_TITLE_BEFORE_RE, _PREFILTERS[_TITLE_BEFORE_RE], window), None)
                 ta = _TITLE_AFTER_RE.match(body, e)
+                if tb and _SENTENCE_END_INSIDE.search(body, max(0, s - 120) + tb.start("title"), s):
+                    tb = None
+                if ta and _SENTENCE_END_INSIDE.search(body, e, ta.end("title")):
+                    ta = None
                 if tb:
                     ts = max(0, s - 120) + tb.start("title")
                     p.role_title, p.title_span = (
@@ -390,6 +396,11 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
 
 _OFFICE_OF_BEFORE = re.compile(
     r"\b(?:Minister|Ministry|Secretary|Department|Director|Ambassador|Office|Commissioner)s?\s+(?:of|for|to)\s+(?:the\s+)?$"
+)
+# a word of four letters or more, then a full stop and a space: a sentence ends there ("Gordon Brown. Prior",
+# "Order of Bath. Both"), unlike after "U.S." or "Gen." or the abbreviations listed
+_SENTENCE_END_INSIDE = re.compile(
+    r"\b(?!(?:Capt|Prof|Supt|Insp|Lieut|Cmdr|Dept|Corp|Govt)\.)[A-Za-z][a-z]{3,}\.\s"
 )
 _TITLE_BEFORE_RE = re.compile(rf"(?P<title>{_TITLE})\s+$")
 _TITLE_AFTER_RE = re.compile(rf",\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")

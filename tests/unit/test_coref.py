@@ -205,3 +205,14 @@ def test_a_peer_and_a_persons_aide(reference: dict) -> None:
     assert m["Alastair Campbell"]["entity"]["country_iso3"] == "GBR"
     m = _mentions(reference, nlp, "Tony Blair met Alastair Campbell.")
     assert m["Alastair Campbell"]["entity"]["country_iso3"] is None
+
+
+def test_a_title_does_not_run_across_a_sentence_end(reference: dict, fake_nlp) -> None:
+    m = _mentions(
+        reference,
+        fake_nlp,
+        "He was an adviser to Chancellor Gordon Brown. Prior to that he taught. "
+        "She is a Commander of the Order of Bath. Both were honoured.",
+    )
+    assert "Prior" not in m and "Both" not in m  # not names: words that start a sentence
+    assert m["Gordon Brown"]["entity_type"] == "PERSON"

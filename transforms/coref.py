@@ -56,6 +56,8 @@ def _surnames_in_text(ms: list[Mention], body: str) -> list[Mention]:
         if m.entity_type != "PERSON" or m.extra.get("role_conflict"):
             continue
         words = _words(m.text)
+        if not all(_NAME_WORD.fullmatch(w) for w in words) or words[0] in _NOT_FIRST_NAMES:
+            continue  # not a name's shape: "Maria Full of Grace", "Early HSDPA", "icon Barclays"
         if len(words) >= 2:
             short = words[0] if _FAMILY_FIRST.fullmatch(" ".join(words)) else words[-1]
         elif len(words) == 1 and (
@@ -96,6 +98,11 @@ def _surnames_in_text(ms: list[Mention], body: str) -> list[Mention]:
     return out
 
 
+# a word of a person's name: capitalised, letters with inner hyphens or apostrophes ("O'Neill",
+# "Jae-myung"), an initial ("J."), or a lower-case particle ("van", "de", "bin")
+_NAME_WORD = re.compile(
+    r"[A-Z](?:[a-z]+(?:['’-][A-Za-z][a-z]+)*|['’][A-Z][a-z]+|[a-z]*[A-Z][a-z]+|\.)|van|von|der|de|du|da|di|del|la|le|bin|al|el"
+)
 _SENTENCE_END = re.compile(r"[.!?]['’\"”)]*\s*$")
 # a capitalised word right before (other than a function word or title: "In", "President") or right
 # after: the surname is part of another name

@@ -57,6 +57,13 @@ def test_a_bare_surname_no_detector_marked_is_found_once_a_name_gives_it() -> No
     assert all(m.resolution == "surname-in-text+coref" for m in ms[4:])
 
 
+def test_a_person_mention_without_a_names_shape_gives_no_surname() -> None:
+    body = "The prize went to Maria Full of Grace. Grace won twice, and the Early HSDPA phones; HSDPA works."
+    ms = [_person(18, "Maria Full of Grace"), _person(64, "Early HSDPA")]  # the NER's misreadings
+    link_names(ms, {"a": body})
+    assert len(ms) == 2
+
+
 def test_a_one_word_name_that_starts_a_sentence_is_not_searched_for() -> None:
     body = "He was adviser to the Chancellor. Prior spoke. Prior to that, he had left."
     prior = _person(34, "Prior")

@@ -619,9 +619,13 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
 # Alan Milburn", "Tory backbencher Bob Marshall-Andrews" (no preposition, verb or conjunction in
 # between: "visited Iraq with defence secretary Geoff Hoon" says nothing of Hoon's country)
 _BEFORE_PERSON = re.compile(
-    r"['’]s\s+(?:[a-z][\w-]*\s+){0,3}"  # "Labour's election co-ordinator "
-    r"|\s+(?:[a-z][\w-]*\s+)?(?:[a-z][\w-]*(?:er|or|ist|ian|man|woman|person|ent|ant)|MP|MEP|MSP)\s+"
-)  # "Tory backbencher ", "Labour MP ": a word for a role last ("a court in Texas granted Yukos" is none)
+    r"(?:['’]s\s+(?:[a-z][\w-]*\s+){0,3}"  # "Labour's election co-ordinator "
+    r"|\s+(?:[a-z][\w-]*\s+)?(?:[a-z][\w-]*(?:er|or|ist|ian|man|woman|person|ent|ant)|chief|head|aide|whip"
+    r"|MP|MEP|MSP)\s+)"
+    r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Dame|Prof)\.?\s+)?"
+)  # "Tory backbencher ", "Labour MP ", "Downing Street communications chief ", "Labour spokesman Mr ": a
+# word for a role last ("a court in Texas granted Yukos" is none; not "boss": "Tigers boss", "Canaries boss"
+# are clubs that read as places)
 # offices of government: an unqualified one is held in the country of the article's organisations
 # (a "manager" or a "captain" is not; nor a "president": in news most are foreign heads of state or of
 # international bodies, "European Commission president Jose Manuel Barroso" in an article on British politics)

@@ -223,3 +223,13 @@ def test_a_title_does_not_run_across_a_sentence_end(reference: dict, fake_nlp) -
     )
     assert "Prior" not in m and "Both" not in m  # not names: words that start a sentence
     assert m["Gordon Brown"]["entity_type"] == "PERSON"
+
+
+def test_an_office_word_or_an_honorific_between_qualifier_and_person(reference: dict, fake_nlp) -> None:
+    m = _mentions(
+        reference,
+        fake_nlp,
+        "Former Downing Street communications chief Alastair Campbell spoke. Tory whip Mr Smith agreed.",
+    )
+    assert m["Alastair Campbell"]["entity"]["country_iso3"] == "GBR"
+    assert m["Smith"]["entity"]["country_iso3"] == "GBR"

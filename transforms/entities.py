@@ -1,7 +1,7 @@
 """Entity mentions and canonical entities: gazetteer aliases, titles, appositives, name shapes.
 
-Rule-based first pass (a trained NER model comes later): every mention keeps its offsets, the
-title the text gives the person, and how it was resolved. A country that cannot be determined
+Gazetteer aliases and places, title and name patterns, and the NER model's spans when one is given: every
+mention keeps its offsets, the title the text gives the person, and how it was resolved. A country that cannot be determined
 stays NULL with the reason in ``country_source``.
 """
 
@@ -563,8 +563,6 @@ def _resolve_person(p: Mention, gaz: Gazetteer, surnames: dict, info: dict) -> N
 
 
 def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: Gazetteer, info: dict) -> None:
-    gpes = [m for m in ms if m.entity_type == "GPE" and m.country]
-    orgs = [m for m in ms if m.entity_type == "ORG" and m.country]
     for p in ms:
         if p.entity_type != "PERSON" or not p.title_span:
             continue
@@ -611,7 +609,6 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
             if p.country is None:
                 p.country, p.country_source = sender.country, f"context: envoy sent by {sender.canonical}"
             pos = p.end
-    del gpes, orgs
     _country_from_context(ms, body)
 
 

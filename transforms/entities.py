@@ -555,11 +555,20 @@ def _split_title_name(
 
 
 def _resolve_person(p: Mention, gaz: Gazetteer, surnames: dict, info: dict) -> None:
+    hon = _LEADING_HONORIFIC.match(p.text)
+    if hon and hon.end() < len(p.text):  # "spokesman Mr Kemp", an NER span "Mr O'Brien": the name is Kemp
+        p.extra.setdefault("honorific", hon.group(1))
+        p.start, p.text = p.start + hon.end(), p.text[hon.end() :]
+        p.canonical = p.text
     key = norm_key(p.text)
     cands = surnames.get(key, []) if len(key.split()) == 1 else []
     if len(cands) == 1:
         p.extra["surname_candidate"] = cands[0]
     p.key = f"person:{slug(p.text)}"
+
+
+# a courtesy title inside a name span; a peer's or knight's style ("Lord Goldsmith", "Sir John Bourn") stays
+_LEADING_HONORIFIC = re.compile(r"(Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+")
 
 
 def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: Gazetteer, info: dict) -> None:

@@ -229,7 +229,11 @@ def test_an_office_word_or_an_honorific_between_qualifier_and_person(reference: 
     m = _mentions(
         reference,
         fake_nlp,
-        "Former Downing Street communications chief Alastair Campbell spoke. Tory whip Mr Smith agreed.",
+        "Former Downing Street communications chief Alastair Campbell spoke. Tory whip Mr Smith agreed. "
+        "Labour spokesman Mr Kemp said so.",
     )
     assert m["Alastair Campbell"]["entity"]["country_iso3"] == "GBR"
     assert m["Smith"]["entity"]["country_iso3"] == "GBR"
+    # a courtesy title is not part of the name: "Kemp", not "Mr Kemp"
+    assert "Mr Kemp" not in m
+    assert (m["Kemp"]["entity"]["canonical_name"], m["Kemp"]["entity"]["country_iso3"]) == ("Kemp", "GBR")

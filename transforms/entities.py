@@ -259,7 +259,10 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                         if k.start == ns and k.entity_type == "PERSON" and k.role_title is None and role:
                             k.role_title, k.title_span = role, (title_s, title_e)
                     continue
-                if any(p.start == ns for p in persons):
+                same = next((p for p in persons if p.start < ne and ns < p.end), None)
+                if same is not None:  # "Chairman Sir Digby Jones" is one mention, found by two patterns
+                    if rx is HONORIFIC_RE:
+                        same.extra.setdefault("honorific", title)
                     continue
                 p = Mention(
                     aid,

@@ -237,3 +237,13 @@ def test_an_office_word_or_an_honorific_between_qualifier_and_person(reference: 
     # a courtesy title is not part of the name: "Kemp", not "Mr Kemp"
     assert "Mr Kemp" not in m
     assert (m["Kemp"]["entity"]["canonical_name"], m["Kemp"]["entity"]["country_iso3"]) == ("Kemp", "GBR")
+
+
+def test_a_titled_name_with_a_style_is_one_mention(reference: dict, fake_nlp) -> None:
+    m = _mentions(
+        reference, fake_nlp, "Attorney General Lord Goldsmith spoke. Chairman Sir Digby Jones agreed."
+    )
+    assert "Goldsmith" not in m and "Digby Jones" not in m  # not a second, overlapping mention
+    assert m["Lord Goldsmith"]["role_title"] == "Attorney General"
+    assert m["Lord Goldsmith"]["entity"]["country_iso3"] == "GBR"  # a peerage of the United Kingdom
+    assert m["Sir Digby Jones"]["role_title"] == "Chairman"

@@ -1,8 +1,8 @@
 """Entity mentions and canonical entities: gazetteer aliases, titles, appositives, name shapes.
 
-Gazetteer aliases and places, title and name patterns, and the NER model's spans when one is given: every
-mention keeps its offsets, the title the text gives the person, and how it was resolved. A country that cannot be determined
-stays NULL with the reason in ``country_source``.
+Gazetteer aliases and places, title and name patterns, and the NER model's spans when one is given:
+every mention keeps its offsets, the title the text gives the person, and how it was resolved. A
+country that cannot be determined stays NULL with the reason in ``country_source``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ _TITLE_ONLY_RE = re.compile(_TITLE)
 _LEADING_TITLE_RE = re.compile(rf"(?:{_MOD}*(?:{_HEADS})\s+)+")
 TITLE_NAME_RE = re.compile(rf"(?P<title>{_TITLE})\s+(?P<name>{_NAME})")
 NAME_TITLE_RE = re.compile(rf"(?P<name>{_NAME}),\s+(?:the\s+)?(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
+# courtesy titles: before a name, never part of it (a peer's or knight's style, "Lord Goldsmith", is)
+_COURTESY = "Mr|Mrs|Ms|Miss|Dr|Prof"
 HONORIFIC_RE = re.compile(rf"\b(?P<title>Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Baroness)\.?\s+(?P<name>{_NAME})")
 # a peer of the United Kingdom is styled so ("Lord Falconer", "Baroness Scotland")
 _PEERAGE = frozenset({"Lord", "Baroness"})
@@ -570,8 +572,8 @@ def _resolve_person(p: Mention, gaz: Gazetteer, surnames: dict, info: dict) -> N
     p.key = f"person:{slug(p.text)}"
 
 
-# a courtesy title inside a name span; a peer's or knight's style ("Lord Goldsmith", "Sir John Bourn") stays
-_LEADING_HONORIFIC = re.compile(r"(Mr|Mrs|Ms|Miss|Dr|Prof)\.?\s+")
+# a courtesy title inside a name span ("spokesman Mr Kemp"); a style ("Sir John Bourn") stays
+_LEADING_HONORIFIC = re.compile(rf"({_COURTESY})\.?\s+")
 
 
 def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: Gazetteer, info: dict) -> None:
@@ -631,7 +633,7 @@ _BEFORE_PERSON = re.compile(
     r"(?:['’]s\s+(?:[a-z][\w-]*\s+){0,3}"  # "Labour's election co-ordinator "
     r"|\s+(?:[a-z][\w-]*\s+)?(?:[a-z][\w-]*(?:er|or|ist|ian|man|woman|person|ent|ant)|chief|head|aide|whip"
     r"|MP|MEP|MSP)\s+)"
-    r"(?:(?:Mr|Mrs|Ms|Dr|Sir|Dame|Prof)\.?\s+)?"
+    rf"(?:(?:{_COURTESY}|Sir|Dame)\.?\s+)?"
 )  # "Tory backbencher ", "Labour MP ", "Downing Street communications chief ", "Labour spokesman Mr ": a
 # word for a role last ("a court in Texas granted Yukos" is none; not "boss": "Tigers boss", "Canaries boss"
 # are clubs that read as places)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from schemas.tables import ENTITIES
 from transforms.gazetteer import Gazetteer, match_aliases, norm_key
@@ -26,7 +27,7 @@ _TITLE_HEADS = (
     "Governor|Senator|Congressman|Congresswoman|Spokesman|Spokeswoman|Spokesperson|King|Queen|Prince|"
     "Princess|Emperor|General|Commander|Admiral|Mayor|Judge|Justice|Chief Executive|Chief|CEO|Leader|"
     "Adviser|Advisor|Negotiator|Lawmaker|Speaker|Pope|Representative|Trade Representative|Coach|Manager|"
-    "Captain|Chief of Staff|Attorney General|MP|MEP|MSP"
+    "Captain|Chief of Staff|Attorney General|MP|MEP|MSP|Commissioner|Constable"
 )
 _HEADS = "|".join(
     sorted(
@@ -144,6 +145,13 @@ _AS_PLACE_BEFORE = re.compile(
     r"\s+(?:(?:central|north(?:ern)?|south(?:ern)?|east(?:ern)?|west(?:ern)?|greater|downtown)\s+)?$",
     re.IGNORECASE,
 )
+# a first name or a courtesy title right before a place's name makes it a surname ("John Houston",
+# "Mr Houston"); a direction or "New" does not ("East Kilbride", "Greater Manchester")
+_SURNAME_BEFORE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady|(?!(?:North|South|East|West|Greater|Central|New|Old|Upper|Lower"
+    r"|Great|Little|The|In|At|Of|And|To|From|For|But|On|Near|Port|Fort|Saint|St|San|Santa|Los|Las|La|Le|El)\b)"
+    r"[A-Z][a-z]+)\.?\s+$"
+)
 _PLACE_SOURCE = {"city": "GeoNames city", "region": "ISO 3166-2 region"}  # where the country came from
 
 
@@ -213,6 +221,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 short_names.append((s, e, text, pat))
                 continue
             place = gaz.places.get(pat)
+            if kind == "place" and _SURNAME_BEFORE.search(body, max(0, s - 30), s):
+                continue  # "John Houston", "Mr Houston": a person's name, left to the name patterns
             if (kind == "place" and place) or (kind == "capital" and _reads_as_place(body, s, e)):
                 ms.append(_place_mention(aid, s, e, text, kind, place or (country, "city")))
                 continue
@@ -303,9 +313,14 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
         for s, e, label in ner_by_article.get(aid, []):
             if body[s:e].endswith("-based"):
                 e, label = e - len("-based"), "LOC"  # "Washington-based": the place
-            if any(ts <= s and e <= te for ts, te in title_spans) or _OFFICE_OF_BEFORE.search(
-                body[max(0, s - 40) : s]
-            ):
+            in_title = next((ts for ts, te in title_spans if ts <= s and e <= te), None)
+            if in_title is not None or _OFFICE_OF_BEFORE.search(body[max(0, s - 40) : s]):
+                # "Middlesbrough mayor" (the NER says ORG): the place the office is of, whatever its
+                # label; not a constituency or portfolio after "for" ("MP for Grantham and Stamford")
+                place = gaz.places.get(norm_key(body[s:e])) if label != "MISC" else None
+                if place and in_title is not None and free(s, e) and not _TITLE_OF.search(body, in_title, s):
+                    ms.append(_place_mention(aid, s, e, body[s:e], "ner", place))
+                    taken.append((s, e))
                 continue  # a portfolio inside a title ("Minister of Strategy and Finance")
             inner: list[Mention] = []
             if label != "PERSON":
@@ -326,6 +341,10 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
             text = body[s:e]
             if label == "PERSON" and (_HONORIFIC_ONLY.fullmatch(text) or text.lower() in _NOT_A_NAME):
                 continue  # "Mr", "MP", "Shadow" alone are no name
+            if label == "PERSON" and _place_not_person(body, s, e, gaz):
+                ms.append(_place_mention(aid, s, e, text, "ner", gaz.places[norm_key(text)]))
+                taken.append((s, e))
+                continue
             if label == "PERSON":
                 p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
                 window = body[max(0, s - 120) : s]
@@ -408,6 +427,34 @@ _SENTENCE_END_INSIDE = re.compile(
     r"\b(?!(?:Capt|Prof|Supt|Insp|Lieut|Cmdr|Dept|Corp|Govt)\.)[A-Za-z][a-z]{3,}\.\s"
 )
 _TITLE_BEFORE_RE = re.compile(rf"(?P<title>{_TITLE})\s+$")
+_TITLE_OF = re.compile(r"\s(?:of|for|to|on)\s")
+# what a person does or is right after the name: "Blackpool said" is someone, "not Blackpool," a place
+_PERSON_AFTER = re.compile(
+    r"\s+(?:[a-z]+ly\s+)?(?:said|says|told|tells|added|adds|argued|claimed|insisted|warned|wrote|writes|"
+    r"is|was|has|had|who|whose)\b|['’]s\b|,\s+(?:\d|who|the|a|an)\b"
+)
+
+
+_OF_PLACE_BEFORE = re.compile(r"(?:,\s+(?:\d{1,3},\s+)?(?:of|from)|\bnot)\s+$")
+
+
+def _place_not_person(body: str, s: int, e: int, gaz: Gazetteer) -> bool:
+    """A one-word NER person that is a city or region of the places lexicon, written nowhere in the
+    article after a capitalised word other than a stop word ("Chris Preston", "Mr Preston"; "In
+    Preston" does not count) and not acting as a person
+    where it stands ("Preston said", "Preston, 42,"): "in Manchester and not Blackpool", "Tony
+    Martin, of Burnley"."""
+    text = body[s:e]
+    if " " in text or norm_key(text) not in gaz.places:
+        return False
+    if _PERSON_AFTER.match(body, e) or not (
+        _reads_as_place(body, s, e) or _OF_PLACE_BEFORE.search(body, max(0, s - 20), s)
+    ):
+        return False  # "George" and "Nigel" are towns too: only a word in a place's position is one
+    before = (m.group(1) for m in re.finditer(rf"\b([A-Z][a-z]+)\.?\s+{re.escape(text)}\b", body))
+    return all(w.lower() in STOP_WORDS for w in before)  # "In Blackpool" is no first name
+
+
 _TITLE_AFTER_RE = re.compile(rf",\s+(?P<title>{_TITLE})(?=\s*[,.;:)]|\s+[a-z])")
 # literal prefilters (transforms.rxfilter) of the patterns scanned over whole bodies (or long
 # windows): a pattern whose title words, honorifics or organisation heads are all missing from
@@ -588,7 +635,8 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
             continue
         title_l = body[ts:te].lower()
         amb = re.search(r"ambassador\s+to\s+", title_l)
-        for m in inside:
+        # an actor named in the title before a place ("Tory MP for Grantham and Stamford": the party)
+        for m in sorted(inside, key=lambda k: (k.resolution or "").endswith("-as-place")):
             if m.entity_type in ("GPE", "LOC", "ORG") and m.country:  # "Texas Governor"
                 if amb and m.start - ts >= amb.end():
                     continue
@@ -630,7 +678,7 @@ def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: G
 # Alan Milburn", "Tory backbencher Bob Marshall-Andrews" (no preposition, verb or conjunction in
 # between: "visited Iraq with defence secretary Geoff Hoon" says nothing of Hoon's country)
 _BEFORE_PERSON = re.compile(
-    r"(?:['’]s\s+(?:[a-z][\w-]*\s+){0,3}"  # "Labour's election co-ordinator "
+    r"(?:(?:['’]s|(?<=s)['’])\s+(?:[a-z][\w-]*\s+){0,3}"  # "Labour's election co-ordinator ", "the Liberal Democrats' "
     r"|\s+(?:[a-z][\w-]*\s+)?(?:[a-z][\w-]*(?:er|or|ist|ian|man|woman|person|ent|ant)|chief|head|aide|whip"
     r"|MP|MEP|MSP)\s+)"
     rf"(?:(?:{_COURTESY}|Sir|Dame)\.?\s+)?"
@@ -647,7 +695,13 @@ _NATIONAL_OFFICE = re.compile(
 _AFTER_PERSON = re.compile(
     r",\s+(?:(?:the|a|an)\s+(?:(?:[a-z][\w-]*\s+){1,3}(?:for|of|at)\s+(?:the\s+)?)?)?"
 )  # "Alastair Campbell, Labour's ...", "X, the Tory leader", "X, a spokesman for the Home Office"
+# where a person is from, or whom they speak for: "Tony Martin, of Burnley", "Peter Monkhouse, 50, of
+# Headingley, Leeds", "Vincent Cable, for the Liberal Democrats", "Brad Adams, from Human Rights Watch"
+_FROM_AFTER_PERSON = re.compile(
+    r",\s+(?:\d{1,3},\s+)?(?:of|from|for)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2},\s+)?"
+)
 _POSSESSIVE = re.compile(r"['’]s\s")
+_APOSTROPHES = ("'", "’")
 _GAP_STOP = frozenset(
     """with in to from by at on for of and or as after before than that who which whose said says told
     when while is was are were has had have will would could should may might not""".split()
@@ -681,11 +735,14 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
             if p.start - 60 <= m.end <= p.start:
                 gap = _BEFORE_PERSON.fullmatch(body, m.end, p.start)
                 if gap and not _GAP_STOP.intersection(body[m.end : p.start].lower().split()):
+                    gap_text = body[m.end : p.start].strip()
                     p.country, p.country_source = (
                         m.country,
-                        f"context: {m.text} {body[m.end : p.start].strip()}",
+                        f"context: {m.text}{'' if gap_text[:1] in _APOSTROPHES else ' '}{gap_text}",
                     )
-            elif p.end <= m.start <= p.end + 60 and _AFTER_PERSON.fullmatch(body, p.end, m.start):
+            elif p.end <= m.start <= p.end + 60 and (
+                _AFTER_PERSON.fullmatch(body, p.end, m.start) or _from_after(p, m, body)
+            ):
                 p.country, p.country_source = m.country, f"context: {body[p.end : m.end].strip(', ')}"
         if (
             p.country is None
@@ -699,6 +756,15 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
                 only,
                 f"context: '{p.role_title}' where every organisation named is of {only}",
             )
+
+
+def _from_after(p: Mention, m: Mention, body: str) -> bool:
+    """``m`` says where ``p`` is from or whom ``p`` speaks for: a place after "of" or "from", an
+    organisation after "of", "from" or "for" (not a place after "for": "campaigned for Iraq")."""
+    gap = _FROM_AFTER_PERSON.fullmatch(body, p.end, m.start)
+    if not gap or m.entity_type == "PERSON":
+        return False
+    return m.entity_type == "ORG" or " for " not in f" {body[p.end : m.start]} "
 
 
 def _qualified(p: Mention, ms: list[Mention]) -> bool:

@@ -1,0 +1,113 @@
+"""A person's country from where the text says they are from or whom they speak for, and place
+names that are people ("Mr Houston") or people's names that are places ("not Blackpool")."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from transforms.entities import detect_mentions
+from transforms.gazetteer import build_gazetteer
+
+
+@pytest.fixture(scope="module")
+def gaz(reference: dict[str, pl.DataFrame]):
+    return build_gazetteer(reference)
+
+
+def mentions(gaz, text: str, ner: list[tuple[str, str]]) -> dict[str, tuple[str, str | None, str | None]]:
+    """Mentions of ``text`` given the NER spans ``ner`` (span text, label), each at its first occurrence."""
+    spans = []
+    for span, label in ner:
+        s = text.index(span)
+        spans.append(("a", s, s + len(span), label))
+    frame = pl.DataFrame(spans, schema=["article_id", "start_char", "end_char", "label"], orient="row")
+    arts = pl.DataFrame({"article_id": ["a"], "body": [text], "outlet": [None]})
+    return {m.text: (m.entity_type, m.country, m.country_source) for m in detect_mentions(arts, gaz, frame)}
+
+
+def test_where_a_person_is_from(gaz) -> None:
+    text = "Peter Monkhouse, 50, of Headingley, Leeds, and Moazzam Begg, from Birmingham, were named."
+    found = mentions(
+        gaz,
+        text,
+        [
+            ("Peter Monkhouse", "PERSON"),
+            ("Headingley", "LOC"),
+            ("Leeds", "LOC"),
+            ("Moazzam Begg", "PERSON"),
+            ("Birmingham", "LOC"),
+        ],
+    )
+    assert found["Peter Monkhouse"][:2] == ("PERSON", "GBR")
+    assert found["Peter Monkhouse"][2] == "context: 50, of Headingley, Leeds"
+    assert found["Moazzam Begg"][:2] == ("PERSON", "GBR")
+
+
+def test_whom_a_person_speaks_for(gaz) -> None:
+    text = "Vincent Cable, for the Liberal Democrats, accused the chancellor of ducking choices."
+    found = mentions(gaz, text, [("Vincent Cable", "PERSON")])
+    assert found["Vincent Cable"][:2] == ("PERSON", "GBR")
+    assert found["Vincent Cable"][2] == "context: for the Liberal Democrats"
+
+
+def test_a_place_after_for_is_no_affiliation(gaz) -> None:
+    text = "Jane Roe, for Leeds, spoke."  # a constituency or a team, not where she is from
+    found = mentions(gaz, text, [("Jane Roe", "PERSON"), ("Leeds", "LOC")])
+    assert found["Jane Roe"][1] is None
+
+
+def test_a_plural_possessive_qualifies_the_person(gaz) -> None:
+    text = (
+        "The Liberal Democrats' economics spokesman Vincent Cable backed it. The Kremlin's aides disagreed."
+    )
+    found = mentions(gaz, text, [("Vincent Cable", "PERSON")])
+    assert found["Vincent Cable"][:2] == ("PERSON", "GBR")
+    assert found["Vincent Cable"][2] == "context: Liberal Democrats' economics spokesman"
+
+
+def test_a_place_in_a_title_whatever_the_ner_calls_it(gaz) -> None:
+    found = mentions(
+        gaz, "Middlesbrough mayor Ray Mallon joined.", [("Middlesbrough", "ORG"), ("Ray Mallon", "PERSON")]
+    )
+    assert found["Middlesbrough"][:2] == ("LOC", "GBR")
+    assert found["Ray Mallon"][:2] == ("PERSON", "GBR")
+
+
+def test_a_constituency_in_a_title_gives_no_country(gaz) -> None:
+    # Stamford is a US city in GeoNames; the MP's constituency is the English town
+    text = "Quentin Davies, the MP for Grantham and Stamford, was attacked."
+    found = mentions(gaz, text, [("Quentin Davies", "PERSON"), ("Stamford", "LOC")])
+    assert found["Quentin Davies"][1] != "USA"
+
+
+def test_a_place_name_as_a_surname_is_a_person(gaz) -> None:
+    text = "John Houston, 54, was due to stand. Mr Houston denied it. Flights to Houston resumed."
+    found = mentions(gaz, text, [("John Houston", "PERSON")])
+    assert found["John Houston"][0] == "PERSON"
+    assert "Houston" in found and found["Houston"][0] == "PERSON"  # "Mr Houston"
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("The party will meet in Manchester and not Blackpool, it said.", "Blackpool", "LOC"),
+        ("Tony Martin, of Burnley, said so.", "Burnley", "LOC"),
+        ("Blackpool said he would stay.", "Blackpool", "PERSON"),  # acting as a person
+        (
+            "Ann George met him. She spoke to George, who agreed.",
+            "George",
+            "PERSON",
+        ),  # not a place's position
+    ],
+)
+def test_a_one_word_ner_person_that_is_a_place(gaz, text: str, span: str, expected: str) -> None:
+    s = text.rindex(span)
+    frame = pl.DataFrame(
+        [("a", s, s + len(span), "PERSON")],
+        schema=["article_id", "start_char", "end_char", "label"],
+        orient="row",
+    )
+    arts = pl.DataFrame({"article_id": ["a"], "body": [text], "outlet": [None]})
+    found = {(m.start, m.text): m.entity_type for m in detect_mentions(arts, gaz, frame)}
+    assert found[(s, span)] == expected

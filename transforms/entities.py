@@ -148,9 +148,9 @@ _AS_PLACE_BEFORE = re.compile(
 # a first name or a courtesy title right before a place's name makes it a surname ("John Houston",
 # "Mr Houston"); a direction or "New" does not ("East Kilbride", "Greater Manchester")
 _SURNAME_BEFORE = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lord|Lady|(?!(?:North|South|East|West|Greater|Central|New|Old|Upper|Lower"
-    r"|Great|Little|The|In|At|Of|And|To|From|For|But|On|Near|Port|Fort|Saint|St|San|Santa|Los|Las|La|Le|El)\b)"
-    r"[A-Z][a-z]+)\.?\s+$"
+    r"\b(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?|Sir|Dame|Lord|Lady|(?!(?:North|South|East|West|Greater|Central|New|Old"
+    r"|Upper|Lower|Great|Little|The|In|At|Of|And|To|From|For|But|On|Near|Port|Fort|Saint|St|San|Santa|Los|Las"
+    r"|La|Le|El)\b)[A-Z][a-z]+) +$"
 )
 _PLACE_SOURCE = {"city": "GeoNames city", "region": "ISO 3166-2 region"}  # where the country came from
 

@@ -111,3 +111,9 @@ def test_a_one_word_ner_person_that_is_a_place(gaz, text: str, span: str, expect
     arts = pl.DataFrame({"article_id": ["a"], "body": [text], "outlet": [None]})
     found = {(m.start, m.text): m.entity_type for m in detect_mentions(arts, gaz, frame)}
     assert found[(s, span)] == expected
+
+
+def test_a_sentence_end_before_a_place_is_no_first_name(gaz) -> None:
+    text = "Waiting lists fell in England.  Welsh Health Minister Jane Hutt said no patient would wait."
+    found = mentions(gaz, text, [("Jane Hutt", "PERSON")])
+    assert found["Jane Hutt"][:2] == ("PERSON", "GBR")

@@ -564,7 +564,8 @@ _PORTFOLIO = frozenset(
     Information Development Welfare Employment Housing Land Infrastructure Oceans Fisheries Veterans
     Immigration Budget Revenue Staff House Office Council Department Ministry National Federal General
     Exchequer Commons Lords Parliament Assembly Congress Senate Cabinet Navy Army Forces Police Bank
-    Republic Kingdom Union Nations""".split()
+    Republic Kingdom Union Nations Constitutional Pensions Work Children Families Schools Skills Rural Local
+    Government Media Sport Women Equality Prisons Policing""".split()
 )
 _HEAD_WORDS = frozenset(w.lower() for h in _TITLE_HEADS.split("|") for w in h.split())
 _NOT_A_NAME = _HEAD_WORDS | {"shadow"}
@@ -623,7 +624,56 @@ def _resolve_person(p: Mention, gaz: Gazetteer, surnames: dict, info: dict) -> N
 _LEADING_HONORIFIC = re.compile(rf"({_COURTESY})\.?\s+")
 
 
+# the head words of a public body's name: "National Audit Office", "Child Support Agency", "High Court"
+_PUBLIC_BODY = re.compile(
+    r"\b(?:Agency|Authority|Commission|Office|Department|Council|Court|Service|Board|Inspectorate|"
+    r"Ministry|Parliament|Assembly|Executive|Tribunal|Committee|Cabinet|Treasury|Police|Constabulary)\b"
+)
+
+
+# a body above or across nations: "European Court of Human Rights", "International Olympic Committee"
+_INTERNATIONAL = re.compile(
+    r"\b(?:European|Europe|EU|International|World|Global|United Nations|UN|Commonwealth|Olympic|Asian|African|"
+    r"Arab|Atlantic|Pacific|Nordic|Baltic|Caribbean|Latin American|Islamic Development)\b"
+)
+
+
+def _article_country(ms: list[Mention]) -> str | None:
+    """The country the article is about: the one that at least 3 and 60% of its country, organisation
+    and person mentions with a country have (its places do not count: a trip abroad is no subject)."""
+    counts = Counter(m.country for m in ms if m.country and m.entity_type in ("GPE", "ORG", "PERSON"))
+    if not counts:
+        return None
+    ((top, n),) = counts.most_common(1)
+    return top if n >= 3 and n >= 0.6 * sum(counts.values()) else None
+
+
+def _national_bodies(ms: list[Mention]) -> None:
+    """A public body the article names without a country ("the National Audit Office", "the High
+    Court") is of the country the article is about, as a national institution named without
+    qualification is the outlet's; an organisation the gazetteer knows in several countries keeps
+    its reason, an international one its sector."""
+    home = _article_country(ms)
+    if home is None:
+        return
+    for m in ms:
+        if (
+            m.entity_type == "ORG"
+            and m.country is None
+            and m.sector != "IGO"
+            and m.resolution != "institution"
+            and " " in m.text.strip()  # a name, not a bare "Office" or "Committee" of any country
+            and _PUBLIC_BODY.search(m.text)
+            and not _INTERNATIONAL.search(m.text)
+        ):
+            m.country = home
+            m.country_source = (
+                f"context: a public body named without a country where the article's actors are of {home}"
+            )
+
+
 def _attach_and_country(ms: list[Mention], body: str, outlet: str | None, gaz: Gazetteer, info: dict) -> None:
+    _national_bodies(ms)
     for p in ms:
         if p.entity_type != "PERSON" or not p.title_span:
             continue
@@ -708,12 +758,17 @@ _GAP_STOP = frozenset(
 )
 
 
+_OPEN_TITLE = re.compile(r"\b(?:for|of|to|at|the|a|an)$", re.IGNORECASE)
+
+
 def _country_from_context(ms: list[Mention], body: str) -> None:
     """A person with no country takes the country of the organisation or country named right before
     (as a qualifier) or after (as an appositive) it; a person with an unqualified title ("Attorney
     General Lord Goldsmith") takes the country of the organisations the article names when they all
-    have the same one (its places do not count: "Foreign Secretary Jack Straw visited Iraq")."""
+    have the same one, else the country the article is about (:func:`_article_country`; its places
+    do not count: "Foreign Secretary Jack Straw visited Iraq")."""
     named = {m.country for m in ms if m.entity_type == "ORG" and m.country and not m.attached}
+    home = _article_country(ms)
     qualifiers = sorted(
         (m for m in ms if m.entity_type in ("ORG", "GPE", "LOC", "PERSON") and m.country),
         key=lambda m: m.start,
@@ -744,18 +799,17 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
                 _AFTER_PERSON.fullmatch(body, p.end, m.start) or _from_after(p, m, body)
             ):
                 p.country, p.country_source = m.country, f"context: {body[p.end : m.end].strip(', ')}"
-        if (
-            p.country is None
-            and p.role_title
-            and _NATIONAL_OFFICE.search(p.role_title)
-            and len(named) == 1
-            and not _qualified(p, ms)
-        ):
+        if p.country or not p.role_title or not _NATIONAL_OFFICE.search(p.role_title) or _qualified(p, ms):
+            continue
+        if home and not _OPEN_TITLE.search(p.role_title):
+            # the article's actors, people and countries too, before its organisations alone; not a
+            # title cut before whom it is of ("spokeswoman for" Oxford University, typed a person)
+            p.country = home
+            p.country_source = f"context: '{p.role_title}' where the article's actors are of {home}"
+        elif len(named) == 1:
             (only,) = named
-            p.country, p.country_source = (
-                only,
-                f"context: '{p.role_title}' where every organisation named is of {only}",
-            )
+            p.country = only
+            p.country_source = f"context: '{p.role_title}' where every organisation named is of {only}"
 
 
 def _from_after(p: Mention, m: Mention, body: str) -> bool:

@@ -169,7 +169,10 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
             .agg(pl.col("country_iso3").unique())
         )
         for t, countries in per_title.iter_rows():
-            if len(countries) == 1:
+            # a named office ("chancellor of the exchequer", "us trade representative"), not a rank
+            # every country or company has ("vice president", "foreign minister") that the roles
+            # table happens to hold in one country only
+            if len(countries) == 1 and len(t.split()) >= 3:
                 title_country[t] = countries[0]
     words = set(_TITLE_HEADS)
     if "agents" in reference:

@@ -117,3 +117,45 @@ def test_a_sentence_end_before_a_place_is_no_first_name(gaz) -> None:
     text = "Waiting lists fell in England.  Welsh Health Minister Jane Hutt said no patient would wait."
     found = mentions(gaz, text, [("Jane Hutt", "PERSON")])
     assert found["Jane Hutt"][:2] == ("PERSON", "GBR")
+
+
+def test_a_public_body_named_without_a_country_is_the_articles(gaz) -> None:
+    text = (
+        "Tony Blair and Gordon Brown faced Labour MPs. The National Audit Office criticised the Home Office. "
+        "Its head John Bourn said the European Court of Human Rights had ruled. Britain disagreed."
+    )
+    found = mentions(gaz, text, [("National Audit Office", "ORG"), ("European Court of Human Rights", "ORG")])
+    assert found["National Audit Office"][:2] == ("ORG", "GBR")
+    assert found["National Audit Office"][2].startswith("context: a public body named without a country")
+    assert found["European Court of Human Rights"][1] is None  # above nations, not the article's country
+
+
+def test_no_public_body_country_when_the_article_has_no_main_country(gaz) -> None:
+    text = "Tony Blair met Jacques Chirac and Gerhard Schroeder. The National Audit Office said nothing."
+    found = mentions(gaz, text, [("National Audit Office", "ORG")])
+    assert found["National Audit Office"][1] is None
+
+
+def test_a_bare_head_word_is_no_public_body(gaz) -> None:
+    text = "Tony Blair and Gordon Brown faced Labour MPs in Britain. The Committee said so."
+    found = mentions(gaz, text, [("Committee", "ORG")])
+    assert found["Committee"][1] is None
+
+
+def test_a_rank_the_roles_table_holds_in_one_country_gives_no_country(gaz) -> None:
+    assert "vice president" not in gaz.title_country  # companies' too: "Ask Jeeves vice president"
+    assert "foreign minister" not in gaz.title_country
+    assert gaz.title_country.get("chancellor of the exchequer") == "GBR"  # a named office
+
+
+def test_an_unqualified_office_in_an_article_about_one_country(gaz) -> None:
+    text = (
+        "Tony Blair and Gordon Brown spoke in Britain. Constitutional Affairs Minister David Lammy said "
+        "the bill was sound. The European Commission and Microsoft disagreed."
+    )
+    found = mentions(gaz, text, [("David Lammy", "PERSON"), ("Microsoft", "ORG")])
+    assert found["David Lammy"][:2] == ("PERSON", "GBR")
+    assert (
+        found["David Lammy"][2]
+        == "context: 'Constitutional Affairs Minister' where the article's actors are of GBR"
+    )

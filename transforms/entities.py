@@ -311,6 +311,11 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     )
         title_spans = [k.title_span for k in (*ms, *persons) if k.title_span]
         for s, e, label in ner_by_article.get(aid, []):
+            cut = _SPAN_BREAK.search(body, s, e)
+            if cut:  # "Gareth Morton - wrongly thought", "Drama - Featherboy": a name ends at a spaced dash
+                e = len(body[s : cut.start()].rstrip()) + s
+                if e <= s:
+                    continue
             if body[s:e].endswith("-based"):
                 e, label = e - len("-based"), "LOC"  # "Washington-based": the place
             in_title = next((ts for ts, te in title_spans if ts <= s and e <= te), None)
@@ -418,6 +423,7 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
     return out
 
 
+_SPAN_BREAK = re.compile(r"\s[-–—]\s|\n")
 _OFFICE_OF_BEFORE = re.compile(
     r"\b(?:Minister|Ministry|Secretary|Department|Director|Ambassador|Office|Commissioner)s?\s+(?:of|for|to)\s+(?:the\s+)?$"
 )

@@ -159,3 +159,9 @@ def test_an_unqualified_office_in_an_article_about_one_country(gaz) -> None:
         found["David Lammy"][2]
         == "context: 'Constitutional Affairs Minister' where the article's actors are of GBR"
     )
+
+
+def test_an_ner_span_ends_at_a_spaced_dash(gaz) -> None:
+    text = "Joe Pattison came on for the injured Gareth Morton - wrongly thought the ball was out."
+    found = mentions(gaz, text, [("Gareth Morton - wrongly", "PERSON")])
+    assert "Gareth Morton" in found and "Gareth Morton - wrongly" not in found

@@ -758,6 +758,7 @@ _FROM_AFTER_PERSON = re.compile(
 )
 _POSSESSIVE = re.compile(r"['’]s\s")
 _APOSTROPHES = ("'", "’")
+_NEXT_WORD = re.compile(r" {1,2}")
 _GAP_STOP = frozenset(
     """with in to from by at on for of and or as after before than that who which whose said says told
     when while is was are were has had have will would could should may might not""".split()
@@ -794,12 +795,14 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
             if m.entity_type == "PERSON" and not _POSSESSIVE.match(body, m.end):
                 continue  # only "Blair's former communications chief X": a person's aide
             if p.start - 60 <= m.end <= p.start:
-                gap = _BEFORE_PERSON.fullmatch(body, m.end, p.start)
+                gap = _BEFORE_PERSON.fullmatch(body, m.end, p.start) or (
+                    m.resolution == "demonym" and _NEXT_WORD.fullmatch(body, m.end, p.start)
+                )  # "the Kenyan Eliud Kipchoge", "Namibian Frankie Fredericks"
                 if gap and not _GAP_STOP.intersection(body[m.end : p.start].lower().split()):
                     gap_text = body[m.end : p.start].strip()
                     p.country, p.country_source = (
                         m.country,
-                        f"context: {m.text}{'' if gap_text[:1] in _APOSTROPHES else ' '}{gap_text}",
+                        f"context: {m.text}{'' if gap_text[:1] in _APOSTROPHES else ' '}{gap_text}".rstrip(),
                     )
             elif p.end <= m.start <= p.end + 60 and (
                 _AFTER_PERSON.fullmatch(body, p.end, m.start) or _from_after(p, m, body)

@@ -165,3 +165,13 @@ def test_an_ner_span_ends_at_a_spaced_dash(gaz) -> None:
     text = "Joe Pattison came on for the injured Gareth Morton - wrongly thought the ball was out."
     found = mentions(gaz, text, [("Gareth Morton - wrongly", "PERSON")])
     assert "Gareth Morton" in found and "Gareth Morton - wrongly" not in found
+
+
+def test_a_nationality_right_before_a_name(gaz) -> None:
+    text = "The Kenyan Eliud Kipchoge won ahead of Namibian Frankie Fredericks and a German, Tom Schmidt."
+    found = mentions(
+        gaz, text, [("Eliud Kipchoge", "PERSON"), ("Frankie Fredericks", "PERSON"), ("Tom Schmidt", "PERSON")]
+    )
+    assert found["Eliud Kipchoge"][1:] == ("KEN", "context: Kenyan")
+    assert found["Frankie Fredericks"][1] == "NAM"
+    assert found["Tom Schmidt"][1] is None  # "a German, Tom Schmidt": an apposition the rule does not read

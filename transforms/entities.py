@@ -311,9 +311,9 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                     )
         title_spans = [k.title_span for k in (*ms, *persons) if k.title_span]
         for s, e, label in ner_by_article.get(aid, []):
-            cut = _SPAN_BREAK.search(body, s, e)
-            if cut:  # "Gareth Morton - wrongly thought", "Drama - Featherboy": a name ends at a spaced dash
-                e = len(body[s : cut.start()].rstrip()) + s
+            brk = _SPAN_BREAK.search(body, s, e)
+            if brk:  # "Gareth Morton - wrongly thought", "Drama - Featherboy": a name ends at a spaced dash
+                e = len(body[s : brk.start()].rstrip()) + s
                 if e <= s:
                     continue
             if body[s:e].endswith("-based"):

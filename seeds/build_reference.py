@@ -915,6 +915,11 @@ def subdivision_names() -> dict[str, set[str]]:
     return out
 
 
+_COMPASS_NAME = re.compile(
+    r"(?i)(?:(?:far|north|south|east|west|central|centre|center|upper|lower|middle)[\s-]*)+"
+)
+
+
 def build_places(cities: list[dict], alias_rows: list[dict], regions: dict[str, set[str]]) -> list[dict]:
     """The rows of ``places.csv`` (see the module doc) from GeoNames city records (``name``,
     ``countrycode``, ``population``, ``geonameid``), the actor aliases and the subdivision names
@@ -945,6 +950,8 @@ def build_places(cities: list[dict], alias_rows: list[dict], regions: dict[str, 
             }
             rows.append({**row, "geonameid": int(top["geonameid"])})
     for name, countries in regions.items():
+        if _COMPASS_NAME.fullmatch(name):
+            continue  # Cameroon's "South" and "Far North": words of any text, never read as the region
         if len(countries) == 1 and name not in by_name and fold(name) not in taken:
             rows.append({"name": name, "country_iso3": next(iter(countries)), "kind": "region"})
     return sorted(rows, key=lambda r: (r["name"], r["country_iso3"]))

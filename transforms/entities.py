@@ -774,6 +774,7 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
     General Lord Goldsmith") takes the country of the organisations the article names when they all
     have the same one, else the country the article is about (:func:`_article_country`; its places
     do not count: "Foreign Secretary Jack Straw visited Iraq")."""
+    _org_country_from_qualifier(ms, body)
     named = {m.country for m in ms if m.entity_type == "ORG" and m.country and not m.attached}
     home = _article_country(ms)
     qualifiers = sorted(
@@ -819,6 +820,46 @@ def _country_from_context(ms: list[Mention], body: str) -> None:
             (only,) = named
             p.country = only
             p.country_source = f"context: '{p.role_title}' where every organisation named is of {only}"
+
+
+def _org_country_from_qualifier(ms: list[Mention], body: str) -> None:
+    """An organisation with no country takes the one of the country, nationality, place or
+    organisation that qualifies it: "South Korea's Yonhap News Agency", "US software firm X", "the
+    German carmaker X", "Microsoft's MSN" (a few lower-case words between, no verb or preposition)."""
+    qualifiers = [m for m in ms if m.entity_type in ("GPE", "LOC", "ORG") and m.country]
+    for o in ms:
+        if o.entity_type != "ORG" or o.country or o.sector == "IGO" or o.resolution == "institution":
+            continue
+        for m in qualifiers:
+            if not o.start - 40 <= m.end <= o.start:
+                continue
+            gap = body[m.end : o.start]
+            words = re.findall(
+                r"(?<![\w'’-])[a-z][\w-]*", gap
+            )  # not the "s" of "'s", the "based" of "-based"
+            if (
+                _BEFORE_ORG.fullmatch(gap)
+                and not _ORG_GAP_STOP.intersection(words)
+                and (not words or _ORG_NOUN.fullmatch(words[-1]))
+            ):
+                o.country = m.country
+                glue = "" if gap.strip()[:1] in (*_APOSTROPHES, "-") else " "
+                o.country_source = f"context: {m.text}{glue}{gap.strip()}".rstrip()
+                break
+
+
+# between a country, nationality or organisation and the organisation it qualifies: "'s ", " software firm "
+_BEFORE_ORG = re.compile(r"(?:['’]s|(?<=s)['’]|-based)?\s+(?:[a-z][\w-]*\s+){0,3}")
+# the word for what the organisation is, last before its name: "US software firm", "German carmaker";
+# not a verb ("the Portuguese side saw off Feyenoord")
+_ORG_NOUN = re.compile(
+    r"[a-z-]*(?:firm|company|group|giant|maker|er|or|bank|network|airline|agency|carrier|conglomerate|"
+    r"side|club|team|journal|newspaper|paper|daily|channel|station|university|institute|organisation|"
+    r"organization|charity|union|party|body|watchdog|chain|store|brand|label|studio|lender|fund|exchange|"
+    r"authority|ministry|council|association|federation|league|house|business|subsidiary|unit|arm|"
+    r"division|rival|outfit|operation|venture|corporation|multinational|co-operative|cooperative)s?"
+)
+_ORG_GAP_STOP = _GAP_STOP | {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 
 
 def _from_after(p: Mention, m: Mention, body: str) -> bool:

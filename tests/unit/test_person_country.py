@@ -175,3 +175,21 @@ def test_a_nationality_right_before_a_name(gaz) -> None:
     assert found["Eliud Kipchoge"][1:] == ("KEN", "context: Kenyan")
     assert found["Frankie Fredericks"][1] == "NAM"
     assert found["Tom Schmidt"][1] is None  # "a German, Tom Schmidt": an apposition the rule does not read
+
+
+def test_an_organisation_takes_the_country_that_qualifies_it(gaz) -> None:
+    text = (
+        "South Korea's Yonhap News Agency reported it. The German carmaker Autowerk cut jobs. "
+        "Tokyo-based Zentaro Holdings said so. In Britain the Football Association met."
+    )
+    ner = [
+        ("Yonhap News Agency", "ORG"),
+        ("Autowerk", "ORG"),
+        ("Zentaro Holdings", "ORG"),
+        ("Football Association", "ORG"),
+    ]
+    found = mentions(gaz, text, ner)
+    assert found["Yonhap News Agency"][1:] == ("KOR", "context: South Korea's")
+    assert found["Autowerk"][1:] == ("DEU", "context: German carmaker")
+    assert found["Zentaro Holdings"][1:] == ("JPN", "context: Tokyo-based")
+    assert found["Football Association"][1] is None  # "Britain the": not a qualifier

@@ -61,3 +61,9 @@ def test_build_places_keeps_a_dominant_city_and_drops_ambiguous_names() -> None:
     regions = {"Victoria": {"AUS"}, "Manchester": {"JAM", "GBR"}, "Kent": {"GBR"}, "Punjab": {"IND", "PAK"}}
     rows = {(r["name"], r["country_iso3"], r["kind"]) for r in build_places(cities, aliases, regions)}
     assert rows == {("Reading", "GBR", "city"), ("Manchester", "GBR", "city"), ("Kent", "GBR", "region")}
+
+
+def test_compass_words_are_no_region() -> None:
+    # Cameroon's regions "South" and "Far North" would make every "South Yorkshire" a place in Cameroon
+    rows = build_places([], [], {"South": {"CMR"}, "Far North": {"CMR"}, "Adamaoua": {"CMR"}})
+    assert [r["name"] for r in rows] == ["Adamaoua"]

@@ -313,9 +313,10 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
         for s, e, label in ner_by_article.get(aid, []):
             brk = _SPAN_BREAK.search(body, s, e)
             if brk:  # "Gareth Morton - wrongly thought", "Drama - Featherboy": a name ends at a spaced dash
-                e = len(body[s : brk.start()].rstrip()) + s
-                if e <= s:
-                    continue
+                e = brk.start()
+            s, e = _trimmed(body, s, e)
+            if e <= s or not _NAME_LIKE.search(body, s, e) or _MONEY.search(body, s, e):
+                continue  # "£", "A$", "10.7bn"; "bandwidth", "graphics": no capital, no name
             if body[s:e].endswith("-based"):
                 e, label = e - len("-based"), "LOC"  # "Washington-based": the place
             in_title = next((ts for ts, te in title_spans if ts <= s and e <= te), None)
@@ -424,6 +425,23 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
 
 
 _SPAN_BREAK = re.compile(r"\s[-–—]\s|\n")
+# a name has a capital letter and another letter ("iPod", "al-Qaeda", "US"; not "graphics" or "£")
+_NAME_LIKE = re.compile(r"(?=[^\n]*[A-Z])[^\n]*[A-Za-z][^\n]*[A-Za-z]")
+_MONEY = re.compile(r"[$£€¥]")
+
+
+def _trimmed(body: str, s: int, e: int) -> tuple[int, int]:
+    """``s``, ``e`` without the spaces and punctuation an NER span can catch at its ends ("; M Cueto",
+    "Alexander Fang -", "Council of Mortgage Lenders ("); a final full stop stays ("Inc.")."""
+    while s < e and body[s] in _LEAD_JUNK:
+        s += 1
+    while e > s and body[e - 1] in _TAIL_JUNK:
+        e -= 1
+    return s, e
+
+
+_LEAD_JUNK = frozenset(" \t;:,.-–—(\"'“‘")
+_TAIL_JUNK = frozenset(' \t;:,-–—("“‘')
 _OFFICE_OF_BEFORE = re.compile(
     r"\b(?:Minister|Ministry|Secretary|Department|Director|Ambassador|Office|Commissioner)s?\s+(?:of|for|to)\s+(?:the\s+)?$"
 )

@@ -193,3 +193,24 @@ def test_an_organisation_takes_the_country_that_qualifies_it(gaz) -> None:
     assert found["Autowerk"][1:] == ("DEU", "context: German carmaker")
     assert found["Zentaro Holdings"][1:] == ("JPN", "context: Tokyo-based")
     assert found["Football Association"][1] is None  # "Britain the": not a qualifier
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "label", "expected"),
+    [
+        ("It costs £5 more.", "£", "MISC", None),  # a currency symbol
+        ("Prices in A$ rose.", "A$", "MISC", None),
+        ("The graphics were sharp.", "graphics", "ORG", None),  # no capital: no name
+        ("Sales of the iPod rose.", "iPod", "MISC", "iPod"),  # a capital inside is a name
+        ("Replacements: Bozzi; M Cueto, Lund.", "; M Cueto", "PERSON", "M Cueto"),
+        ("Owned by Alexander Fang - and more.", "Alexander Fang -", "PERSON", "Alexander Fang"),
+    ],
+)
+def test_ner_spans_that_are_no_name_or_catch_punctuation(
+    gaz, text: str, span: str, label: str, expected: str | None
+) -> None:
+    found = mentions(gaz, text, [(span, label)])
+    if expected is None:
+        assert span not in found and not any(k in span for k in found)
+    else:
+        assert expected in found

@@ -351,6 +351,8 @@ def detect_mentions(articles: pl.DataFrame, gaz: Gazetteer, ner: pl.DataFrame | 
                 ms.append(_place_mention(aid, s, e, text, "ner", gaz.places[norm_key(text)]))
                 taken.append((s, e))
                 continue
+            if label == "PERSON" and _ORG_WORD_BEFORE.search(body, max(0, s - 30), s):
+                label = "ORG"  # "the Japanese gaming giant Nintendo", "search firm Technorati": a company
             if label == "PERSON":
                 p = Mention(aid, s, e, text, "PERSON", "", text, resolution="ner")
                 window = body[max(0, s - 120) : s]
@@ -428,6 +430,12 @@ _SPAN_BREAK = re.compile(r"\s[-–—]\s|\n")
 # a name has a capital letter and another letter ("iPod", "al-Qaeda", "US"; not "graphics" or "£")
 _NAME_LIKE = re.compile(r"(?=[^\n]*[A-Z])[^\n]*[A-Za-z][^\n]*[A-Za-z]")
 _MONEY = re.compile(r"[$£€¥]")
+# the word for a kind of organisation right before a name (not "producer" or "publisher": people too)
+_ORG_WORD_BEFORE = re.compile(
+    r"\b(?:firm|company|giant|conglomerate|carmaker|airline|carrier|bank|retailer|manufacturer|"
+    r"network|agency|operator|insurer|lender|chain|brand|label|studio|club|newspaper|channel|charity|"
+    r"watchdog|regulator|start-up|startup|website|portal)s?\s+$"
+)
 
 
 def _trimmed(body: str, s: int, e: int) -> tuple[int, int]:

@@ -214,3 +214,10 @@ def test_ner_spans_that_are_no_name_or_catch_punctuation(
         assert span not in found and not any(k in span for k in found)
     else:
         assert expected in found
+
+
+def test_a_name_after_a_word_for_a_company_is_an_organisation(gaz) -> None:
+    text = "The Japanese gaming giant Nintendo said sales rose, as blog search firm Technorati found."
+    found = mentions(gaz, text, [("Nintendo", "PERSON"), ("Technorati", "PERSON")])
+    assert found["Nintendo"][:2] == ("ORG", "JPN")
+    assert found["Technorati"][0] == "ORG"

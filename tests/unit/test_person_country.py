@@ -221,3 +221,11 @@ def test_a_name_after_a_word_for_a_company_is_an_organisation(gaz) -> None:
     found = mentions(gaz, text, [("Nintendo", "PERSON"), ("Technorati", "PERSON")])
     assert found["Nintendo"][:2] == ("ORG", "JPN")
     assert found["Technorati"][0] == "ORG"
+
+
+def test_news_organisations_have_the_country_they_are_based_in(gaz) -> None:
+    # Phoenix codes them [MED] with no country (seeds/curated/actors.csv gives it)
+    assert gaz.actor_info["PHX:BBC"][2] == "GBR"
+    assert gaz.actor_info["PHX:XINHUA"][2] == "CHN"
+    found = mentions(gaz, "BBC political editor Andrew Marr said so.", [("Andrew Marr", "PERSON")])
+    assert found["Andrew Marr"][:2] == ("PERSON", "GBR")

@@ -430,12 +430,14 @@ _SPAN_BREAK = re.compile(r"\s[-–—]\s|\n")
 # a name has a capital letter and another letter ("iPod", "al-Qaeda", "US"; not "graphics" or "£")
 _NAME_LIKE = re.compile(r"(?=[^\n]*[A-Z])[^\n]*[A-Za-z][^\n]*[A-Za-z]")
 _MONEY = re.compile(r"[$£€¥]")
-# the word for a kind of organisation right before a name (not "producer" or "publisher": people too)
-_ORG_WORD_BEFORE = re.compile(
-    r"\b(?:firm|company|giant|conglomerate|carmaker|airline|carrier|bank|retailer|manufacturer|"
-    r"network|agency|operator|insurer|lender|chain|brand|label|studio|club|newspaper|channel|charity|"
-    r"watchdog|regulator|start-up|startup|website|portal)s?\s+$"
+# words for a kind of organisation (not "producer", "publisher" or "broadcaster": people too)
+_ORG_KINDS = (
+    "firm|company|giant|conglomerate|carmaker|airline|carrier|bank|retailer|manufacturer|network|agency|"
+    "operator|insurer|lender|chain|brand|label|studio|club|newspaper|channel|charity|watchdog|regulator|"
+    "start-up|startup|website|portal"
 )
+# right before a name, such a word makes it an organisation: "oil giant Yukos", "security firm Sophos"
+_ORG_WORD_BEFORE = re.compile(rf"\b(?:{_ORG_KINDS})s?\s+$")
 
 
 def _trimmed(body: str, s: int, e: int) -> tuple[int, int]:
@@ -471,10 +473,10 @@ _OF_PLACE_BEFORE = re.compile(r"(?:,\s+(?:\d{1,3},\s+)?(?:of|from)|\bnot)\s+$")
 
 
 def _place_not_person(body: str, s: int, e: int, gaz: Gazetteer) -> bool:
-    """A one-word NER person that is a city or region of the places lexicon, written nowhere in the
-    article after a capitalised word other than a stop word ("Chris Preston", "Mr Preston"; "In
-    Preston" does not count) and not acting as a person
-    where it stands ("Preston said", "Preston, 42,"): "in Manchester and not Blackpool", "Tony
+    """A one-word NER person that is a city or region of the places lexicon, standing where a place
+    stands ("in", "from", ", of", "not") and not acting as a person there ("Preston said", "Preston,
+    42,"), written nowhere in the article after a capitalised word other than a stop word ("Chris
+    Preston", "Mr Preston"; "In Preston" does not count): "in Manchester and not Blackpool", "Tony
     Martin, of Burnley"."""
     text = body[s:e]
     if " " in text or norm_key(text) not in gaz.places:
@@ -860,9 +862,7 @@ def _org_country_from_qualifier(ms: list[Mention], body: str) -> None:
             if not o.start - 40 <= m.end <= o.start:
                 continue
             gap = body[m.end : o.start]
-            words = re.findall(
-                r"(?<![\w'’-])[a-z][\w-]*", gap
-            )  # not the "s" of "'s", the "based" of "-based"
+            words = _GAP_WORD.findall(gap)
             if (
                 _BEFORE_ORG.fullmatch(gap)
                 and not _ORG_GAP_STOP.intersection(words)
@@ -879,12 +879,13 @@ _BEFORE_ORG = re.compile(r"(?:['’]s|(?<=s)['’]|-based)?\s+(?:[a-z][\w-]*\s+)
 # the word for what the organisation is, last before its name: "US software firm", "German carmaker";
 # not a verb ("the Portuguese side saw off Feyenoord")
 _ORG_NOUN = re.compile(
-    r"[a-z-]*(?:firm|company|group|giant|maker|er|or|bank|network|airline|agency|carrier|conglomerate|"
-    r"side|club|team|journal|newspaper|paper|daily|channel|station|university|institute|organisation|"
-    r"organization|charity|union|party|body|watchdog|chain|store|brand|label|studio|lender|fund|exchange|"
-    r"authority|ministry|council|association|federation|league|house|business|subsidiary|unit|arm|"
-    r"division|rival|outfit|operation|venture|corporation|multinational|co-operative|cooperative)s?"
+    rf"[a-z-]*(?:{_ORG_KINDS}|group|maker|er|or|side|team|journal|paper|daily|station|university|institute|"
+    r"organisation|organization|union|party|body|store|fund|exchange|authority|ministry|council|association|"
+    r"federation|league|house|business|subsidiary|unit|arm|division|rival|outfit|operation|venture|"
+    r"corporation|multinational|co-operative|cooperative)s?"
 )
+# the lower-case words of a gap, not the "s" of "'s" or the "based" of "-based"
+_GAP_WORD = re.compile(r"(?<![\w'’-])[a-z][\w-]*")
 _ORG_GAP_STOP = _GAP_STOP | {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}
 
 

@@ -859,6 +859,11 @@ def _org_country_from_qualifier(ms: list[Mention], body: str) -> None:
         if o.entity_type != "ORG" or o.country or o.sector == "IGO" or o.resolution == "institution":
             continue
         for m in qualifiers:
+            after = _ORG_APPOSITIVE.fullmatch(body, o.end, m.start) if o.end <= m.start <= o.end + 8 else None
+            if after and (what := _ORG_APPOSITIVE_TAIL.match(body, m.end)):
+                o.country = m.country  # "Nortel, the Canadian telecoms firm,"
+                o.country_source = f"context: {body[o.end : m.end + len(what.group())].strip(', ')}"
+                break
             if not o.start - 40 <= m.end <= o.start:
                 continue
             gap = body[m.end : o.start]
@@ -884,6 +889,12 @@ _ORG_NOUN = re.compile(
     r"federation|league|house|business|subsidiary|unit|arm|division|rival|outfit|operation|venture|"
     r"corporation|multinational|co-operative|cooperative)s?"
 )
+# "X, the Canadian telecoms firm": the qualifier after the name, then what the organisation is
+_ORG_APPOSITIVE = re.compile(r",\s+(?:the|a|an)\s+")
+_ORG_APPOSITIVE_TAIL = re.compile(
+    rf"(?:-based)?(?:\s+[a-z][\w-]*){{0,2}}\s+[a-z-]*(?:{_ORG_KINDS}|group|maker|producer|publisher|broadcaster|"
+    r"supplier|provider|exporter|developer|distributor|union|party|body|team|side)s?\b"
+)  # a word for an organisation, not any word in -er ("the German minister said")
 # the lower-case words of a gap, not the "s" of "'s" or the "based" of "-based"
 _GAP_WORD = re.compile(r"(?<![\w'’-])[a-z][\w-]*")
 _ORG_GAP_STOP = _GAP_STOP | {"the", "a", "an", "its", "their", "his", "her", "this", "that", "these", "those"}

@@ -229,3 +229,10 @@ def test_news_organisations_have_the_country_they_are_based_in(gaz) -> None:
     assert gaz.actor_info["PHX:XINHUA"][2] == "CHN"
     found = mentions(gaz, "BBC political editor Andrew Marr said so.", [("Andrew Marr", "PERSON")])
     assert found["Andrew Marr"][:2] == ("PERSON", "GBR")
+
+
+def test_an_organisation_takes_the_country_of_its_appositive(gaz) -> None:
+    text = "Nortalix, the Canadian telecoms firm, cut jobs. Brovex, a German banker, disagreed."
+    found = mentions(gaz, text, [("Nortalix", "ORG"), ("Brovex", "ORG")])
+    assert found["Nortalix"][1:] == ("CAN", "context: the Canadian telecoms firm")
+    assert found["Brovex"][1] is None  # "a German banker": a person's word, not an organisation's

@@ -306,7 +306,7 @@ ENTITIES = Table(
             S,
             "VARCHAR",
             doc="reference | title: <title> | context: <evidence> | name: <place in it> | place: <capital of, GeoNames "
-            "city in, ISO 3166-2 region in> <country> | outlet | unknown: <reason>",
+            "city in, ISO 3166-2 region in> <country> | nationality: <word> is of <country> | outlet | unknown: <reason>",
         ),
         _c("sector", S, "VARCHAR", doc="GOV, BUS, MED, ... (Phoenix agent codes)"),
         _c("actor_id", S, "VARCHAR", doc="reference actor this entity is, if known"),

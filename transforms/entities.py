@@ -1060,6 +1060,28 @@ def mentions_frame(ms: list[Mention]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema).sort(["article_id", "start_char", "end_char"])
 
 
+def as_nationalities(mentions: pl.DataFrame) -> pl.DataFrame:
+    """``mentions`` (of :func:`mentions_frame`) with each nationality word ("British", "South Korean")
+    a MISC mention of its own entity, ``nat:<country>``, with that country: a nationality is not
+    the state (CoNLL's MISC, spaCy's NORP). Events are coded before, on the mentions as found, so
+    "British troops" still act for the United Kingdom."""
+    nat = pl.col("resolution") == "demonym"
+    return mentions.with_columns(
+        pl.when(nat)
+        .then(pl.lit("nat:") + pl.col("country_iso3"))
+        .otherwise(pl.col("entity_id"))
+        .alias("entity_id"),
+        pl.when(nat).then(pl.col("mention_text")).otherwise(pl.col("canonical_name")).alias("canonical_name"),
+        pl.when(nat).then(pl.lit("MISC")).otherwise(pl.col("entity_type")).alias("entity_type"),
+        pl.when(nat)
+        .then(pl.lit("nationality: ") + pl.col("mention_text") + pl.lit(" is of ") + pl.col("country_iso3"))
+        .otherwise(pl.col("country_source"))
+        .alias("country_source"),
+        pl.when(nat).then(None).otherwise(pl.col("sector")).alias("sector"),
+        pl.when(nat).then(None).otherwise(pl.col("actor_id")).alias("actor_id"),
+    )
+
+
 def entities_from_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
     """Canonical entities: one row per entity_id; country is the most frequent known one."""
     if mentions.height == 0:

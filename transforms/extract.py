@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 from transforms.coref import link_names
 from transforms.dates import infer_publication_dates
 from transforms.entities import (
+    as_nationalities,
     detect_mentions,
     entities_from_mentions,
     mentions_frame,
@@ -84,12 +85,13 @@ def extract(
     mentions = mentions.with_columns(
         map_py(keys, lambda k: hashlib.sha256(k.encode()).hexdigest()[:16], pl.String).alias("mention_id")
     ).unique("mention_id", keep="first", maintain_order=True)
-    entities = entities_from_mentions(mentions)
     if verbs is None and "verb_forms" in reference:
         verbs = build_verb_lexicon(reference["verb_forms"], reference["verb_patterns"])
     events = extract_events(
         articles, sents, mentions, reference["event_taxonomy"], verbs, parser, classifier, candidates
     )
+    mentions = as_nationalities(mentions)
+    entities = entities_from_mentions(mentions)
     entities = _add_referenced_actors(entities, events, reference["actors"])
     articles, entities = _outlets(articles, entities, gaz)
     quantities = extract_quantities(articles, sents)

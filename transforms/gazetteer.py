@@ -11,6 +11,13 @@ import polars as pl
 from transforms.pymap import map_py
 
 SOURCE_RANK = {"curated": 0, "pycountry": 1, "phoenix": 2}
+# the last word of a two-word title that every country or company has ("vice president", "trade
+# minister"): the roles table holding it in one country says nothing of the others
+_RANK_HEADS = frozenset(
+    """president minister chairman chairwoman chair director chief leader spokesman spokeswoman
+    spokesperson adviser advisor ambassador envoy governor premier ceo executive manager officer
+    negotiator representative commissioner general""".split()
+)
 ALIAS_KIND_RANK = {"name": 0, "abbreviation": 1, "demonym": 2, "capital": 3, "institution": 4}
 
 # Lower-case words that Phoenix lists as aliases but that are ordinary English in news text.
@@ -169,10 +176,10 @@ def build_gazetteer(reference: dict[str, pl.DataFrame]) -> Gazetteer:
             .agg(pl.col("country_iso3").unique())
         )
         for t, countries in per_title.iter_rows():
-            # a named office ("chancellor of the exchequer", "us trade representative"), not a rank
-            # every country or company has ("vice president", "foreign minister") that the roles
-            # table happens to hold in one country only
-            if len(countries) == 1 and len(t.split()) >= 3:
+            # a named office ("chancellor of the exchequer", "treasury secretary"), not a rank every
+            # country or company has ("vice president", "foreign minister") that the roles table
+            # happens to hold in one country only
+            if len(countries) == 1 and (len(t.split()) >= 3 or t.split()[-1] not in _RANK_HEADS):
                 title_country[t] = countries[0]
     words = set(_TITLE_HEADS)
     if "agents" in reference:

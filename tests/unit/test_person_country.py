@@ -236,3 +236,20 @@ def test_an_organisation_takes_the_country_of_its_appositive(gaz) -> None:
     found = mentions(gaz, text, [("Nortalix", "ORG"), ("Brovex", "ORG")])
     assert found["Nortalix"][1:] == ("CAN", "context: the Canadian telecoms firm")
     assert found["Brovex"][1] is None  # "a German banker": a person's word, not an organisation's
+
+
+def test_a_nationality_is_a_misc_mention_and_its_country_still_acts(reference: dict) -> None:
+    from datetime import date
+
+    from transforms.extract import extract
+
+    body = "British officials accused Iran of breaking the deal on Monday. The German economy grew."
+    arts = pl.DataFrame({"article_id": ["a1"], "body": [body], "published_date": [date(2024, 5, 6)]})
+    out = extract(arts, reference, today=date(2026, 1, 1))
+    ids = dict(out["entity_mentions"].select("mention_text", "entity_id").iter_rows())
+    assert ids["British"] == "nat:GBR" and ids["German"] == "nat:DEU"
+    ents = {r["entity_id"]: r for r in out["entities"].iter_rows(named=True)}
+    assert (ents["nat:GBR"]["entity_type"], ents["nat:GBR"]["country_iso3"]) == ("MISC", "GBR")
+    ev = out["events"].filter(pl.col("event_type") == "ACCUSE")
+    assert ev.select("source_entity_id", "target_entity_id").rows() == [("GBR", "IRN")]  # the state acts
+    assert ents["GBR"]["entity_type"] == "GPE"
